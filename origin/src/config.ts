@@ -1,0 +1,120 @@
+import path from "node:path";
+import { z } from "zod";
+import { parseLadderSpec, type LadderRung } from "./transcode/ladder.js";
+
+const port = z.coerce.number().int().min(0).max(65535);
+const positiveInt = z.coerce.number().int().positive();
+const bool = z
+  .enum(["1", "0", "true", "false", "on", "off", "yes", "no"])
+  .transform((v) => ["1", "true", "on", "yes"].includes(v));
+
+// Keys are the environment variable names, so a failure names the variable to fix.
+const EnvSchema = z.object({
+  PEERCAST_HTTP_HOST: z.string().min(1).default("0.0.0.0"),
+  PEERCAST_HTTP_PORT: port.default(8080),
+  PEERCAST_RTMP_HOST: z.string().min(1).default("0.0.0.0"),
+  PEERCAST_RTMP_PORT: port.default(1935),
+  PEERCAST_PUBLIC_URL: z.url().optional(),
+  PEERCAST_DATA_DIR: z.string().min(1).default("./data"),
+  PEERCAST_KEYS_FILE: z.string().min(1).optional(),
+  PEERCAST_SEGMENT_SEC: z.coerce.number().min(1).max(10).default(2),
+  PEERCAST_PLAYLIST_SEGMENTS: z.coerce.number().int().min(3).max(60).default(10),
+  PEERCAST_RETAIN_EXTRA_SEGMENTS: z.coerce.number().int().min(0).max(120).default(6),
+  PEERCAST_LADDER: z.string().default("720p:1280x720:2800,480p:854x480:1400,360p:640x360:800"),
+  PEERCAST_MAX_FPS: z.coerce.number().int().min(1).max(60).default(30),
+  PEERCAST_AUDIO_KBPS: z.coerce.number().int().min(32).max(320).default(128),
+  PEERCAST_X264_PRESET: z
+    .enum(["ultrafast", "superfast", "veryfast", "faster", "fast", "medium"])
+    .default("veryfast"),
+  PEERCAST_GRACE_SEC: z.coerce.number().min(0).max(3600).default(30),
+  PEERCAST_ENDED_RETAIN_SEC: z.coerce.number().min(0).max(3600).default(60),
+  PEERCAST_FFMPEG_PATH: z.string().min(1).default("ffmpeg"),
+  PEERCAST_FFMPEG_STOP_TIMEOUT_MS: positiveInt.default(5000),
+  PEERCAST_FFMPEG_MAX_RESTARTS: z.coerce.number().int().min(0).max(100).default(5),
+  PEERCAST_TRANSCODE_BACKLOG_BYTES: positiveInt.default(16 * 1024 * 1024),
+  PEERCAST_RTMP_MAX_CONNECTIONS: positiveInt.default(256),
+  PEERCAST_RTMP_PUBLISH_TIMEOUT_MS: positiveInt.default(10_000),
+  PEERCAST_START_TIMEOUT_MS: positiveInt.default(10_000),
+  PEERCAST_TEST_SOURCE: bool.default(false),
+  PEERCAST_TEST_SOURCE_STREAM: z.string().regex(/^[a-z0-9_-]{1,64}$/).default("main"),
+  PEERCAST_TEST_SOURCE_SIZE: z.string().regex(/^\d{2,4}x\d{2,4}$/).default("1280x720"),
+  PEERCAST_LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
+});
+
+export interface OriginConfig {
+  http: { host: string; port: number; publicUrl: string };
+  rtmp: { host: string; port: number; maxConnections: number; publishTimeoutMs: number };
+  dataDir: string;
+  keysFile: string;
+  hls: { segmentSec: number; playlistSegments: number; retainExtraSegments: number };
+  transcode: {
+    ladder: LadderRung[];
+    maxFps: number;
+    audioKbps: number;
+    preset: string;
+    ffmpegPath: string;
+    stopTimeoutMs: number;
+    maxRestarts: number;
+    backlogBytes: number;
+    startTimeoutMs: number;
+  };
+  session: { graceSec: number; endedRetainSec: number };
+  testSource: { enabled: boolean; stream: string; width: number; height: number };
+  logLevel: string;
+}
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): OriginConfig {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`);
+    throw new ConfigError(`invalid configuration:\n  ${lines.join("\n  ")}`);
+  }
+  const e = parsed.data;
+  let ladder: LadderRung[];
+  try {
+    ladder = parseLadderSpec(e.PEERCAST_LADDER);
+  } catch (err) {
+    throw new ConfigError(`invalid configuration:\n  PEERCAST_LADDER: ${(err as Error).message}`);
+  }
+  const dataDir = path.resolve(e.PEERCAST_DATA_DIR);
+  const [w, h] = e.PEERCAST_TEST_SOURCE_SIZE.split("x").map(Number) as [number, number];
+  const shownHost = e.PEERCAST_HTTP_HOST === "0.0.0.0" || e.PEERCAST_HTTP_HOST === "::" ? "localhost" : e.PEERCAST_HTTP_HOST;
+  return {
+    http: {
+      host: e.PEERCAST_HTTP_HOST,
+      port: e.PEERCAST_HTTP_PORT,
+      publicUrl: (e.PEERCAST_PUBLIC_URL ?? `http://${shownHost}:${e.PEERCAST_HTTP_PORT}`).replace(/\/$/, ""),
+    },
+    rtmp: {
+      host: e.PEERCAST_RTMP_HOST,
+      port: e.PEERCAST_RTMP_PORT,
+      maxConnections: e.PEERCAST_RTMP_MAX_CONNECTIONS,
+      publishTimeoutMs: e.PEERCAST_RTMP_PUBLISH_TIMEOUT_MS,
+    },
+    dataDir,
+    keysFile: path.resolve(e.PEERCAST_KEYS_FILE ?? path.join(dataDir, "keys.json")),
+    hls: {
+      segmentSec: e.PEERCAST_SEGMENT_SEC,
+      playlistSegments: e.PEERCAST_PLAYLIST_SEGMENTS,
+      retainExtraSegments: e.PEERCAST_RETAIN_EXTRA_SEGMENTS,
+    },
+    transcode: {
+      ladder,
+      maxFps: e.PEERCAST_MAX_FPS,
+      audioKbps: e.PEERCAST_AUDIO_KBPS,
+      preset: e.PEERCAST_X264_PRESET,
+      ffmpegPath: e.PEERCAST_FFMPEG_PATH,
+      stopTimeoutMs: e.PEERCAST_FFMPEG_STOP_TIMEOUT_MS,
+      maxRestarts: e.PEERCAST_FFMPEG_MAX_RESTARTS,
+      backlogBytes: e.PEERCAST_TRANSCODE_BACKLOG_BYTES,
+      startTimeoutMs: e.PEERCAST_START_TIMEOUT_MS,
+    },
+    session: { graceSec: e.PEERCAST_GRACE_SEC, endedRetainSec: e.PEERCAST_ENDED_RETAIN_SEC },
+    testSource: { enabled: e.PEERCAST_TEST_SOURCE, stream: e.PEERCAST_TEST_SOURCE_STREAM, width: w, height: h },
+    logLevel: e.PEERCAST_LOG_LEVEL,
+  };
+}

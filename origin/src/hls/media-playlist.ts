@@ -1,0 +1,95 @@
+import type { SegmentHashList } from "../wire/index.js";
+import { segmentFileName } from "../transcode/ffmpeg-args.js";
+
+export interface Segment {
+  seq: number;
+  durationSec: number;
+  /** Wall-clock start of the segment (EXT-X-PROGRAM-DATE-TIME). */
+  startMs: number;
+  sha256: string;
+  bytes: number;
+  /** First segment after a transcoder (re)start: EXT-X-DISCONTINUITY before it. */
+  discontinuity: boolean;
+  /** Times the origin served it: the copies-per-segment figure. */
+  fetches: number;
+}
+
+export interface TrackOptions {
+  /** Segments listed in the playlist. */
+  windowSize: number;
+  /** Segments kept (served, hashed) after leaving the playlist, for slow peers. */
+  retainExtra: number;
+  targetDurationSec: number;
+}
+
+/**
+ * One rendition's live segment window. The origin writes every playlist from here (ffmpeg
+ * writes segments only): a segment is listed only once complete and hashed, the media
+ * sequence never resets within a session, and gaps are marked with discontinuities.
+ */
+export class RenditionTrack {
+  private readonly segments: Segment[] = [];
+  private discontinuitySeq = 0;
+  private ended = false;
+
+  constructor(private readonly o: TrackOptions) {}
+
+  /** Adds a completed segment; returns segments that left the retention window (to delete). */
+  add(segment: Segment): Segment[] {
+    this.segments.push(segment);
+    const keep = this.o.windowSize + this.o.retainExtra;
+    const expired = this.segments.length > keep ? this.segments.splice(0, this.segments.length - keep) : [];
+    for (const s of expired) if (s.discontinuity) this.discontinuitySeq++;
+    return expired;
+  }
+
+  end(): void {
+    this.ended = true;
+  }
+
+  get lastSeq(): number | undefined {
+    return this.segments.at(-1)?.seq;
+  }
+
+  get(seq: number): Segment | undefined {
+    const first = this.segments[0];
+    if (!first) return undefined;
+    const s = this.segments[seq - first.seq];
+    return s?.seq === seq ? s : undefined;
+  }
+
+  all(): readonly Segment[] {
+    return this.segments;
+  }
+
+  render(): string {
+    const listed = this.segments.slice(-this.o.windowSize);
+    // Discontinuities in the retained-but-unlisted head count as removed from the playlist.
+    const hidden = this.segments.slice(0, this.segments.length - listed.length);
+    const discSeq = this.discontinuitySeq + hidden.filter((s) => s.discontinuity).length;
+    const target = Math.max(this.o.targetDurationSec, ...listed.map((s) => Math.round(s.durationSec)));
+    const lines = [
+      "#EXTM3U",
+      "#EXT-X-VERSION:3",
+      `#EXT-X-TARGETDURATION:${Math.ceil(target)}`,
+      `#EXT-X-MEDIA-SEQUENCE:${listed[0]?.seq ?? 0}`,
+      `#EXT-X-DISCONTINUITY-SEQUENCE:${discSeq}`,
+    ];
+    listed.forEach((s, i) => {
+      if (s.discontinuity) lines.push("#EXT-X-DISCONTINUITY");
+      if (i === 0 || s.discontinuity) lines.push(`#EXT-X-PROGRAM-DATE-TIME:${new Date(s.startMs).toISOString()}`);
+      lines.push(`#EXTINF:${s.durationSec.toFixed(3)},`, segmentFileName(s.seq));
+    });
+    if (this.ended) lines.push("#EXT-X-ENDLIST");
+    return lines.join("\n") + "\n";
+  }
+
+  /** Hashes of every served segment: a superset of what any playlist lists. */
+  hashes(): SegmentHashList {
+    return {
+      version: 1,
+      algorithm: "sha256",
+      segments: Object.fromEntries(this.segments.map((s) => [segmentFileName(s.seq), s.sha256])),
+    };
+  }
+}

@@ -1,0 +1,94 @@
+import fs from "node:fs";
+import { Hono, type Context } from "hono";
+import { cors } from "hono/cors";
+import type { Logger } from "pino";
+import type { Metrics } from "../metrics.js";
+import type { SessionManager } from "../session/session-manager.js";
+import type { StreamListResponse } from "../wire/index.js";
+
+const M3U8 = "application/vnd.apple.mpegurl";
+// Playlists change every segment: at most a second in any cache (edges included).
+const PLAYLIST_CACHE = "public, max-age=1";
+// Segment URLs are unique per session, so their bytes never change.
+const SEGMENT_CACHE = "public, max-age=31536000, immutable";
+
+const NAME = "[a-z0-9_-]{1,64}";
+const SESSION = "[A-Za-z0-9]{1,32}";
+
+export interface AppDeps {
+  sessions: SessionManager;
+  metrics: Metrics;
+  log: Logger;
+}
+
+export function createApp({ sessions, metrics, log }: AppDeps): Hono {
+  const app = new Hono();
+  app.use("*", cors({ origin: "*", allowMethods: ["GET", "HEAD", "POST", "OPTIONS"], maxAge: 600 }));
+
+  const text = (c: Context, body: string, type: string, cache: string, kind: string) => {
+    metrics.httpBytes.inc({ kind }, Buffer.byteLength(body));
+    return c.body(body, 200, { "Content-Type": type, "Cache-Control": cache });
+  };
+
+  app.get("/healthz", (c) => c.json({ ok: true }));
+
+  app.get("/metrics", async (c) =>
+    c.body(await metrics.registry.metrics(), 200, { "Content-Type": metrics.registry.contentType }),
+  );
+
+  app.get("/api/streams", (c) => {
+    const body: StreamListResponse = { streams: sessions.list() };
+    c.header("Cache-Control", "no-cache");
+    return c.json(body);
+  });
+
+  app.get(`/hls/:stream{${NAME}}/master.m3u8`, (c) => {
+    const s = sessions.session(c.req.param("stream"));
+    if (!s) return c.text("stream is not live\n", 404);
+    return text(c, s.master, M3U8, PLAYLIST_CACHE, "playlist");
+  });
+
+  const track = (c: Context) => {
+    const s = sessions.session(c.req.param("stream")!);
+    if (!s || s.id !== c.req.param("session")) return undefined;
+    const t = s.tracks.get(c.req.param("rendition")!);
+    return t && { session: s, track: t };
+  };
+  const base = `/hls/:stream{${NAME}}/:session{${SESSION}}/:rendition{${NAME}}`;
+
+  app.get(`${base}/index.m3u8`, (c) => {
+    const found = track(c);
+    if (!found) return c.text("no such playlist\n", 404);
+    return text(c, found.track.render(), M3U8, PLAYLIST_CACHE, "playlist");
+  });
+
+  app.get(`${base}/hashes.json`, (c) => {
+    const found = track(c);
+    if (!found) return c.text("no such rendition\n", 404);
+    return text(c, JSON.stringify(found.track.hashes()), "application/json", PLAYLIST_CACHE, "hashes");
+  });
+
+  app.get(`${base}/:file{[0-9]{1,12}\\.ts}`, async (c) => {
+    const found = track(c);
+    const seq = Number(c.req.param("file").slice(0, -3));
+    const segment = found?.track.get(seq);
+    if (!found || !segment) return c.text("no such segment\n", 404);
+    let bytes: Buffer;
+    try {
+      bytes = await fs.promises.readFile(found.session.segmentPath(c.req.param("rendition"), seq));
+    } catch {
+      return c.text("segment expired\n", 404);
+    }
+    segment.fetches++;
+    metrics.segmentFetches.inc({ stream: found.session.stream, rendition: c.req.param("rendition") });
+    metrics.httpBytes.inc({ kind: "segment" }, bytes.length);
+    return c.body(new Uint8Array(bytes), 200, { "Content-Type": "video/mp2t", "Cache-Control": SEGMENT_CACHE });
+  });
+
+  app.notFound((c) => c.text("not found\n", 404));
+  app.onError((err, c) => {
+    log.error({ err: err.message, path: c.req.path }, "request failed");
+    return c.text("internal error\n", 500);
+  });
+  return app;
+}

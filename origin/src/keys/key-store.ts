@@ -1,0 +1,121 @@
+import { createHash, randomBytes } from "node:crypto";
+import { EventEmitter } from "node:events";
+import fs from "node:fs";
+import path from "node:path";
+import type { Logger } from "pino";
+import { z } from "zod";
+
+export const STREAM_NAME = /^[a-z0-9_-]{1,64}$/;
+// RTMP stream names reach us through the RTMP library, which only accepts these characters.
+const KEY = /^[A-Za-z0-9_-]{8,128}$/;
+
+const KeysFileSchema = z.object({
+  keys: z.array(
+    z.object({
+      key: z.string().regex(KEY, "a key is 8-128 characters of A-Z a-z 0-9 _ -"),
+      stream: z.string().regex(STREAM_NAME, "a stream name is 1-64 characters of a-z 0-9 _ -"),
+      label: z.string().max(200).optional(),
+    }),
+  ),
+});
+export type KeysFile = z.infer<typeof KeysFileSchema>;
+
+/** What logs may show of a key: a short, stable fingerprint, never the key. */
+export function keyFingerprint(key: string): string {
+  return "key#" + createHash("sha256").update(key).digest("hex").slice(0, 8);
+}
+
+const digest = (key: string) => createHash("sha256").update(key).digest("hex");
+
+export function generateKey(): string {
+  return randomBytes(18).toString("base64url");
+}
+
+/** Writes a keys file atomically (tmp + rename) with owner-only permissions. */
+export function writeKeysFile(file: string, content: KeysFile): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const tmp = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, JSON.stringify(content, null, 2) + "\n", { mode: 0o600 });
+  fs.renameSync(tmp, file);
+}
+
+interface KeyStoreEvents {
+  change: [];
+}
+
+/**
+ * The stream keys, reloaded from the keys file whenever it changes: adding or revoking a
+ * key needs no restart. A file that fails validation is reported and the last good keys stay.
+ */
+export class KeyStore extends EventEmitter<KeyStoreEvents> {
+  // sha256(key) -> stream: lookups never compare secrets directly.
+  private byDigest = new Map<string, string>();
+  private streamNames: string[] = [];
+
+  constructor(
+    private readonly file: string,
+    private readonly log: Logger,
+  ) {
+    super();
+  }
+
+  /** Loads the file once (throws if it is invalid) and starts watching it. */
+  start(): void {
+    const loaded = this.read();
+    if (loaded instanceof Error) throw loaded;
+    this.apply(loaded);
+    fs.watchFile(this.file, { interval: 500 }, () => this.reload());
+  }
+
+  stop(): void {
+    fs.unwatchFile(this.file);
+  }
+
+  /** The stream a key publishes, or undefined for an unknown key. */
+  streamFor(key: string): string | undefined {
+    return this.byDigest.get(digest(key));
+  }
+
+  /** Every configured stream name, sorted. */
+  streams(): string[] {
+    return this.streamNames;
+  }
+
+  reload(): void {
+    const loaded = this.read();
+    if (loaded instanceof Error) {
+      this.log.error({ file: this.file, err: loaded.message }, "keys file rejected, keeping the previous keys");
+      return;
+    }
+    this.apply(loaded);
+    this.log.info({ keys: this.byDigest.size, streams: this.streamNames }, "keys reloaded");
+    this.emit("change");
+  }
+
+  private read(): KeysFile | Error {
+    let raw: string;
+    try {
+      raw = fs.readFileSync(this.file, "utf8");
+    } catch (err) {
+      return new Error(`cannot read keys file ${this.file}: ${(err as Error).message}`);
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(raw);
+    } catch {
+      return new Error(`keys file ${this.file} is not valid JSON`);
+    }
+    const parsed = KeysFileSchema.safeParse(json);
+    if (!parsed.success) {
+      // Issue paths only (e.g. keys.0.key), never the offending value: it may be a key.
+      const where = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
+      return new Error(`keys file ${this.file} is invalid: ${where}`);
+    }
+    return parsed.data;
+  }
+
+  private apply(file: KeysFile): void {
+    this.byDigest = new Map(file.keys.map((k) => [digest(k.key), k.stream]));
+    this.streamNames = [...new Set(file.keys.map((k) => k.stream))].sort();
+  }
+}

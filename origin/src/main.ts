@@ -1,0 +1,95 @@
+import fs from "node:fs";
+import type { AddressInfo } from "node:net";
+import path from "node:path";
+import { serve } from "@hono/node-server";
+import { ConfigError, loadConfig, type OriginConfig } from "./config.js";
+import { createApp } from "./http/app.js";
+import { RtmpIngest } from "./ingest/rtmp-server.js";
+import { KeyStore, generateKey, keyFingerprint, writeKeysFile } from "./keys/key-store.js";
+import { createLogger } from "./logger.js";
+import { createMetrics } from "./metrics.js";
+import { SessionManager } from "./session/session-manager.js";
+import { TestSource } from "./testsource/test-source.js";
+
+function configOrExit(): OriginConfig {
+  try {
+    return loadConfig();
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(`peercast origin: ${err.message}\n`);
+    process.exit(1);
+  }
+}
+
+async function main(): Promise<void> {
+  const config = configOrExit();
+  const log = createLogger(config.logLevel);
+  const metrics = createMetrics();
+
+  // Sessions cannot outlive the process that wrote them: a previous run's files are stale.
+  await fs.promises.rm(path.join(config.dataDir, "hls"), { recursive: true, force: true });
+  if (!fs.existsSync(config.keysFile)) {
+    const key = generateKey();
+    writeKeysFile(config.keysFile, { keys: [{ key, stream: config.testSource.stream, label: "first key" }] });
+    log.info({ file: config.keysFile, keyFingerprint: keyFingerprint(key) }, "created a keys file with one stream key");
+  }
+  const keys = new KeyStore(config.keysFile, log.child({ component: "keys" }));
+  keys.start();
+
+  const sessions = new SessionManager(config, keys, metrics, log);
+  const ingest = new RtmpIngest({
+    host: config.rtmp.host,
+    port: config.rtmp.port,
+    app: "live",
+    maxConnections: config.rtmp.maxConnections,
+    idleTimeoutMs: config.rtmp.publishTimeoutMs,
+    dataDir: config.dataDir,
+    keys,
+    log,
+    metrics,
+    admit: (p) => sessions.admit(p),
+  });
+  const rtmpPort = await ingest.listen();
+
+  const app = createApp({ sessions, metrics, log });
+  const server = serve({ fetch: app.fetch, port: config.http.port, hostname: config.http.host });
+  await new Promise<void>((resolve, reject) => {
+    server.once("listening", resolve);
+    server.once("error", reject);
+  });
+  const httpPort = (server.address() as AddressInfo).port;
+
+  let testSource: TestSource | undefined;
+  if (config.testSource.enabled) {
+    const { stream, width, height } = config.testSource;
+    const url = await ingest.listenInternal(stream);
+    testSource = new TestSource({ url, width, height, ffmpegPath: config.transcode.ffmpegPath, log: log.child({ component: "test-source", stream }) });
+    testSource.start();
+  }
+  log.info({ httpPort, rtmpPort, publicUrl: config.http.publicUrl }, "origin ready");
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, "shutting down");
+    // A stuck shutdown must not leave the service half-alive.
+    setTimeout(() => process.exit(1), config.transcode.stopTimeoutMs + 5000).unref();
+    await testSource?.stop();
+    await ingest.close();
+    await sessions.shutdown();
+    keys.stop();
+    server.close();
+    if ("closeAllConnections" in server) server.closeAllConnections();
+    log.info("stopped");
+    log.flush();
+    process.exit(0);
+  };
+  process.on("SIGINT", () => void shutdown("SIGINT"));
+  process.on("SIGTERM", () => void shutdown("SIGTERM"));
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`peercast origin failed to start: ${(err as Error).stack ?? String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,250 @@
+import { createHash, randomBytes } from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
+import type { Logger } from "pino";
+import type { OriginConfig } from "../config.js";
+import { encodedCodecString, renderMasterPlaylist } from "../hls/master-playlist.js";
+import { RenditionTrack, type Segment } from "../hls/media-playlist.js";
+import type { IncomingPublish } from "../ingest/rtmp-server.js";
+import type { Metrics } from "../metrics.js";
+import { segmentFileName } from "../transcode/ffmpeg-args.js";
+import { freezeLadder } from "../transcode/ladder.js";
+import { TranscoderRun } from "../transcode/transcoder.js";
+import type { ProducedSegment } from "../transcode/segment-watcher.js";
+import { swarmIdOf, type RenditionInfo, type StreamSessionInfo, type StreamState } from "../wire/index.js";
+import { PublishFeed, type FeedReady } from "./publish-feed.js";
+
+export interface LiveSessionDeps {
+  config: OriginConfig;
+  metrics: Metrics;
+  log: Logger;
+  /** Called once, when the session has ended and its retention time is over. */
+  onGone(session: LiveSession): void;
+}
+
+/**
+ * One stream session: from the first accepted publish until the grace period after the last
+ * publisher left runs out. Publisher reconnects and ffmpeg restarts continue the same
+ * session (same URLs, same master playlist, continuing media sequence + discontinuity).
+ */
+export class LiveSession {
+  readonly id = randomBytes(6).toString("base64url").replace(/[-_]/g, "x");
+  readonly startedAt = new Date();
+  endedAt: Date | undefined;
+  state: Exclude<StreamState, "offline"> = "live";
+  renditions: RenditionInfo[] = [];
+  master = "";
+  readonly tracks = new Map<string, RenditionTrack>();
+  readonly dir: string;
+  private publisher: { publish: IncomingPublish; feed: PublishFeed } | undefined;
+  private run: TranscoderRun | undefined;
+  private runs = 0;
+  private restartsThisPublish = 0;
+  private lastSegmentEndMs = 0;
+  private graceTimer: NodeJS.Timeout | undefined;
+  private retainTimer: NodeJS.Timeout | undefined;
+  private readonly log: Logger;
+
+  constructor(
+    readonly stream: string,
+    private readonly d: LiveSessionDeps,
+  ) {
+    this.dir = path.join(d.config.dataDir, "hls", stream, this.id);
+    this.log = d.log.child({ component: "session", stream, session: this.id });
+  }
+
+  /** False until the first transcoder started: such a session is not shown as live. */
+  get started(): boolean {
+    return this.runs > 0;
+  }
+
+  get hasPublisher(): boolean {
+    return this.publisher !== undefined;
+  }
+
+  get publisherKeyValid(): boolean {
+    return this.publisher?.publish.keyStillValid() ?? true;
+  }
+
+  info(): StreamSessionInfo {
+    return {
+      id: this.id,
+      startedAt: this.startedAt.toISOString(),
+      ...(this.endedAt ? { endedAt: this.endedAt.toISOString() } : {}),
+      renditions: this.renditions,
+      masterPlaylist: `/hls/${this.stream}/master.m3u8`,
+      swarmId: swarmIdOf(this.stream, this.id),
+      segmentDurationSec: this.d.config.hls.segmentSec,
+    };
+  }
+
+  /** Takes a publisher connection: the first one, or a reconnect within the grace period. */
+  attach(publish: IncomingPublish): void {
+    clearTimeout(this.graceTimer);
+    const isReconnect = this.runs > 0;
+    this.state = "live";
+    this.restartsThisPublish = 0;
+    const feed = new PublishFeed(publish, {
+      startTimeoutMs: this.d.config.transcode.startTimeoutMs,
+      backlogBytes: this.d.config.transcode.backlogBytes,
+      log: this.log,
+      onReady: (ready) => this.onFeedReady(publish, ready),
+      onDropped: (bytes) => {
+        this.d.metrics.transcodeDropped.inc({ stream: this.stream }, bytes);
+        this.log.warn({ bytes }, "transcoder behind, dropping input up to the next keyframe");
+      },
+    });
+    this.publisher = { publish, feed };
+    publish.onClose(() => this.onPublisherClosed(publish));
+    this.log.info({ ip: publish.ip, keyFingerprint: publish.keyFingerprint, isReconnect }, "publisher attached");
+  }
+
+  disconnectPublisher(reason: string): void {
+    this.publisher?.publish.disconnect(reason);
+  }
+
+  /** Ingest counters of the current publisher, for the rate gauges. */
+  ingestCounters(): { bytes: number; frames: number } | undefined {
+    const f = this.publisher?.feed;
+    return f && { bytes: f.bytesIn, frames: f.videoFrames };
+  }
+
+  segmentPath(rendition: string, seq: number): string {
+    return path.join(this.dir, rendition, segmentFileName(seq));
+  }
+
+  /** Stops ffmpeg and removes the session's files (shutdown, or a new session replaces it). */
+  async destroy(): Promise<void> {
+    clearTimeout(this.graceTimer);
+    clearTimeout(this.retainTimer);
+    this.publisher?.feed.close();
+    this.publisher?.publish.disconnect("origin shutting down");
+    this.publisher = undefined;
+    await this.run?.stop();
+    this.run = undefined;
+    await fs.promises.rm(this.dir, { recursive: true, force: true });
+  }
+
+  private onFeedReady(publish: IncomingPublish, ready: FeedReady): void {
+    if (this.publisher?.publish !== publish) return;
+    if (this.runs === 0) this.freeze(publish);
+    this.startRun(ready.hasAudio);
+  }
+
+  /** Fixes the ladder and master playlist for the whole session. */
+  private freeze(publish: IncomingPublish): void {
+    const a = publish.announced();
+    const { ladder, maxFps, audioKbps } = this.d.config.transcode;
+    if (!a.width || !a.height) this.log.warn("publisher sent no video size; assuming 1280x720");
+    const source = { width: a.width || 1280, height: a.height || 720, fps: a.fps || maxFps };
+    this.renditions = freezeLadder(ladder, source, { maxFps, audioKbps });
+    this.master = renderMasterPlaylist(this.id, this.renditions, encodedCodecString);
+    const { playlistSegments, retainExtraSegments, segmentSec } = this.d.config.hls;
+    for (const r of this.renditions) {
+      this.tracks.set(
+        r.name,
+        new RenditionTrack({ windowSize: playlistSegments, retainExtra: retainExtraSegments, targetDurationSec: segmentSec }),
+      );
+    }
+    this.log.info({ source, renditions: this.renditions.map((r) => r.name) }, "ladder frozen for the session");
+  }
+
+  private startRun(hasAudio: boolean): void {
+    const publisher = this.publisher;
+    if (!publisher) return;
+    const runId = ++this.runs;
+    const startNumber = Math.max(-1, ...[...this.tracks.values()].map((t) => t.lastSeq ?? -1)) + 1;
+    const t = this.d.config.transcode;
+    const run = new TranscoderRun({
+      renditions: this.renditions,
+      sessionDir: this.dir,
+      runId,
+      startNumber,
+      segmentSec: this.d.config.hls.segmentSec,
+      preset: t.preset,
+      sourceHasAudio: hasAudio,
+      ffmpegPath: t.ffmpegPath,
+      stopTimeoutMs: t.stopTimeoutMs,
+      log: this.log.child({ run: runId }),
+      onSegment: (rendition, s) => this.publishSegment(rendition, s, runId, startNumber),
+      onSpeed: (speed) => this.d.metrics.transcodeSpeed.set({ stream: this.stream }, speed),
+    });
+    this.run = run;
+    publisher.feed.connect(run.input);
+    this.log.info({ runId, startNumber, hasAudio }, "transcoder started");
+    const backlog = setInterval(
+      () => this.d.metrics.transcodeBacklog.set({ stream: this.stream }, run.input.writableLength),
+      1000,
+    );
+    void run.done.then((exit) => {
+      clearInterval(backlog);
+      if (this.run === run) this.run = undefined;
+      // Still the current publisher and nobody asked it to stop: ffmpeg died, start another.
+      if (!exit.requested && this.publisher === publisher && !run.input.writableEnded) this.restart(exit.error, hasAudio);
+    });
+  }
+
+  private restart(error: string | undefined, hasAudio: boolean): void {
+    this.d.metrics.ffmpegRestarts.inc({ stream: this.stream });
+    if (++this.restartsThisPublish > this.d.config.transcode.maxRestarts) {
+      this.log.error({ error }, "ffmpeg keeps failing, disconnecting the publisher");
+      this.disconnectPublisher("transcoder keeps failing");
+      return;
+    }
+    this.log.warn({ error, attempt: this.restartsThisPublish }, "ffmpeg ended unexpectedly, restarting it");
+    this.startRun(hasAudio);
+  }
+
+  private async publishSegment(rendition: string, s: ProducedSegment, runId: number, startNumber: number): Promise<void> {
+    const track = this.tracks.get(rendition);
+    if (!track) return;
+    const bytes = await fs.promises.readFile(s.file);
+    const now = Date.now();
+    const segment: Segment = {
+      seq: s.seq,
+      durationSec: s.durationSec,
+      // Continuous wall clock within a run; a new run starts from when its first segment ended.
+      startMs: s.seq === startNumber || !this.lastSegmentEndMs ? now - s.durationSec * 1000 : this.lastSegmentEndMs,
+      sha256: createHash("sha256").update(bytes).digest("hex"),
+      bytes: bytes.length,
+      discontinuity: runId > 1 && s.seq === startNumber,
+      fetches: 0,
+    };
+    if (rendition === this.renditions[0]?.name) this.lastSegmentEndMs = segment.startMs + s.durationSec * 1000;
+    const expired = track.add(segment);
+    this.d.metrics.segmentsProduced.inc({ stream: this.stream, rendition });
+    for (const old of expired) {
+      this.d.metrics.segmentCopies.observe({ stream: this.stream, rendition }, old.fetches);
+      await fs.promises.rm(this.segmentPath(rendition, old.seq), { force: true });
+    }
+  }
+
+  private onPublisherClosed(publish: IncomingPublish): void {
+    if (this.publisher?.publish !== publish) return;
+    this.publisher.feed.close();
+    this.publisher = undefined;
+    // ffmpeg sees the end of its input and finishes the segment in progress.
+    this.run?.finishInput();
+    if (this.runs === 0) {
+      // Never went live (refused codec, no video): nothing to resume or to show.
+      void this.destroy().then(() => this.d.onGone(this));
+      return;
+    }
+    this.state = "reconnecting";
+    const graceMs = this.d.config.session.graceSec * 1000;
+    this.log.info({ graceMs }, "publisher left, waiting for a reconnect");
+    this.graceTimer = setTimeout(() => this.end(), graceMs);
+  }
+
+  private end(): void {
+    this.state = "ended";
+    this.endedAt = new Date();
+    void (this.run?.done ?? Promise.resolve()).then(() => {
+      for (const t of this.tracks.values()) t.end();
+      this.log.info("session ended");
+    });
+    this.retainTimer = setTimeout(() => {
+      void this.destroy().then(() => this.d.onGone(this));
+    }, this.d.config.session.endedRetainSec * 1000);
+  }
+}

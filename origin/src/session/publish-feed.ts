@@ -1,0 +1,121 @@
+import type { Writable } from "node:stream";
+import type { Logger } from "pino";
+import type { IncomingPublish } from "../ingest/rtmp-server.js";
+import { parseFlvTag, type FlvTag } from "../ingest/flv-tags.js";
+
+export interface FeedReady {
+  hasAudio: boolean;
+}
+
+export interface PublishFeedOptions {
+  startTimeoutMs: number;
+  /** Transcoder input backlog above which frames are dropped up to the next keyframe. */
+  backlogBytes: number;
+  log: Logger;
+  onReady(ready: FeedReady): void;
+  onDropped(bytes: number): void;
+}
+
+const MAX_STARTUP_TAGS = 4000;
+
+/**
+ * The FLV from one publisher connection on its way to the transcoder. Holds the stream back
+ * until it is known to be usable (H.264 video with a keyframe), keeps the headers so a
+ * restarted ffmpeg can resume at the next keyframe, and bounds the transcoder's backlog.
+ */
+export class PublishFeed {
+  bytesIn = 0;
+  videoFrames = 0;
+  private header: Buffer | undefined;
+  private metadata: Buffer | undefined;
+  private audioConfig: Buffer | undefined;
+  private videoConfig: Buffer | undefined;
+  private startup: { buf: Buffer; tag: FlvTag }[] | undefined = [];
+  private sawAudio = false;
+  private out: Writable | undefined;
+  private waitForKeyframe = true;
+  private readonly startTimer: NodeJS.Timeout;
+  private closed = false;
+
+  constructor(
+    private readonly publish: IncomingPublish,
+    private readonly o: PublishFeedOptions,
+  ) {
+    this.startTimer = setTimeout(
+      () => this.refuse(`no H.264 keyframe within ${o.startTimeoutMs} ms (is video enabled?)`),
+      o.startTimeoutMs,
+    );
+    publish.subscribe((buf) => this.onTag(buf));
+  }
+
+  /** Sends the stream to a (new) transcoder input, starting with headers and a keyframe. */
+  connect(out: Writable): void {
+    this.out = out;
+    for (const b of [this.header, this.metadata, this.audioConfig, this.videoConfig]) if (b) out.write(b);
+    this.waitForKeyframe = true;
+    const pending = this.startup;
+    this.startup = undefined;
+    for (const p of pending ?? []) this.forward(p.buf, p.tag);
+  }
+
+  close(): void {
+    this.closed = true;
+    clearTimeout(this.startTimer);
+    this.out = undefined;
+    this.startup = undefined;
+  }
+
+  private onTag(buf: Buffer): void {
+    if (this.closed) return;
+    this.bytesIn += buf.length;
+    const tag = parseFlvTag(buf);
+    if (tag.kind === "header") return void (this.header = Buffer.from(buf));
+    if (tag.kind === "script") return void (this.metadata = Buffer.from(buf));
+    if (tag.kind === "audio") {
+      this.sawAudio = true;
+      if (tag.sequenceHeader) return void (this.audioConfig = Buffer.from(buf));
+    }
+    if (tag.kind === "video") {
+      this.videoFrames++;
+      if (tag.codec !== "h264") return this.refuse(`unsupported video codec ${tag.codec} (send H.264)`);
+      if (tag.sequenceHeader) return void (this.videoConfig = Buffer.from(buf));
+    }
+    if (this.startup) return this.hold(buf, tag);
+    this.forward(buf, tag);
+  }
+
+  /** Before the transcoder starts: keep tags from the latest keyframe on, and decide readiness. */
+  private hold(buf: Buffer, tag: FlvTag): void {
+    const startup = this.startup!;
+    if (tag.kind === "video" && tag.keyframe) startup.length = 0;
+    if (startup.length === 0 && !(tag.kind === "video" && tag.keyframe)) return;
+    startup.push({ buf: Buffer.from(buf), tag });
+    if (startup.length > MAX_STARTUP_TAGS) return this.refuse("no keyframe for too long");
+    if (startup.length === 1 && this.videoConfig) {
+      clearTimeout(this.startTimer);
+      this.o.onReady({ hasAudio: this.sawAudio || this.publish.announced().hasAudio });
+    }
+  }
+
+  private forward(buf: Buffer, tag: FlvTag): void {
+    const out = this.out;
+    if (!out) return;
+    const isKey = tag.kind === "video" && tag.keyframe;
+    if (this.waitForKeyframe && !isKey) return;
+    if (out.writableLength > this.o.backlogBytes) {
+      // ffmpeg is behind: drop up to the next keyframe rather than buffer without bound.
+      this.waitForKeyframe = true;
+      this.o.onDropped(buf.length);
+      return;
+    }
+    this.waitForKeyframe = false;
+    out.write(buf);
+  }
+
+  private refuse(reason: string): void {
+    if (this.closed) return;
+    this.o.log.warn({ reason }, "publish refused");
+    this.close();
+    this.publish.disconnect(reason);
+  }
+}

@@ -1,0 +1,88 @@
+// Wire types shared by origin, tracker, player and loadtest: the public contract.
+// Import from "@peercast/origin/wire"; never copy these shapes into another package.
+
+/** A stream's public state as `/api/streams` reports it. */
+export type StreamState = "offline" | "live" | "reconnecting" | "ended";
+
+export interface RenditionInfo {
+  /** Path segment under the session, e.g. "720p". */
+  name: string;
+  width: number;
+  height: number;
+  /** Frames per second of the output. */
+  fps: number;
+  videoBitrateKbps: number;
+  audioBitrateKbps: number;
+  /** Present only for a passthrough (`-c copy`) rendition. */
+  passthrough?: boolean;
+}
+
+export interface StreamSessionInfo {
+  /** Opaque id, new for every publish session (a reconnect within the grace period keeps it). */
+  id: string;
+  /** ISO 8601. */
+  startedAt: string;
+  /** ISO 8601, only once ended. */
+  endedAt?: string;
+  renditions: RenditionInfo[];
+  /** Relative to the origin, e.g. "/hls/main/master.m3u8". */
+  masterPlaylist: string;
+  /** Swarm id every player of this session must use (see swarmIdOf). */
+  swarmId: string;
+  segmentDurationSec: number;
+}
+
+export interface StreamInfo {
+  /** Public stream name, e.g. "main". Never the stream key. */
+  name: string;
+  state: StreamState;
+  session?: StreamSessionInfo;
+}
+
+/** GET /api/streams */
+export interface StreamListResponse {
+  streams: StreamInfo[];
+}
+
+/**
+ * GET /hls/{stream}/{session}/{rendition}/hashes.json. Every segment listed by a media
+ * playlist of that rendition is in `segments` before the playlist lists it, keyed by the
+ * segment's file name as it appears in the playlist.
+ */
+export interface SegmentHashList {
+  version: 1;
+  algorithm: "sha256";
+  /** file name -> lowercase hex SHA-256 of the exact bytes served. */
+  segments: Record<string, string>;
+}
+
+/**
+ * The explicit P2P swarm id of a stream session. Players of the same session meet
+ * whatever hostname or edge they use; a new session never meets stale peers.
+ */
+export function swarmIdOf(stream: string, sessionId: string): string {
+  return `${stream}:${sessionId}`;
+}
+
+/**
+ * The test source's machine-readable clock: a row of squares near the top-left corner.
+ * Square 0 is always white and the last always black (framing); between them, `dataBits`
+ * squares carry (wall-clock ms since the epoch) mod 2^dataBits, most significant bit
+ * first, white = 1. Sizes are in source pixels of a 1280-wide frame; scale with the width.
+ */
+export const BLOCK_CODE = {
+  dataBits: 32,
+  squarePx: 16,
+  leftPx: 16,
+  topPx: 32,
+  /** Reference width the pixel sizes above are given for. */
+  referenceWidth: 1280,
+} as const;
+
+/** Reconstructs full epoch ms from the block code's value, taking the candidate nearest `nowMs`. */
+export function blockCodeToEpochMs(value: number, nowMs: number): number {
+  const period = 2 ** BLOCK_CODE.dataBits;
+  const base = nowMs - (nowMs % period);
+  const candidates = [base - period + value, base + value, base + period + value];
+  return candidates.reduce((best, c) => (Math.abs(c - nowMs) < Math.abs(best - nowMs) ? c : best));
+}
