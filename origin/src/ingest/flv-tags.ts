@@ -15,7 +15,8 @@ const TAG_HEADER = 11;
 
 export function parseFlvTag(buf: Buffer): FlvTag {
   if (buf.length >= 3 && buf.toString("latin1", 0, 3) === "FLV") return { kind: "header" };
-  if (buf.length < TAG_HEADER + 1) return { kind: "unknown" };
+  // Header, at least one data byte, and the 4-byte previous-tag-size trailer.
+  if (buf.length < TAG_HEADER + 1 + 4) return { kind: "unknown" };
   const type = buf[0];
   // 24-bit timestamp plus the extension byte as the high 8 bits.
   const timestampMs = ((buf[7]! << 24) | buf.readUIntBE(4, 3)) >>> 0;

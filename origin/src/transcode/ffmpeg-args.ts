@@ -33,17 +33,17 @@ export const ffmpegPlaylistName = (runId: number) => `ffmpeg-${runId}.m3u8`;
  * which segments are done; the origin writes the playlists viewers get.
  */
 export function buildTranscodeJob(o: TranscodeJobOptions): FfmpegJob {
-  const encoded = o.renditions.filter((r) => !r.passthrough);
-  const fps = encoded[0]?.fps ?? 30;
+  const renditions = o.renditions;
+  const fps = renditions[0]?.fps ?? 30;
   // One decode, one fps conversion, then a split: every rendition sees identical frame times,
   // so a fixed GOP puts keyframes on the same frames everywhere (aligned segments).
-  const chains = encoded.map(
+  const chains = renditions.map(
     (r, i) =>
       // Scale into the frozen size whatever the (possibly changed) source size; pad keeps it exact.
       `[s${i}]scale=${r.width}:${r.height}:force_original_aspect_ratio=decrease,` +
       `pad=${r.width}:${r.height}:(ow-iw)/2:(oh-ih)/2,setsar=1,format=yuv420p[v${i}]`,
   );
-  const split = `[0:v:0]fps=${fps},split=${encoded.length}${encoded.map((_, i) => `[s${i}]`).join("")}`;
+  const split = `[0:v:0]fps=${fps},split=${renditions.length}${renditions.map((_, i) => `[s${i}]`).join("")}`;
   const inputs: FfmpegJob["inputs"] = [
     {
       source: o.input,
@@ -56,31 +56,25 @@ export function buildTranscodeJob(o: TranscodeJobOptions): FfmpegJob {
   }
   const audioMap = o.sourceHasAudio ? "0:a:0" : "1:a:0";
   const gop = String(Math.round(fps * o.segmentSec));
-  let filterAdded = false;
-  const outputs = o.renditions.map((r) => {
+  const outputs = renditions.map((r, i) => {
     const dir = path.join(o.sessionDir, r.name);
-    const video = r.passthrough
-      ? ["-map", "0:v:0", "-c:v", "copy"]
-      : [
-          ...(filterAdded ? [] : ["-filter_complex", [split, ...chains].join(";")]),
-          "-map", `[v${encoded.indexOf(r)}]`,
-          "-c:v", "libx264",
-          "-preset", o.preset,
-          "-profile:v", "high",
-          "-level:v", h264Level(r),
-          "-b:v", `${r.videoBitrateKbps}k`,
-          "-maxrate", `${r.videoBitrateKbps}k`,
-          "-bufsize", `${r.videoBitrateKbps * 2}k`,
-          // Fixed GOP of exactly one segment and no scene-cut keyframes: aligned boundaries.
-          "-g", gop,
-          "-keyint_min", gop,
-          "-sc_threshold", "0",
-        ];
-    if (!r.passthrough) filterAdded = true;
     return {
       target: path.join(dir, ffmpegPlaylistName(o.runId)),
       options: [
-        ...video,
+        ...(i === 0 ? ["-filter_complex", [split, ...chains].join(";")] : []),
+        "-map", `[v${i}]`,
+        "-c:v", "libx264",
+        "-preset", o.preset,
+        "-profile:v", "high",
+        "-level:v", h264Level(r),
+        "-b:v", `${r.videoBitrateKbps}k`,
+        "-maxrate", `${r.videoBitrateKbps}k`,
+        // One second of buffer: a segment peaks at ~1.5x the rate (BANDWIDTH says so).
+        "-bufsize", `${r.videoBitrateKbps}k`,
+        // Fixed GOP of exactly one segment and no scene-cut keyframes: aligned boundaries.
+        "-g", gop,
+        "-keyint_min", gop,
+        "-sc_threshold", "0",
         "-map", audioMap,
         "-c:a", "aac",
         "-b:a", `${r.audioBitrateKbps}k`,

@@ -32,9 +32,10 @@ export function parseLadderSpec(spec: string): LadderRung[] {
 const even = (n: number) => Math.max(2, Math.round(n / 2) * 2);
 
 /**
- * Freezes the ladder for a session: rungs above the source height are dropped (never
- * upscale); a source smaller than every rung gets one rendition at its own size with the
- * smallest rung's bitrate scaled by pixel count. Output fps is the source's, capped.
+ * Freezes the ladder for a session: a rung's height is the output's short side, rungs above
+ * the source's short side are dropped (never upscale), and the long side follows the source
+ * aspect, capped by the rung's width. A source smaller than every rung gets one rendition at
+ * its own size. Output fps is the source's, capped.
  */
 export function freezeLadder(
   rungs: LadderRung[],
@@ -42,25 +43,30 @@ export function freezeLadder(
   opts: { maxFps: number; audioKbps: number },
 ): RenditionInfo[] {
   const fps = Math.max(1, Math.min(opts.maxFps, Math.round(source.fps) || opts.maxFps));
-  const aspect = source.width > 0 && source.height > 0 ? source.width / source.height : 16 / 9;
-  const fitting = rungs.filter((r) => r.height <= source.height);
+  const portrait = source.height > source.width;
+  const short = Math.min(source.width, source.height);
+  const aspect = short > 0 ? Math.max(source.width, source.height) / short : 16 / 9;
+  const fitting = rungs.filter((r) => r.height <= short);
   const chosen: LadderRung[] = fitting.length > 0 ? fitting : [scaledSmallest(rungs, source)];
-  return chosen.map((r) => ({
-    name: r.name,
-    // Width from the source aspect, bounded by the rung's width so a wide source never exceeds it.
-    width: Math.min(even(r.height * aspect), r.width),
-    height: r.width < r.height * aspect ? even(r.width / aspect) : r.height,
-    fps,
-    videoBitrateKbps: r.videoBitrateKbps,
-    audioBitrateKbps: opts.audioKbps,
-  }));
+  return chosen.map((r) => {
+    const long = Math.min(even(r.height * aspect), Math.max(r.width, r.height));
+    const shortSide = long < r.height * aspect ? even(long / aspect) : r.height;
+    return {
+      name: r.name,
+      width: portrait ? shortSide : long,
+      height: portrait ? long : shortSide,
+      fps,
+      videoBitrateKbps: r.videoBitrateKbps,
+      audioBitrateKbps: opts.audioKbps,
+    };
+  });
 }
 
 function scaledSmallest(rungs: LadderRung[], source: SourceVideo): LadderRung {
   const smallest = rungs[rungs.length - 1]!;
   const ratio = (source.width * source.height) / (smallest.width * smallest.height);
   return {
-    name: `${even(source.height)}p`,
+    name: `${even(Math.min(source.width, source.height))}p`,
     width: even(source.width),
     height: even(source.height),
     videoBitrateKbps: Math.max(100, Math.round(smallest.videoBitrateKbps * ratio)),

@@ -13,8 +13,6 @@ export interface RenditionInfo {
   fps: number;
   videoBitrateKbps: number;
   audioBitrateKbps: number;
-  /** Present only for a passthrough (`-c copy`) rendition. */
-  passthrough?: boolean;
 }
 
 export interface StreamSessionInfo {

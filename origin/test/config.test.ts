@@ -1,0 +1,32 @@
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { test } from "node:test";
+import { loadConfig } from "../src/config.js";
+import { ORIGIN_MAIN } from "./support/origin-process.js";
+
+test("defaults give the documented ladder, ports and segment duration", () => {
+  const c = loadConfig({});
+  assert.equal(c.http.port, 8080);
+  assert.equal(c.rtmp.port, 1935);
+  assert.equal(c.hls.segmentSec, 2);
+  assert.deepEqual(c.transcode.ladder.map((r) => r.name), ["720p", "480p", "360p"]);
+  assert.equal(c.session.graceSec, 30);
+  assert.equal(c.http.publicUrl, "http://localhost:8080");
+});
+
+test("invalid values name the variable", () => {
+  assert.throws(() => loadConfig({ PEERCAST_HTTP_PORT: "eighty" }), /PEERCAST_HTTP_PORT/);
+  assert.throws(() => loadConfig({ PEERCAST_SEGMENT_SEC: "0" }), /PEERCAST_SEGMENT_SEC/);
+  assert.throws(() => loadConfig({ PEERCAST_LADDER: "720p" }), /PEERCAST_LADDER/);
+  assert.throws(() => loadConfig({ PEERCAST_TEST_SOURCE: "maybe" }), /PEERCAST_TEST_SOURCE/);
+});
+
+test("the origin refuses to start on invalid config, saying which variable", () => {
+  const r = spawnSync(process.execPath, [ORIGIN_MAIN], {
+    env: { PATH: process.env.PATH, PEERCAST_RTMP_PORT: "70000" },
+    encoding: "utf8",
+    timeout: 10_000,
+  });
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /invalid configuration:[\s\S]*PEERCAST_RTMP_PORT/);
+});

@@ -1,0 +1,51 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { h264Level } from "../src/transcode/ffmpeg-args.js";
+import { freezeLadder, parseLadderSpec } from "../src/transcode/ladder.js";
+
+const DEFAULT = parseLadderSpec("720p:1280x720:2800,480p:854x480:1400,360p:640x360:800");
+const freeze = (width: number, height: number, fps = 30) =>
+  freezeLadder(DEFAULT, { width, height, fps }, { maxFps: 30, audioKbps: 128 }).map(
+    (r) => `${r.name}:${r.width}x${r.height}@${r.fps}`,
+  );
+
+test("a 720p source gets the whole default ladder", () => {
+  assert.deepEqual(freeze(1280, 720), ["720p:1280x720@30", "480p:854x480@30", "360p:640x360@30"]);
+});
+
+test("the ladder never upscales: a 480p source gets 480p and 360p", () => {
+  assert.deepEqual(freeze(854, 480), ["480p:854x480@30", "360p:640x360@30"]);
+});
+
+test("a source below every rung gets one rendition at its own size", () => {
+  assert.deepEqual(freeze(320, 240, 25), ["240p:320x240@25"]);
+});
+
+test("1080p60 is capped to the top rung and the maximum fps", () => {
+  assert.deepEqual(freeze(1920, 1080, 60), ["720p:1280x720@30", "480p:854x480@30", "360p:640x360@30"]);
+});
+
+test("portrait sources keep their orientation; rungs apply to the short side", () => {
+  assert.deepEqual(freeze(1080, 1920), ["720p:720x1280@30", "480p:480x854@30", "360p:360x640@30"]);
+});
+
+test("ultra-wide sources stay within the rung width", () => {
+  assert.deepEqual(freeze(2560, 1080), ["720p:1280x540@30", "480p:854x360@30", "360p:640x270@30"]);
+});
+
+test("ladder specs are validated with a useful message", () => {
+  assert.throws(() => parseLadderSpec("720p:1280x720"), /name:WIDTHxHEIGHT:KBPS/);
+  assert.throws(() => parseLadderSpec("a:1280x720:100,a:640x360:50"), /unique/);
+  assert.throws(() => parseLadderSpec("a:1281x720:100"), /even/);
+  assert.deepEqual(
+    parseLadderSpec("360p:640x360:800,720p:1280x720:2800").map((r) => r.name),
+    ["720p", "360p"],
+  );
+});
+
+test("H.264 levels fit the frame size and rate", () => {
+  assert.equal(h264Level({ width: 640, height: 360, fps: 30 }), "3.0");
+  assert.equal(h264Level({ width: 1280, height: 720, fps: 30 }), "3.1");
+  assert.equal(h264Level({ width: 1280, height: 720, fps: 60 }), "3.2");
+  assert.equal(h264Level({ width: 1920, height: 1080, fps: 30 }), "4.0");
+});

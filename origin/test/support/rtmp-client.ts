@@ -1,0 +1,74 @@
+// Test-only RTMP publish attempt (handshake, connect, createStream, publish): fast enough to
+// try thousands of keys, where spawning ffmpeg each time would take minutes.
+import net from "node:net";
+import { randomBytes } from "node:crypto";
+
+type Amf = number | string | null | { [k: string]: Amf };
+
+function amf(v: Amf): Buffer {
+  if (v === null) return Buffer.from([0x05]);
+  if (typeof v === "number") {
+    const b = Buffer.alloc(9);
+    b[0] = 0x00;
+    b.writeDoubleBE(v, 1);
+    return b;
+  }
+  if (typeof v === "string") return Buffer.concat([Buffer.from([0x02]), u16(v.length), Buffer.from(v)]);
+  const parts = Object.entries(v).flatMap(([k, val]) => [u16(k.length), Buffer.from(k), amf(val)]);
+  return Buffer.concat([Buffer.from([0x03]), ...parts, Buffer.from([0, 0, 9])]);
+}
+
+const u16 = (n: number) => {
+  const b = Buffer.alloc(2);
+  b.writeUInt16BE(n);
+  return b;
+};
+
+/** An AMF0 command message on chunk stream 3, split into 128-byte chunks. */
+function command(streamId: number, ...values: Amf[]): Buffer {
+  const payload = Buffer.concat(values.map(amf));
+  const header = Buffer.alloc(12);
+  header[0] = 0x03;
+  header.writeUIntBE(payload.length, 4, 3);
+  header[7] = 0x14; // AMF0 command
+  header.writeUInt32LE(streamId, 8);
+  const chunks = [header];
+  for (let i = 0; i < payload.length; i += 128) {
+    if (i > 0) chunks.push(Buffer.from([0xc3]));
+    chunks.push(payload.subarray(i, i + 128));
+  }
+  return Buffer.concat(chunks);
+}
+
+/** Tries to publish `key`; resolves with how the server answered. */
+export function tryPublish(port: number, key: string, timeoutMs = 5000): Promise<"closed" | "open"> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, "127.0.0.1");
+    let received = Buffer.alloc(0);
+    let sent = false;
+    const timer = setTimeout(() => {
+      socket.destroy();
+      resolve("open");
+    }, timeoutMs);
+    socket.on("connect", () => socket.write(Buffer.concat([Buffer.from([3]), Buffer.alloc(8), randomBytes(1528)])));
+    socket.on("data", (d) => {
+      received = Buffer.concat([received, d]);
+      if (sent || received.length < 3073) return;
+      sent = true;
+      socket.write(
+        Buffer.concat([
+          received.subarray(1, 1537), // C2 echoes S1
+          command(0, "connect", 1, { app: "live", type: "nonprivate", flashVer: "FMLE/3.0", tcUrl: `rtmp://127.0.0.1:${port}/live` }),
+          command(0, "createStream", 2, null),
+          command(1, "publish", 3, null, key, "live"),
+        ]),
+      );
+    });
+    socket.on("error", () => undefined);
+    socket.on("close", () => {
+      clearTimeout(timer);
+      resolve("closed");
+    });
+    socket.on("timeout", () => reject(new Error("socket timeout")));
+  });
+}

@@ -1,0 +1,111 @@
+#!/usr/bin/env node
+// `npm start` / `npm test` / `npm run bench`: install what is missing, build, then run.
+// Plain Node with no dependencies: it runs before node_modules exists.
+import { spawn, spawnSync } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const mode = process.argv[2];
+const say = (msg) => process.stderr.write(`[peercast] ${msg}\n`);
+
+function run(cmd, args, opts = {}) {
+  const r = spawnSync(cmd, args, { stdio: "inherit", cwd: root, ...opts });
+  if (r.status !== 0) {
+    say(`failed: ${cmd} ${args.join(" ")}`);
+    process.exit(r.status ?? 1);
+  }
+}
+
+const has = (cmd) => spawnSync("sh", ["-c", `command -v ${cmd}`], { stdio: "ignore" }).status === 0;
+
+/** Debian packages the system needs, by the command that proves each is there. */
+function ensureDebianPackages(packages) {
+  const missing = packages.filter(([cmd]) => !has(cmd)).map(([, pkg]) => pkg);
+  if (missing.length === 0) return;
+  if (process.getuid?.() !== 0) {
+    say(`missing Debian packages: ${missing.join(" ")}. Install them with: sudo apt-get install ${missing.join(" ")}`);
+    process.exit(1);
+  }
+  say(`installing Debian packages: ${missing.join(" ")}`);
+  const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
+  run("apt-get", ["update", "-qq"], { env });
+  run("apt-get", ["install", "-y", "-qq", "--no-install-recommends", ...missing], { env });
+}
+
+function ensureNodeModules() {
+  if (fs.existsSync(path.join(root, "node_modules", ".package-lock.json"))) return;
+  say("installing npm dependencies (npm ci)");
+  run("npm", ["ci", "--no-audit", "--no-fund"]);
+}
+
+function build() {
+  run(process.execPath, [path.join(root, "node_modules", "typescript", "bin", "tsc"), "-b", "origin"]);
+}
+
+/** Prints where to point OBS and viewers once the origin says it is ready. */
+function printBanner(ready) {
+  const env = process.env;
+  const dataDir = path.resolve(root, env.PEERCAST_DATA_DIR ?? "./data");
+  const keysFile = path.resolve(root, env.PEERCAST_KEYS_FILE ?? path.join(dataDir, "keys.json"));
+  const stream = env.PEERCAST_TEST_SOURCE_STREAM ?? "main";
+  let key = "(see the keys file)";
+  try {
+    const keys = JSON.parse(fs.readFileSync(keysFile, "utf8")).keys;
+    key = (keys.find((k) => k.stream === stream) ?? keys[0])?.key ?? key;
+  } catch {
+    /* the origin reports keys file problems itself */
+  }
+  const host = new URL(ready.publicUrl).hostname;
+  const lines = [
+    "",
+    "Peercast is running.",
+    `  Stream (HLS):   ${ready.publicUrl}/hls/${stream}/master.m3u8`,
+    `  Streams API:    ${ready.publicUrl}/api/streams`,
+    `  Metrics:        ${ready.publicUrl}/metrics`,
+    "  OBS settings (Settings > Stream, Service: Custom):",
+    `    Server:       rtmp://${host}:${ready.rtmpPort}/live`,
+    `    Stream Key:   ${key}   (keys live in ${keysFile})`,
+    env.PEERCAST_TEST_SOURCE === "0"
+      ? "  Test source:    off"
+      : `  Test source:    publishing to "${stream}" (PEERCAST_TEST_SOURCE=0 turns it off; OBS then takes over)`,
+    "  Stop with Ctrl+C.",
+    "",
+  ];
+  process.stderr.write(lines.join("\n") + "\n");
+}
+
+function start() {
+  const env = { PEERCAST_TEST_SOURCE: "1", ...process.env };
+  const child = spawn(process.execPath, [path.join(root, "origin", "dist", "src", "main.js")], {
+    cwd: root,
+    env,
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  let buffered = "";
+  child.stdout.on("data", (chunk) => {
+    process.stdout.write(chunk);
+    if (buffered === null) return;
+    buffered += chunk.toString();
+    for (const line of buffered.split("\n")) {
+      if (!line.includes('"origin ready"')) continue;
+      buffered = null;
+      printBanner(JSON.parse(line));
+      return;
+    }
+    buffered = buffered.slice(-4096);
+  });
+  for (const sig of ["SIGINT", "SIGTERM"]) process.on(sig, () => child.kill(sig));
+  child.on("exit", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+}
+
+if (!["start", "test", "bench"].includes(mode)) {
+  say("usage: bootstrap.mjs start|test|bench");
+  process.exit(2);
+}
+ensureDebianPackages([["ffmpeg", "ffmpeg"], ["ffprobe", "ffmpeg"]]);
+ensureNodeModules();
+build();
+if (mode === "start") start();
+else run("npm", ["run", mode, "--workspace", "origin"]);
