@@ -3,6 +3,7 @@ import fs from "node:fs";
 import path from "node:path";
 import type { Logger } from "pino";
 import type { OriginConfig } from "../config.js";
+import { h264CodecFromTs } from "../hls/codec-probe.js";
 import { encodedCodecString, renderMasterPlaylist } from "../hls/master-playlist.js";
 import { RenditionTrack, type Segment } from "../hls/media-playlist.js";
 import type { IncomingPublish } from "../ingest/rtmp-server.js";
@@ -33,7 +34,9 @@ export class LiveSession {
   endedAt: Date | undefined;
   state: Exclude<StreamState, "offline"> = "live";
   renditions: RenditionInfo[] = [];
+  /** Rendered once every rendition has a segment (CODECS from real bytes), then never again. */
   master = "";
+  private readonly codecs = new Map<string, string>();
   readonly tracks = new Map<string, RenditionTrack>();
   readonly dir: string;
   private publisher: { publish: IncomingPublish; feed: PublishFeed } | undefined;
@@ -53,9 +56,9 @@ export class LiveSession {
     this.log = d.log.child({ component: "session", stream, session: this.id });
   }
 
-  /** False until the first transcoder started: such a session is not shown as live. */
+  /** False until every rendition has a first segment: before that there is nothing to play. */
   get started(): boolean {
-    return this.runs > 0;
+    return this.master !== "";
   }
 
   get hasPublisher(): boolean {
@@ -138,7 +141,6 @@ export class LiveSession {
     if (!a.width || !a.height) this.log.warn("publisher sent no video size; assuming 1280x720");
     const source = { width: a.width || 1280, height: a.height || 720, fps: a.fps || maxFps };
     this.renditions = freezeLadder(ladder, source, { maxFps, audioKbps });
-    this.master = renderMasterPlaylist(this.id, this.renditions, encodedCodecString);
     const { playlistSegments, retainExtraSegments, segmentSec } = this.d.config.hls;
     for (const r of this.renditions) {
       this.tracks.set(
@@ -211,12 +213,23 @@ export class LiveSession {
       fetches: 0,
     };
     if (rendition === this.renditions[0]?.name) this.lastSegmentEndMs = segment.startMs + s.durationSec * 1000;
+    if (!this.master) this.noteCodec(rendition, bytes);
     const expired = track.add(segment);
     this.d.metrics.segmentsProduced.inc({ stream: this.stream, rendition });
     for (const old of expired) {
       this.d.metrics.segmentCopies.observe({ stream: this.stream, rendition }, old.fetches);
       await fs.promises.rm(this.segmentPath(rendition, old.seq), { force: true });
     }
+  }
+
+  private noteCodec(rendition: string, firstSegment: Buffer): void {
+    const found = h264CodecFromTs(firstSegment);
+    if (!found) this.log.warn({ rendition }, "no SPS in the first segment, CODECS from the encoder settings");
+    const r = this.renditions.find((x) => x.name === rendition)!;
+    this.codecs.set(rendition, found ?? encodedCodecString(r));
+    if (this.codecs.size < this.renditions.length) return;
+    this.master = renderMasterPlaylist(this.id, this.renditions, (x) => this.codecs.get(x.name)!);
+    this.log.info("session is live: every rendition has a segment");
   }
 
   private onPublisherClosed(publish: IncomingPublish): void {
