@@ -126,6 +126,8 @@ export class LiveSession {
     await this.run?.stop();
     this.run = undefined;
     await fs.promises.rm(this.dir, { recursive: true, force: true });
+    // The stream's folder goes too once no other session of it is there.
+    await fs.promises.rmdir(path.dirname(this.dir)).catch(() => undefined);
   }
 
   private onFeedReady(publish: IncomingPublish, ready: FeedReady): void {

@@ -1,0 +1,92 @@
+// Session end, disk cleanup, shutdown and crash of the origin: nothing is left behind.
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import path from "node:path";
+import { test } from "node:test";
+import { descendants, ffmpegProcessesWith, startOrigin, waitFor } from "./support/origin-process.js";
+import { publish } from "./support/publisher.js";
+import { mediaPlaylist, streamInfo, waitForSegment, waitLive } from "./support/hls.js";
+
+const KEY = "lifecycle-key-42x";
+
+test("after the grace period the session ends with ENDLIST, then goes offline and its files go", async () => {
+  const origin = await startOrigin({
+    keys: [{ key: KEY, stream: "main" }],
+    env: { PEERCAST_GRACE_SEC: "2", PEERCAST_ENDED_RETAIN_SEC: "3", PEERCAST_PLAYLIST_SEGMENTS: "3", PEERCAST_RETAIN_EXTRA_SEGMENTS: "1" },
+  });
+  try {
+    const p = publish({ rtmpPort: origin.rtmpPort, key: KEY });
+    const session = (await waitLive(origin.http, "main")).session!.id;
+    const dir = path.join(origin.dataDir, "hls", "main", session, "180p");
+    // Disk stays bounded: the window (3) + the margin (1), whatever the run length.
+    await waitForSegment(origin.http, "main", session, "180p", 7);
+    const files = fs.readdirSync(dir).filter((f) => f.endsWith(".ts"));
+    assert.ok(files.length <= 5, `segments on disk: ${files.join(" ")}`);
+    assert.ok(!files.includes("0.ts"), "old segments are deleted");
+
+    await p.stop();
+    const ended = await waitFor(async () => {
+      const s = await streamInfo(origin.http, "main");
+      return s?.state === "ended" ? s : undefined;
+    }, 15_000);
+    assert.ok(ended.session?.endedAt);
+    await waitFor(async () => (await mediaPlaylist(origin.http, "main", session, "180p")).text.endsWith("#EXT-X-ENDLIST\n"), 10_000);
+    await waitFor(async () => (await streamInfo(origin.http, "main"))?.state === "offline", 10_000);
+    assert.equal((await fetch(`${origin.http}/hls/main/master.m3u8`)).status, 404);
+    assert.ok(!fs.existsSync(path.join(origin.dataDir, "hls", "main", session)), "session files removed");
+    assert.deepEqual(ffmpegProcessesWith(origin.dataDir), []);
+  } finally {
+    await origin.stop();
+  }
+});
+
+test("the built-in test source goes live through the RTMP ingest without a key in any argv", async () => {
+  const origin = await startOrigin({
+    env: { PEERCAST_TEST_SOURCE: "1", PEERCAST_TEST_SOURCE_SIZE: "426x240" },
+  });
+  try {
+    const info = await waitLive(origin.http, "main");
+    assert.equal(info.session?.renditions[0]?.height, 240);
+    const keys = JSON.parse(fs.readFileSync(origin.keysFile, "utf8")) as { keys: { key: string }[] };
+    // The keys file given was empty, so the test source needed no key at all.
+    assert.equal(keys.keys.length, 0);
+    const kids = descendants(origin.pid);
+    assert.equal(kids.length, 2, "test source ffmpeg + transcoder ffmpeg");
+  } finally {
+    await origin.stop();
+  }
+});
+
+test("SIGTERM stops every ffmpeg and exits cleanly", async () => {
+  const origin = await startOrigin({ keys: [{ key: KEY, stream: "main" }], env: { PEERCAST_TEST_SOURCE: "1", PEERCAST_TEST_SOURCE_SIZE: "320x180", PEERCAST_TEST_SOURCE_STREAM: "demo" } });
+  const p = publish({ rtmpPort: origin.rtmpPort, key: KEY });
+  try {
+    await waitLive(origin.http, "main");
+    await waitLive(origin.http, "demo");
+    assert.equal(ffmpegProcessesWith(origin.dataDir).length, 2, "one transcoder per stream");
+    assert.equal(await origin.stop("SIGTERM"), 0);
+    assert.ok(origin.logs().some((l) => l.msg === "stopped"));
+    await waitFor(() => ffmpegProcessesWith(origin.dataDir).length === 0 && descendants(origin.pid).length === 0, 5000);
+    assert.ok(!fs.existsSync(path.join(origin.dataDir, "hls", "main")), "files of ended sessions removed");
+  } finally {
+    await p.stop("SIGKILL");
+  }
+});
+
+test("SIGKILL of the origin leaves no ffmpeg behind", async () => {
+  const origin = await startOrigin({ keys: [{ key: KEY, stream: "main" }], env: { PEERCAST_TEST_SOURCE: "1", PEERCAST_TEST_SOURCE_SIZE: "320x180", PEERCAST_TEST_SOURCE_STREAM: "demo" } });
+  const p = publish({ rtmpPort: origin.rtmpPort, key: KEY });
+  try {
+    await waitLive(origin.http, "main");
+    await waitLive(origin.http, "demo");
+    const children = ffmpegProcessesWith(origin.dataDir);
+    assert.equal(children.length, 2);
+    await origin.stop("SIGKILL");
+    // Transcoders end on EOF of their input pipe; the test source when its RTMP peer is gone.
+    await waitFor(() => children.every((pid) => !fs.existsSync(`/proc/${pid}`)), 10_000, () =>
+      JSON.stringify(children.filter((pid) => fs.existsSync(`/proc/${pid}`))),
+    );
+  } finally {
+    await p.stop("SIGKILL");
+  }
+});
