@@ -104,7 +104,10 @@ if (!["start", "test", "bench"].includes(mode)) {
   say("usage: bootstrap.mjs start|test|bench");
   process.exit(2);
 }
-ensureDebianPackages([["ffmpeg", "ffmpeg"], ["ffprobe", "ffmpeg"]]);
+const packages = [["ffmpeg", "ffmpeg"], ["ffprobe", "ffmpeg"]];
+// The tests drive real players in Debian's Chromium (never a downloaded browser).
+if (mode === "test") packages.push(["chromium", "chromium"]);
+ensureDebianPackages(packages);
 ensureNodeModules();
 build();
 if (mode === "start") start();
