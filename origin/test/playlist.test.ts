@@ -3,6 +3,7 @@ import { test } from "node:test";
 import { encodedCodecString, renderMasterPlaylist } from "../src/hls/master-playlist.js";
 import { RenditionTrack, type Segment } from "../src/hls/media-playlist.js";
 import { parseFfmpegPlaylist } from "../src/transcode/segment-watcher.js";
+import { h264CodecFromTs } from "../src/hls/codec-probe.js";
 
 const seg = (seq: number, extra: Partial<Segment> = {}): Segment => ({
   seq,
@@ -59,6 +60,15 @@ test("a transcoder restart is marked and counted in the discontinuity sequence",
   assert.ok(!t.render().includes("#EXT-X-DISCONTINUITY\n"));
 });
 
+test("a number a rendition never produced is listed as a gap, so numbering stays dense", () => {
+  const t = new RenditionTrack({ windowSize: 5, retainExtra: 0, targetDurationSec: 2 });
+  t.add(seg(0));
+  t.add(seg(2, { discontinuity: true }));
+  assert.match(t.render(), /0\.ts\n#EXT-X-GAP\n#EXTINF:2\.000,\n1\.ts\n#EXT-X-DISCONTINUITY\n[^\n]+\n#EXTINF:2\.000,\n2\.ts\n$/);
+  assert.equal(t.get(1), undefined, "a gap is never served");
+  assert.deepEqual(Object.keys(t.hashes().segments), ["0.ts", "2.ts"]);
+});
+
 test("an ended track carries ENDLIST", () => {
   const t = new RenditionTrack({ windowSize: 2, retainExtra: 0, targetDurationSec: 2 });
   t.add(seg(0));
@@ -92,4 +102,10 @@ test("ffmpeg's own playlist is read with its media sequence", () => {
     { seq: 41, durationSec: 2, uri: "41.ts" },
     { seq: 42, durationSec: 1.966667, uri: "42.ts" },
   ]);
+});
+
+test("CODECS comes from the first SPS in the segment bytes", () => {
+  const ts = Buffer.from([0x47, 0x40, 0, 0x10, 0, 0, 0, 1, 0x09, 0xf0, 0, 0, 0, 1, 0x67, 0x64, 0x00, 0x1f, 0xac]);
+  assert.equal(h264CodecFromTs(ts), "avc1.64001f");
+  assert.equal(h264CodecFromTs(Buffer.from([0, 0, 1, 0x09, 0xf0])), undefined);
 });

@@ -64,6 +64,16 @@ describe("refusals and hostile input", () => {
     assert.equal((await streamInfo(origin.http, "second"))?.state, "offline");
   });
 
+  test("HEVC and AV1 over enhanced RTMP are refused with the reason", async () => {
+    // Enhanced RTMP video tag: ex-header bit, packet type 0 (sequence start), FourCC, config bytes.
+    for (const [fourcc, name] of [["hvc1", "hevc"], ["av01", "av1"]] as const) {
+      const tag = Buffer.concat([Buffer.from([0x90]), Buffer.from(fourcc), Buffer.alloc(16, 1)]);
+      assert.equal(await tryPublish(origin.rtmpPort, SECOND_KEY, 5000, [tag]), "closed");
+      await waitFor(() => refusals(new RegExp(`unsupported video codec ${name}`)).length > 0, 5000);
+    }
+    assert.equal(ffmpegProcessesWith(`/hls/second/`).length, 0);
+  });
+
   test("a stream without video is refused once the start timeout passes", async () => {
     const p = publish({ rtmpPort: origin.rtmpPort, key: SECOND_KEY, video_enabled: false });
     await waitFor(() => refusals(/no H\.264 keyframe/).length > 0, 10_000);

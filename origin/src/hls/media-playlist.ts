@@ -12,6 +12,8 @@ export interface Segment {
   discontinuity: boolean;
   /** Times the origin served it: the copies-per-segment figure. */
   fetches: number;
+  /** A number this rendition never produced (ffmpeg died between renditions): EXT-X-GAP. */
+  gap?: boolean;
 }
 
 export interface TrackOptions {
@@ -36,6 +38,10 @@ export class RenditionTrack {
 
   /** Adds a completed segment; returns segments that left the retention window (to delete). */
   add(segment: Segment): Segment[] {
+    // Keep numbering dense: media sequence + position must equal each segment's number.
+    for (let seq = (this.lastSeq ?? segment.seq - 1) + 1; seq < segment.seq; seq++) {
+      this.segments.push({ ...segment, seq, sha256: "", bytes: 0, discontinuity: false, gap: true });
+    }
     this.segments.push(segment);
     const keep = this.o.windowSize + this.o.retainExtra;
     const expired = this.segments.length > keep ? this.segments.splice(0, this.segments.length - keep) : [];
@@ -51,11 +57,12 @@ export class RenditionTrack {
     return this.segments.at(-1)?.seq;
   }
 
+  /** A served segment by number (gaps are not served). */
   get(seq: number): Segment | undefined {
     const first = this.segments[0];
     if (!first) return undefined;
     const s = this.segments[seq - first.seq];
-    return s?.seq === seq ? s : undefined;
+    return s?.seq === seq && !s.gap ? s : undefined;
   }
 
   all(): readonly Segment[] {
@@ -78,6 +85,7 @@ export class RenditionTrack {
     listed.forEach((s, i) => {
       if (s.discontinuity) lines.push("#EXT-X-DISCONTINUITY");
       if (i === 0 || s.discontinuity) lines.push(`#EXT-X-PROGRAM-DATE-TIME:${new Date(s.startMs).toISOString()}`);
+      if (s.gap) lines.push("#EXT-X-GAP");
       lines.push(`#EXTINF:${s.durationSec.toFixed(3)},`, segmentFileName(s.seq));
     });
     if (this.ended) lines.push("#EXT-X-ENDLIST");
@@ -89,7 +97,7 @@ export class RenditionTrack {
     return {
       version: 1,
       algorithm: "sha256",
-      segments: Object.fromEntries(this.segments.map((s) => [segmentFileName(s.seq), s.sha256])),
+      segments: Object.fromEntries(this.segments.filter((s) => !s.gap).map((s) => [segmentFileName(s.seq), s.sha256])),
     };
   }
 }

@@ -43,7 +43,10 @@ export class LiveSession {
   private run: TranscoderRun | undefined;
   private runs = 0;
   private restartsThisPublish = 0;
-  private lastSegmentEndMs = 0;
+  /** Wall-clock start and duration of each recent segment number, shared by all renditions. */
+  private readonly clock = new Map<number, { startMs: number; durationSec: number }>();
+  private slowSinceMs: number | undefined;
+  private lastSlowWarningMs = 0;
   private graceTimer: NodeJS.Timeout | undefined;
   private retainTimer: NodeJS.Timeout | undefined;
   private readonly log: Logger;
@@ -171,7 +174,7 @@ export class LiveSession {
       stopTimeoutMs: t.stopTimeoutMs,
       log: this.log.child({ run: runId }),
       onSegment: (rendition, s) => this.publishSegment(rendition, s, runId, startNumber),
-      onSpeed: (speed) => this.d.metrics.transcodeSpeed.set({ stream: this.stream }, speed),
+      onSpeed: (speed) => this.onSpeed(speed),
     });
     this.run = run;
     publisher.feed.connect(run.input);
@@ -203,24 +206,47 @@ export class LiveSession {
     const track = this.tracks.get(rendition);
     if (!track) return;
     const bytes = await fs.promises.readFile(s.file);
-    const now = Date.now();
     const segment: Segment = {
       seq: s.seq,
       durationSec: s.durationSec,
-      // Continuous wall clock within a run; a new run starts from when its first segment ended.
-      startMs: s.seq === startNumber || !this.lastSegmentEndMs ? now - s.durationSec * 1000 : this.lastSegmentEndMs,
+      startMs: this.startOf(s, s.seq === startNumber),
       sha256: createHash("sha256").update(bytes).digest("hex"),
       bytes: bytes.length,
       discontinuity: runId > 1 && s.seq === startNumber,
       fetches: 0,
     };
-    if (rendition === this.renditions[0]?.name) this.lastSegmentEndMs = segment.startMs + s.durationSec * 1000;
     if (!this.master) this.noteCodec(rendition, bytes);
     const expired = track.add(segment);
     this.d.metrics.segmentsProduced.inc({ stream: this.stream, rendition });
-    for (const old of expired) {
+    for (const old of expired.filter((e) => !e.gap)) {
       this.d.metrics.segmentCopies.observe({ stream: this.stream, rendition }, old.fetches);
       await fs.promises.rm(this.segmentPath(rendition, old.seq), { force: true });
+    }
+  }
+
+  /**
+   * EXT-X-PROGRAM-DATE-TIME of segment n, the same in every rendition: continuous within a
+   * run, and for a run's first segment the time it was finished minus its duration.
+   */
+  private startOf(s: ProducedSegment, runStart: boolean): number {
+    const known = this.clock.get(s.seq);
+    if (known) return known.startMs;
+    const prev = this.clock.get(s.seq - 1);
+    const startMs = !runStart && prev ? prev.startMs + prev.durationSec * 1000 : Date.now() - s.durationSec * 1000;
+    this.clock.set(s.seq, { startMs, durationSec: s.durationSec });
+    this.clock.delete(s.seq - 64);
+    return startMs;
+  }
+
+  private onSpeed(speed: number): void {
+    this.d.metrics.transcodeSpeed.set({ stream: this.stream }, speed);
+    const now = Date.now();
+    if (speed >= 0.95) return void (this.slowSinceMs = undefined);
+    this.slowSinceMs ??= now;
+    // Sustained, not a start-up dip; then at most one warning a minute.
+    if (now - this.slowSinceMs > 10_000 && now - this.lastSlowWarningMs > 60_000) {
+      this.lastSlowWarningMs = now;
+      this.log.warn({ speed }, "transcoder slower than real time: use a smaller ladder or a faster preset");
     }
   }
 

@@ -24,24 +24,28 @@ const u16 = (n: number) => {
   return b;
 };
 
-/** An AMF0 command message on chunk stream 3, split into 128-byte chunks. */
-function command(streamId: number, ...values: Amf[]): Buffer {
-  const payload = Buffer.concat(values.map(amf));
+/** An RTMP message (type 0x14 AMF0 command, 9 video) split into 128-byte chunks. */
+function message(type: number, csid: number, streamId: number, payload: Buffer): Buffer {
   const header = Buffer.alloc(12);
-  header[0] = 0x03;
+  header[0] = csid;
   header.writeUIntBE(payload.length, 4, 3);
-  header[7] = 0x14; // AMF0 command
+  header[7] = type;
   header.writeUInt32LE(streamId, 8);
-  const chunks = [header];
+  const chunks: Buffer[] = [header];
   for (let i = 0; i < payload.length; i += 128) {
-    if (i > 0) chunks.push(Buffer.from([0xc3]));
+    if (i > 0) chunks.push(Buffer.from([0xc0 | csid]));
     chunks.push(payload.subarray(i, i + 128));
   }
   return Buffer.concat(chunks);
 }
 
-/** Tries to publish `key`; resolves with how the server answered. */
-export function tryPublish(port: number, key: string, timeoutMs = 5000): Promise<"closed" | "open"> {
+const command = (streamId: number, ...values: Amf[]) => message(0x14, 3, streamId, Buffer.concat(values.map(amf)));
+
+/**
+ * Tries to publish `key`, then sends `video` payloads (FLV video tag bodies) as video
+ * messages; resolves with whether the server closed the connection within the timeout.
+ */
+export function tryPublish(port: number, key: string, timeoutMs = 5000, video: Buffer[] = []): Promise<"closed" | "open"> {
   return new Promise((resolve, reject) => {
     const socket = net.connect(port, "127.0.0.1");
     let received = Buffer.alloc(0);
@@ -61,6 +65,7 @@ export function tryPublish(port: number, key: string, timeoutMs = 5000): Promise
           command(0, "connect", 1, { app: "live", type: "nonprivate", flashVer: "FMLE/3.0", tcUrl: `rtmp://127.0.0.1:${port}/live` }),
           command(0, "createStream", 2, null),
           command(1, "publish", 3, null, key, "live"),
+          ...video.map((v) => message(9, 6, 1, v)),
         ]),
       );
     });
