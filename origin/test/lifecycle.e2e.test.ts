@@ -40,6 +40,27 @@ test("after the grace period the session ends with ENDLIST, then goes offline an
   }
 });
 
+test("keys are read live: a new key publishes without a restart, a revoked one is cut and refused", async () => {
+  const origin = await startOrigin({ keys: [{ key: KEY, stream: "main" }] });
+  const write = (keys: { key: string; stream: string }[]) => fs.writeFileSync(origin.keysFile, JSON.stringify({ keys }));
+  const added = "added-later-key-1";
+  try {
+    write([{ key: KEY, stream: "main" }, { key: added, stream: "extra" }]);
+    await waitFor(() => origin.logs().some((l) => l.msg === "keys reloaded"), 5000);
+    const p = publish({ rtmpPort: origin.rtmpPort, key: added });
+    await waitLive(origin.http, "extra");
+    write([{ key: KEY, stream: "main" }]);
+    assert.notEqual(await p.exited, null, "the publisher was disconnected");
+    assert.ok(origin.logs().some((l) => l.reason === "stream key revoked"));
+    const again = publish({ rtmpPort: origin.rtmpPort, key: added });
+    await again.exited;
+    assert.ok(origin.logs().some((l) => l.msg === "publish refused" && l.reason === "unknown stream key"));
+    assert.ok(!origin.lines.some((l) => l.includes(added)));
+  } finally {
+    await origin.stop();
+  }
+});
+
 test("the built-in test source goes live through the RTMP ingest without a key in any argv", async () => {
   const origin = await startOrigin({
     env: { PEERCAST_TEST_SOURCE: "1", PEERCAST_TEST_SOURCE_SIZE: "426x240" },
