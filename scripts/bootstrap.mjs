@@ -22,7 +22,7 @@ const has = (cmd) => spawnSync("sh", ["-c", `command -v ${cmd}`], { stdio: "igno
 
 /** Debian packages the system needs, by the command that proves each is there. */
 function ensureDebianPackages(packages) {
-  const missing = packages.filter(([cmd]) => !has(cmd)).map(([, pkg]) => pkg);
+  const missing = [...new Set(packages.filter(([cmd]) => !has(cmd)).map(([, pkg]) => pkg))];
   if (missing.length === 0) return;
   if (process.getuid?.() !== 0) {
     say(`missing Debian packages: ${missing.join(" ")}. Install them with: sudo apt-get install ${missing.join(" ")}`);
@@ -100,15 +100,28 @@ function start() {
   child.on("exit", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
 }
 
+/**
+ * Runs the tests in a network namespace of their own with only loopback: nothing they start
+ * (browsers, OBS, ffmpeg) can reach another host, whatever it tries.
+ */
+function runIsolated(command) {
+  const userns = process.getuid?.() === 0 ? [] : ["-r"]; // unprivileged: map ourselves to root
+  run("unshare", [...userns, "-n", "sh", "-c", `ip link set lo up && exec ${command}`]);
+}
+
 if (!["start", "test", "bench"].includes(mode)) {
   say("usage: bootstrap.mjs start|test|bench");
   process.exit(2);
 }
 const packages = [["ffmpeg", "ffmpeg"], ["ffprobe", "ffmpeg"]];
-// The tests drive real players in Debian's Chromium (never a downloaded browser).
-if (mode === "test") packages.push(["chromium", "chromium"]);
+if (mode === "test") {
+  // Real players in Debian's Chromium (never a downloaded browser), real OBS under Xvfb,
+  // and `ip` to bring up loopback in the tests' own network namespace.
+  packages.push(["chromium", "chromium"], ["obs", "obs-studio"], ["xvfb-run", "xvfb"], ["xauth", "xauth"], ["ip", "iproute2"]);
+}
 ensureDebianPackages(packages);
 ensureNodeModules();
 build();
 if (mode === "start") start();
+else if (mode === "test") runIsolated("npm run test --workspace origin");
 else run("npm", ["run", mode, "--workspace", "origin"]);

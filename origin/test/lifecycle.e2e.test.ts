@@ -78,12 +78,21 @@ test("the built-in test source goes live through the RTMP ingest without a key i
   }
 });
 
-test("SIGTERM stops every ffmpeg and exits cleanly", async () => {
-  const origin = await startOrigin({ keys: [{ key: KEY, stream: "main" }], env: { PEERCAST_TEST_SOURCE: "1", PEERCAST_TEST_SOURCE_SIZE: "320x180", PEERCAST_TEST_SOURCE_STREAM: "demo" } });
+/** Two live streams, each with its own transcoder: one from a publisher, one from the test source. */
+async function twoLiveStreams() {
+  const origin = await startOrigin({
+    keys: [{ key: KEY, stream: "main" }],
+    env: { PEERCAST_TEST_SOURCE: "1", PEERCAST_TEST_SOURCE_SIZE: "320x180", PEERCAST_TEST_SOURCE_STREAM: "demo" },
+  });
   const p = publish({ rtmpPort: origin.rtmpPort, key: KEY });
+  await waitLive(origin.http, "main");
+  await waitLive(origin.http, "demo");
+  return { origin, p };
+}
+
+test("SIGTERM stops every ffmpeg and exits cleanly", async () => {
+  const { origin, p } = await twoLiveStreams();
   try {
-    await waitLive(origin.http, "main");
-    await waitLive(origin.http, "demo");
     assert.equal(ffmpegProcessesWith(origin.dataDir).length, 2, "one transcoder per stream");
     assert.equal(await origin.stop("SIGTERM"), 0);
     assert.ok(origin.logs().some((l) => l.msg === "stopped"));
@@ -95,11 +104,8 @@ test("SIGTERM stops every ffmpeg and exits cleanly", async () => {
 });
 
 test("SIGKILL of the origin leaves no ffmpeg behind", async () => {
-  const origin = await startOrigin({ keys: [{ key: KEY, stream: "main" }], env: { PEERCAST_TEST_SOURCE: "1", PEERCAST_TEST_SOURCE_SIZE: "320x180", PEERCAST_TEST_SOURCE_STREAM: "demo" } });
-  const p = publish({ rtmpPort: origin.rtmpPort, key: KEY });
+  const { origin, p } = await twoLiveStreams();
   try {
-    await waitLive(origin.http, "main");
-    await waitLive(origin.http, "demo");
     const children = ffmpegProcessesWith(origin.dataDir);
     assert.equal(children.length, 2);
     await origin.stop("SIGKILL");
