@@ -69,7 +69,7 @@ function printBanner(ready) {
     `    Stream Key:   ${key}   (keys live in ${keysFile})`,
     env.PEERCAST_TEST_SOURCE === "0"
       ? "  Test source:    off"
-      : `  Test source:    publishing to "${stream}" (PEERCAST_TEST_SOURCE=0 turns it off; OBS then takes over)`,
+      : `  Test source:    publishing to "${stream}" (start with PEERCAST_TEST_SOURCE=0 to stream to it from OBS)`,
     "  Stop with Ctrl+C.",
     "",
   ];

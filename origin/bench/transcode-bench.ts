@@ -72,6 +72,7 @@ function ladderArgs(outDir: string): string[] {
     runId: 1,
     preset: config.transcode.preset,
     sourceHasAudio: true,
+    copySource: false,
     input: new PassThrough(), // bareArgs puts the file in its place
   });
   for (const r of renditions) fs.mkdirSync(path.join(outDir, r.name), { recursive: true });

@@ -26,6 +26,7 @@ const EnvSchema = z.object({
   PEERCAST_X264_PRESET: z
     .enum(["ultrafast", "superfast", "veryfast", "faster", "fast", "medium"])
     .default("veryfast"),
+  PEERCAST_PASSTHROUGH: bool.default(false),
   PEERCAST_GRACE_SEC: z.coerce.number().min(0).max(3600).default(30),
   PEERCAST_ENDED_RETAIN_SEC: z.coerce.number().min(0).max(3600).default(60),
   PEERCAST_FFMPEG_PATH: z.string().min(1).default("ffmpeg"),
@@ -52,6 +53,7 @@ export interface OriginConfig {
     maxFps: number;
     audioKbps: number;
     preset: string;
+    passthrough: boolean;
     ffmpegPath: string;
     stopTimeoutMs: number;
     maxRestarts: number;
@@ -107,6 +109,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): OriginConfig {
       maxFps: e.PEERCAST_MAX_FPS,
       audioKbps: e.PEERCAST_AUDIO_KBPS,
       preset: e.PEERCAST_X264_PRESET,
+      passthrough: e.PEERCAST_PASSTHROUGH,
       ffmpegPath: e.PEERCAST_FFMPEG_PATH,
       stopTimeoutMs: e.PEERCAST_FFMPEG_STOP_TIMEOUT_MS,
       maxRestarts: e.PEERCAST_FFMPEG_MAX_RESTARTS,

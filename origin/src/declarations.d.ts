@@ -30,6 +30,8 @@ declare module "node-media-server" {
     videoWidth: number;
     videoHeight: number;
     videoFramerate: number;
+    /** kbit/s from the publisher's metadata, 0 when absent. */
+    videoDatarate: number;
     /** FLV audio codec id from the publisher's metadata (10 = AAC), 0 when absent. */
     audioCodec: number;
     socket: Socket;

@@ -17,6 +17,7 @@ const job = (sourceHasAudio: boolean) =>
     runId: 2,
     preset: "veryfast",
     sourceHasAudio,
+    copySource: false,
     input: new PassThrough(),
   });
 
@@ -49,6 +50,29 @@ test("a source without audio gets a silent track, so CODECS stays true", () => {
   const argv = jobToArgv(job(false));
   assert.deepEqual(argv.slice(8, 12), ["-f", "lavfi", "-i", "anullsrc=channel_layout=stereo:sample_rate=48000"]);
   assert.equal(argv.filter((a) => a === "1:a:0").length, 2);
+});
+
+test("a passthrough rendition copies the source's video while its keyframes fit", () => {
+  const source = { name: "source", width: 1920, height: 1080, fps: 30, videoBitrateKbps: 6000, audioBitrateKbps: 128, passthrough: true };
+  const argv = (copySource: boolean) =>
+    jobToArgv(
+      buildTranscodeJob({
+        renditions: [source, renditions[1]!],
+        segmentSec: 2,
+        startNumber: 0,
+        sessionDir: "/d",
+        runId: 1,
+        preset: "veryfast",
+        sourceHasAudio: true,
+        copySource,
+        input: new PassThrough(),
+      }),
+    ).join(" ");
+  assert.match(argv(true), /-map 0:v:0 -c:v copy -map 0:a:0 .* \/d\/source\/ffmpeg-1\.m3u8/);
+  assert.match(argv(true), /split=1\[s0\];\[s0\]scale=640:360/);
+  // A source that changed is encoded into the frozen passthrough size instead.
+  assert.match(argv(false), /split=2\[s0\]\[s1\];\[s0\]scale=1920:1080/);
+  assert.ok(!argv(false).includes("-c:v copy"));
 });
 
 test("the test source draws the clock as text and as BLOCK_CODE squares", () => {

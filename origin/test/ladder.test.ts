@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { h264Level } from "../src/transcode/ffmpeg-args.js";
-import { freezeLadder, parseLadderSpec } from "../src/transcode/ladder.js";
+import { addPassthrough, freezeLadder, parseLadderSpec } from "../src/transcode/ladder.js";
+import { passthroughRefusal } from "../src/transcode/passthrough.js";
 
 const DEFAULT = parseLadderSpec("720p:1280x720:2800,480p:854x480:1400,360p:640x360:800");
 const freeze = (width: number, height: number, fps = 30) =>
@@ -48,4 +49,19 @@ test("H.264 levels fit the frame size and rate", () => {
   assert.equal(h264Level({ width: 1280, height: 720, fps: 30 }), "3.1");
   assert.equal(h264Level({ width: 1280, height: 720, fps: 60 }), "3.2");
   assert.equal(h264Level({ width: 1920, height: 1080, fps: 30 }), "4.0");
+});
+
+test("passthrough goes on top and replaces the rungs as large as the source", () => {
+  const ladder = freezeLadder(DEFAULT, { width: 1280, height: 720, fps: 30 }, { maxFps: 30, audioKbps: 128 });
+  const withSource = addPassthrough(ladder, { width: 1280, height: 720, fps: 30, videoKbps: 3500 }, 128);
+  assert.deepEqual(withSource.map((r) => `${r.name}:${r.height}:${r.passthrough ?? false}`), ["source:720:true", "480p:480:false", "360p:360:false"]);
+});
+
+test("passthrough only when the source's keyframe interval is the segment duration", () => {
+  const probe = { width: 1280, height: 720, fps: 30 };
+  assert.equal(passthroughRefusal({ ...probe, keyframeIntervalMs: 2000 }, 2), undefined);
+  assert.equal(passthroughRefusal({ ...probe, keyframeIntervalMs: 2033 }, 2), undefined, "within a frame");
+  assert.match(passthroughRefusal({ ...probe, keyframeIntervalMs: 1000 }, 2)!, /keyframe interval is 1\.00 s, segments are 2 s/);
+  assert.match(passthroughRefusal({ ...probe, keyframeIntervalMs: undefined }, 2)!, /no second keyframe/);
+  assert.match(passthroughRefusal({ width: 0, height: 0, fps: 30, keyframeIntervalMs: 2000 }, 2)!, /size/);
 });

@@ -13,7 +13,7 @@ export interface IncomingPublish {
   stream: string;
   keyFingerprint: string;
   /** Source size and rate as announced in the publisher's metadata (0 when absent). */
-  announced(): { width: number; height: number; fps: number; hasAudio: boolean };
+  announced(): { width: number; height: number; fps: number; videoKbps: number; hasAudio: boolean };
   /** False once the key this publisher used was revoked or moved to another stream. */
   keyStillValid(): boolean;
   /** Starts delivering FLV (header, then tags) to `onTag`. */
@@ -163,6 +163,7 @@ export class RtmpIngest {
         width: s.videoWidth || 0,
         height: s.videoHeight || 0,
         fps: s.videoFramerate || 0,
+        videoKbps: Math.round(s.videoDatarate || 0),
         hasAudio: (s.audioCodec || 0) > 0,
       }),
       keyStillValid: () => this.internal.has(s.socket) || this.o.keys.streamFor(s.streamName) === stream,

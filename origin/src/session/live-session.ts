@@ -9,7 +9,8 @@ import { RenditionTrack, type Segment } from "../hls/media-playlist.js";
 import type { IncomingPublish } from "../ingest/rtmp-server.js";
 import type { Metrics } from "../metrics.js";
 import { segmentFileName } from "../transcode/ffmpeg-args.js";
-import { freezeLadder } from "../transcode/ladder.js";
+import { addPassthrough, freezeLadder } from "../transcode/ladder.js";
+import { passthroughRefusal, type SourceProbe } from "../transcode/passthrough.js";
 import { TranscoderRun } from "../transcode/transcoder.js";
 import type { ProducedSegment } from "../transcode/segment-watcher.js";
 import { swarmIdOf, type RenditionInfo, type StreamSessionInfo, type StreamState } from "../wire/index.js";
@@ -92,6 +93,7 @@ export class LiveSession {
     this.restartsThisPublish = 0;
     const feed = new PublishFeed(publish, {
       startTimeoutMs: this.d.config.transcode.startTimeoutMs,
+      probeKeyframeInterval: this.d.config.transcode.passthrough,
       backlogBytes: this.d.config.transcode.backlogBytes,
       log: this.log,
       onReady: (ready) => this.onFeedReady(publish, ready),
@@ -135,17 +137,33 @@ export class LiveSession {
 
   private onFeedReady(publish: IncomingPublish, ready: FeedReady): void {
     if (this.publisher?.publish !== publish) return;
-    if (this.runs === 0) this.freeze(publish);
-    this.startRun(ready.hasAudio);
+    const probe: SourceProbe = { ...publish.announced(), keyframeIntervalMs: ready.keyframeIntervalMs };
+    if (this.runs === 0) this.freeze(publish, probe);
+    const top = this.renditions[0];
+    // A reconnect may bring other keyframes or another size: then the top rendition is encoded.
+    const copySource =
+      top?.passthrough === true &&
+      !passthroughRefusal(probe, this.d.config.hls.segmentSec) &&
+      probe.width === top.width &&
+      probe.height === top.height;
+    if (top?.passthrough && !copySource) this.log.warn("source changed: encoding the passthrough rendition this time");
+    this.startRun({ hasAudio: ready.hasAudio, copySource });
   }
 
   /** Fixes the ladder and master playlist for the whole session. */
-  private freeze(publish: IncomingPublish): void {
+  private freeze(publish: IncomingPublish, probe: SourceProbe): void {
     const a = publish.announced();
-    const { ladder, maxFps, audioKbps } = this.d.config.transcode;
+    const { ladder, maxFps, audioKbps, passthrough } = this.d.config.transcode;
     if (!a.width || !a.height) this.log.warn("publisher sent no video size; assuming 1280x720");
     const source = { width: a.width || 1280, height: a.height || 720, fps: a.fps || maxFps };
     this.renditions = freezeLadder(ladder, source, { maxFps, audioKbps });
+    const refusal = passthrough ? passthroughRefusal(probe, this.d.config.hls.segmentSec) : undefined;
+    if (refusal) this.log.warn({ reason: refusal }, "passthrough rendition refused");
+    if (passthrough && !refusal) {
+      // Without a bitrate in the metadata, the top rung's is the best guess for BANDWIDTH.
+      const videoKbps = a.videoKbps || ladder[0]!.videoBitrateKbps;
+      this.renditions = addPassthrough(this.renditions, { ...source, videoKbps }, audioKbps);
+    }
     const { playlistSegments, retainExtraSegments, segmentSec } = this.d.config.hls;
     for (const r of this.renditions) {
       this.tracks.set(
@@ -156,7 +174,7 @@ export class LiveSession {
     this.log.info({ source, renditions: this.renditions.map((r) => r.name) }, "ladder frozen for the session");
   }
 
-  private startRun(hasAudio: boolean): void {
+  private startRun(input: { hasAudio: boolean; copySource: boolean }): void {
     const publisher = this.publisher;
     if (!publisher) return;
     const runId = ++this.runs;
@@ -169,7 +187,8 @@ export class LiveSession {
       startNumber,
       segmentSec: this.d.config.hls.segmentSec,
       preset: t.preset,
-      sourceHasAudio: hasAudio,
+      sourceHasAudio: input.hasAudio,
+      copySource: input.copySource,
       ffmpegPath: t.ffmpegPath,
       stopTimeoutMs: t.stopTimeoutMs,
       log: this.log.child({ run: runId }),
@@ -178,7 +197,7 @@ export class LiveSession {
     });
     this.run = run;
     publisher.feed.connect(run.input);
-    this.log.info({ runId, startNumber, hasAudio }, "transcoder started");
+    this.log.info({ runId, startNumber, ...input }, "transcoder started");
     const backlog = setInterval(
       () => this.d.metrics.transcodeBacklog.set({ stream: this.stream }, run.input.writableLength),
       1000,
@@ -187,11 +206,11 @@ export class LiveSession {
       clearInterval(backlog);
       if (this.run === run) this.run = undefined;
       // Still the current publisher and nobody asked it to stop: ffmpeg died, start another.
-      if (!exit.requested && this.publisher === publisher && !run.input.writableEnded) this.restart(exit.error, hasAudio);
+      if (!exit.requested && this.publisher === publisher && !run.input.writableEnded) this.restart(exit.error, input);
     });
   }
 
-  private restart(error: string | undefined, hasAudio: boolean): void {
+  private restart(error: string | undefined, input: { hasAudio: boolean; copySource: boolean }): void {
     this.d.metrics.ffmpegRestarts.inc({ stream: this.stream });
     if (++this.restartsThisPublish > this.d.config.transcode.maxRestarts) {
       this.log.error({ error }, "ffmpeg keeps failing, disconnecting the publisher");
@@ -199,7 +218,7 @@ export class LiveSession {
       return;
     }
     this.log.warn({ error, attempt: this.restartsThisPublish }, "ffmpeg ended unexpectedly, restarting it");
-    this.startRun(hasAudio);
+    this.startRun(input);
   }
 
   private async publishSegment(rendition: string, s: ProducedSegment, runId: number, startNumber: number): Promise<void> {

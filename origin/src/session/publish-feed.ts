@@ -5,10 +5,14 @@ import { parseFlvTag, type FlvTag } from "../ingest/flv-tags.js";
 
 export interface FeedReady {
   hasAudio: boolean;
+  /** Time between the first two keyframes, when probing was asked for and it was seen. */
+  keyframeIntervalMs?: number;
 }
 
 export interface PublishFeedOptions {
   startTimeoutMs: number;
+  /** Wait for a second keyframe to measure the source's keyframe interval (passthrough). */
+  probeKeyframeInterval: boolean;
   /** Transcoder input backlog above which frames are dropped up to the next keyframe. */
   backlogBytes: number;
   log: Logger;
@@ -32,6 +36,8 @@ export class PublishFeed {
   private videoConfig: Buffer | undefined;
   private startup: { buf: Buffer; tag: FlvTag }[] | undefined = [];
   private sawAudio = false;
+  private readonly keyframeTimesMs: number[] = [];
+  private ready = false;
   private out: Writable | undefined;
   private waitForKeyframe = true;
   private readonly startTimer: NodeJS.Timeout;
@@ -41,10 +47,11 @@ export class PublishFeed {
     private readonly publish: IncomingPublish,
     private readonly o: PublishFeedOptions,
   ) {
-    this.startTimer = setTimeout(
-      () => this.refuse(`no H.264 keyframe within ${o.startTimeoutMs} ms (is video enabled?)`),
-      o.startTimeoutMs,
-    );
+    this.startTimer = setTimeout(() => {
+      // A keyframe came but no second one to measure the interval: start, interval unknown.
+      if (this.keyframeTimesMs.length > 0 && this.videoConfig) return this.declareReady(undefined);
+      this.refuse(`no H.264 keyframe within ${o.startTimeoutMs} ms (is video enabled?)`);
+    }, o.startTimeoutMs);
     publish.subscribe((buf) => this.onTag(buf));
   }
 
@@ -87,14 +94,25 @@ export class PublishFeed {
   /** Before the transcoder starts: keep tags from the latest keyframe on, and decide readiness. */
   private hold(buf: Buffer, tag: FlvTag): void {
     const startup = this.startup!;
-    if (tag.kind === "video" && tag.keyframe) startup.length = 0;
-    if (startup.length === 0 && !(tag.kind === "video" && tag.keyframe)) return;
+    const isKey = tag.kind === "video" && tag.keyframe;
+    if (isKey) {
+      startup.length = 0;
+      this.keyframeTimesMs.push(tag.timestampMs);
+    }
+    if (startup.length === 0 && !isKey) return;
     startup.push({ buf: Buffer.from(buf), tag });
     if (startup.length > MAX_STARTUP_TAGS) return this.refuse("no keyframe for too long");
-    if (startup.length === 1 && this.videoConfig) {
-      clearTimeout(this.startTimer);
-      this.o.onReady({ hasAudio: this.sawAudio || this.publish.announced().hasAudio });
-    }
+    if (!isKey || !this.videoConfig) return;
+    if (!this.o.probeKeyframeInterval) return this.declareReady(undefined);
+    const [a, b] = this.keyframeTimesMs;
+    if (b !== undefined) this.declareReady(b - a!);
+  }
+
+  private declareReady(keyframeIntervalMs: number | undefined): void {
+    if (this.ready) return;
+    this.ready = true;
+    clearTimeout(this.startTimer);
+    this.o.onReady({ hasAudio: this.sawAudio || this.publish.announced().hasAudio, keyframeIntervalMs });
   }
 
   private forward(buf: Buffer, tag: FlvTag): void {

@@ -20,6 +20,8 @@ export interface TranscodeJobOptions {
   preset: string;
   /** False when the source has no audio: a silent track keeps the frozen CODECS true. */
   sourceHasAudio: boolean;
+  /** Copy the source into the passthrough rendition (else it is encoded at its frozen size). */
+  copySource: boolean;
   input: Readable;
 }
 
@@ -33,17 +35,18 @@ export const ffmpegPlaylistName = (runId: number) => `ffmpeg-${runId}.m3u8`;
  * which segments are done; the origin writes the playlists viewers get.
  */
 export function buildTranscodeJob(o: TranscodeJobOptions): FfmpegJob {
-  const renditions = o.renditions;
-  const fps = renditions[0]?.fps ?? 30;
+  const copied = (r: RenditionInfo) => Boolean(r.passthrough) && o.copySource;
+  const encoded = o.renditions.filter((r) => !copied(r));
+  const fps = encoded.find((r) => !r.passthrough)?.fps ?? encoded[0]?.fps ?? 30;
   // One decode, one fps conversion, then a split: every rendition sees identical frame times,
   // so a fixed GOP puts keyframes on the same frames everywhere (aligned segments).
-  const chains = renditions.map(
+  const chains = encoded.map(
     (r, i) =>
       // Scale into the frozen size whatever the (possibly changed) source size; pad keeps it exact.
       `[s${i}]scale=${r.width}:${r.height}:force_original_aspect_ratio=decrease,` +
       `pad=${r.width}:${r.height}:(ow-iw)/2:(oh-ih)/2,setsar=1,format=yuv420p[v${i}]`,
   );
-  const split = `[0:v:0]fps=${fps},split=${renditions.length}${renditions.map((_, i) => `[s${i}]`).join("")}`;
+  const split = `[0:v:0]fps=${fps},split=${encoded.length}${encoded.map((_, i) => `[s${i}]`).join("")}`;
   const inputs: FfmpegJob["inputs"] = [
     {
       source: o.input,
@@ -56,25 +59,29 @@ export function buildTranscodeJob(o: TranscodeJobOptions): FfmpegJob {
   }
   const audioMap = o.sourceHasAudio ? "0:a:0" : "1:a:0";
   const gop = String(Math.round(fps * o.segmentSec));
-  const outputs = renditions.map((r, i) => {
+  const encode = (r: RenditionInfo, i: number) => [
+    ...(i === 0 ? ["-filter_complex", [split, ...chains].join(";")] : []),
+    "-map", `[v${i}]`,
+    "-c:v", "libx264",
+    "-preset", o.preset,
+    "-profile:v", "high",
+    "-level:v", h264Level(r),
+    "-b:v", `${r.videoBitrateKbps}k`,
+    "-maxrate", `${r.videoBitrateKbps}k`,
+    // One second of buffer: a segment peaks at ~1.5x the rate (BANDWIDTH says so).
+    "-bufsize", `${r.videoBitrateKbps}k`,
+    // Fixed GOP of exactly one segment and no scene-cut keyframes: aligned boundaries.
+    "-g", gop,
+    "-keyint_min", gop,
+    "-sc_threshold", "0",
+  ];
+  const outputs = o.renditions.map((r) => {
     const dir = path.join(o.sessionDir, r.name);
     return {
       target: path.join(dir, ffmpegPlaylistName(o.runId)),
       options: [
-        ...(i === 0 ? ["-filter_complex", [split, ...chains].join(";")] : []),
-        "-map", `[v${i}]`,
-        "-c:v", "libx264",
-        "-preset", o.preset,
-        "-profile:v", "high",
-        "-level:v", h264Level(r),
-        "-b:v", `${r.videoBitrateKbps}k`,
-        "-maxrate", `${r.videoBitrateKbps}k`,
-        // One second of buffer: a segment peaks at ~1.5x the rate (BANDWIDTH says so).
-        "-bufsize", `${r.videoBitrateKbps}k`,
-        // Fixed GOP of exactly one segment and no scene-cut keyframes: aligned boundaries.
-        "-g", gop,
-        "-keyint_min", gop,
-        "-sc_threshold", "0",
+        // The source's keyframes already fall on segment boundaries: copy its video.
+        ...(copied(r) ? ["-map", "0:v:0", "-c:v", "copy"] : encode(r, encoded.indexOf(r))),
         "-map", audioMap,
         "-c:a", "aac",
         "-b:a", `${r.audioBitrateKbps}k`,

@@ -72,3 +72,27 @@ function scaledSmallest(rungs: LadderRung[], source: SourceVideo): LadderRung {
     videoBitrateKbps: Math.max(100, Math.round(smallest.videoBitrateKbps * ratio)),
   };
 }
+
+/**
+ * Puts the source's own video (copied, not encoded) on top of the ladder, dropping the rungs
+ * it makes redundant (as large as the source or larger).
+ */
+export function addPassthrough(
+  renditions: RenditionInfo[],
+  source: SourceVideo & { videoKbps: number },
+  audioKbps: number,
+): RenditionInfo[] {
+  const short = Math.min(source.width, source.height);
+  return [
+    {
+      name: "source",
+      width: source.width,
+      height: source.height,
+      fps: source.fps,
+      videoBitrateKbps: source.videoKbps,
+      audioBitrateKbps: audioKbps,
+      passthrough: true,
+    },
+    ...renditions.filter((r) => Math.min(r.width, r.height) < short),
+  ];
+}

@@ -15,6 +15,7 @@ export interface TranscoderRunOptions {
   segmentSec: number;
   preset: string;
   sourceHasAudio: boolean;
+  copySource: boolean;
   ffmpegPath: string;
   stopTimeoutMs: number;
   log: Logger;

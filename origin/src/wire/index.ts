@@ -13,6 +13,8 @@ export interface RenditionInfo {
   fps: number;
   videoBitrateKbps: number;
   audioBitrateKbps: number;
+  /** The source's own video, copied (`-c copy`) while its keyframes fit the segments. */
+  passthrough?: boolean;
 }
 
 export interface StreamSessionInfo {
