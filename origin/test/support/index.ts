@@ -1,0 +1,4 @@
+// The origin's test harness, shared with the other packages' end-to-end tests.
+export * from "./origin-process.js";
+export * from "./publisher.js";
+export * from "./hls.js";

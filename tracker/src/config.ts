@@ -1,0 +1,74 @@
+import { z } from "zod";
+
+const port = z.coerce.number().int().min(0).max(65535);
+const positiveInt = z.coerce.number().int().positive();
+
+// Keys are the environment variable names, so a failure names the variable to fix.
+const EnvSchema = z.object({
+  PEERCAST_TRACKER_HOST: z.string().min(1).default("0.0.0.0"),
+  PEERCAST_TRACKER_PORT: port.default(8000),
+  PEERCAST_ORIGIN_URL: z.url().default("http://127.0.0.1:8080"),
+  PEERCAST_TRACKER_POLL_MS: positiveInt.default(2000),
+  PEERCAST_TRACKER_MAX_MESSAGE_BYTES: positiveInt.default(64 * 1024),
+  PEERCAST_TRACKER_MESSAGES_PER_SEC: positiveInt.default(20),
+  PEERCAST_TRACKER_MESSAGE_BURST: positiveInt.default(60),
+  PEERCAST_TRACKER_CONNECTIONS_PER_IP: positiveInt.default(64),
+  PEERCAST_TRACKER_SWARMS_PER_CONNECTION: positiveInt.default(16),
+  PEERCAST_TRACKER_OFFERS_PER_ANNOUNCE: positiveInt.default(10),
+  PEERCAST_TRACKER_IDLE_TIMEOUT_MS: positiveInt.default(60_000),
+  PEERCAST_TRACKER_ANNOUNCE_INTERVAL_SEC: positiveInt.default(60),
+  PEERCAST_TRACKER_TRUST_PROXY: z.enum(["0", "1"]).default("0").transform((v) => v === "1"),
+  PEERCAST_LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
+});
+
+export interface TrackerConfig {
+  host: string;
+  port: number;
+  originUrl: string;
+  pollMs: number;
+  limits: {
+    maxMessageBytes: number;
+    messagesPerSec: number;
+    messageBurst: number;
+    connectionsPerIp: number;
+    swarmsPerConnection: number;
+    offersPerAnnounce: number;
+    /** No message and no pong for this long closes the socket. */
+    idleTimeoutMs: number;
+  };
+  /** What the tracker tells clients; peers silent for two intervals expire. */
+  announceIntervalSec: number;
+  trustProxy: boolean;
+  logLevel: string;
+}
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): TrackerConfig {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`);
+    throw new ConfigError(`invalid configuration:\n  ${lines.join("\n  ")}`);
+  }
+  const e = parsed.data;
+  return {
+    host: e.PEERCAST_TRACKER_HOST,
+    port: e.PEERCAST_TRACKER_PORT,
+    originUrl: e.PEERCAST_ORIGIN_URL.replace(/\/$/, ""),
+    pollMs: e.PEERCAST_TRACKER_POLL_MS,
+    limits: {
+      maxMessageBytes: e.PEERCAST_TRACKER_MAX_MESSAGE_BYTES,
+      messagesPerSec: e.PEERCAST_TRACKER_MESSAGES_PER_SEC,
+      messageBurst: e.PEERCAST_TRACKER_MESSAGE_BURST,
+      connectionsPerIp: e.PEERCAST_TRACKER_CONNECTIONS_PER_IP,
+      swarmsPerConnection: e.PEERCAST_TRACKER_SWARMS_PER_CONNECTION,
+      offersPerAnnounce: e.PEERCAST_TRACKER_OFFERS_PER_ANNOUNCE,
+      idleTimeoutMs: e.PEERCAST_TRACKER_IDLE_TIMEOUT_MS,
+    },
+    announceIntervalSec: e.PEERCAST_TRACKER_ANNOUNCE_INTERVAL_SEC,
+    trustProxy: e.PEERCAST_TRACKER_TRUST_PROXY,
+    logLevel: e.PEERCAST_LOG_LEVEL,
+  };
+}

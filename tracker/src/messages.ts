@@ -1,0 +1,53 @@
+import { z } from "zod";
+
+// The WebTorrent tracker protocol as p2p-media-loader's client speaks it. Ids are 20-character
+// binary strings; everything else a client may send is optional and bounded.
+const BinaryId = z.string().length(20);
+const MAX_SDP = 16 * 1024;
+const counter = z.number().nonnegative().finite().optional();
+
+const Announce = z
+  .object({
+    action: z.literal("announce"),
+    info_hash: BinaryId,
+    peer_id: BinaryId,
+    event: z.enum(["started", "stopped", "completed", "update", "paused"]).optional(),
+    numwant: z.number().int().min(0).max(200).optional(),
+    uploaded: counter,
+    downloaded: counter,
+    // Infinity (unknown) travels as null in JSON.
+    left: z.number().nonnegative().nullable().optional(),
+    offers: z
+      .array(z.object({ offer: z.object({ type: z.literal("offer"), sdp: z.string().max(MAX_SDP) }), offer_id: BinaryId }))
+      .optional(),
+    answer: z.object({ type: z.literal("answer"), sdp: z.string().max(MAX_SDP) }).optional(),
+    offer_id: BinaryId.optional(),
+    to_peer_id: BinaryId.optional(),
+  })
+  .refine((m) => !m.answer || (m.offer_id && m.to_peer_id), { message: "an answer needs offer_id and to_peer_id" })
+  .refine((m) => !(m.answer && m.offers), { message: "an answer cannot carry offers" });
+
+export type AnnounceMessage = z.infer<typeof Announce>;
+
+export type Parsed = { ok: true; message: AnnounceMessage } | { ok: false; reason: string };
+
+/** Parses one text frame; never throws. */
+export function parseMessage(text: string): Parsed {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return { ok: false, reason: "not JSON" };
+  }
+  if (typeof json === "object" && json !== null && (json as { action?: unknown }).action === "scrape") {
+    return { ok: false, reason: "scrape is not offered" };
+  }
+  const parsed = Announce.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    return { ok: false, reason: `invalid message: ${issue.path.join(".") || "(root)"}: ${issue.message}` };
+  }
+  return { ok: true, message: parsed.data };
+}
+
+export const toHex = (binary: string) => Buffer.from(binary, "latin1").toString("hex");

@@ -1,0 +1,30 @@
+import { Counter, Gauge, Registry, collectDefaultMetrics } from "prom-client";
+
+/** The tracker's Prometheus metrics (also behind /stats.json and the dashboard). */
+export function createMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: "peercast_tracker_" });
+  const registers = [registry];
+  return {
+    registry,
+    connections: new Gauge({ name: "peercast_tracker_connections", help: "Open WebSocket connections", registers }),
+    peers: new Gauge({ name: "peercast_tracker_peers", help: "Peers in live swarms", registers }),
+    swarms: new Gauge({ name: "peercast_tracker_live_swarms", help: "Live rendition swarms known from the origin", registers }),
+    messages: new Counter({ name: "peercast_tracker_messages_total", help: "WebSocket messages received", registers }),
+    announces: new Counter({ name: "peercast_tracker_announces_total", help: "Announces accepted", registers }),
+    relayed: new Counter({
+      name: "peercast_tracker_relayed_total",
+      help: "Offers and answers relayed between peers",
+      labelNames: ["kind"] as const,
+      registers,
+    }),
+    refused: new Counter({
+      name: "peercast_tracker_refused_total",
+      help: "Messages or connections refused, by reason",
+      labelNames: ["reason"] as const,
+      registers,
+    }),
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;

@@ -1,0 +1,301 @@
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import type { Duplex } from "node:stream";
+import Server, { type SwarmLike } from "bittorrent-tracker/server";
+import type { Logger } from "pino";
+import { WebSocketServer, type WebSocket } from "ws";
+import type { TrackerConfig } from "./config.js";
+import type { LiveSwarms } from "./live-swarms.js";
+import { parseMessage, toHex, type AnnounceMessage } from "./messages.js";
+import type { Metrics } from "./metrics.js";
+import { PeerSwarm, type OfferHook } from "./swarm.js";
+
+/** Per-socket state: what it may act as, what it may answer, and its message budget. */
+interface Connection {
+  socket: WebSocket & { onMessageBound?: (data: string) => void };
+  ip: string;
+  /** info hash -> the one peer id this socket announced there (both hex). */
+  owned: Map<string, string>;
+  /** offer id -> who offered it, in which swarm: only these may be answered. */
+  offers: Map<string, { fromPeer: string; infoHash: string }>;
+  tokens: number;
+  refilledMs: number;
+  alive: boolean;
+}
+
+const MAX_PENDING_OFFERS = 256;
+
+/** The library's Server with our swarms (cheap announces, offer tracking). */
+class LibraryServer extends Server {
+  constructor(
+    intervalMs: number,
+    private readonly onOffers: OfferHook,
+  ) {
+    super({ http: false, udp: false, ws: false, stats: false, interval: intervalMs });
+  }
+
+  override createSwarm(infoHash: string, cb: (err: Error | null, swarm: SwarmLike) => void): void {
+    // Two first announces in one tick must not replace each other's swarm.
+    const swarm = (this.torrents[infoHash] ??= new PeerSwarm(infoHash, this.onOffers));
+    process.nextTick(() => cb(null, swarm));
+  }
+}
+
+export interface TrackerServerDeps {
+  config: TrackerConfig;
+  live: LiveSwarms;
+  metrics: Metrics;
+  log: Logger;
+}
+
+/**
+ * The WebSocket tracker: bittorrent-tracker's Server relays offers and answers, behind a
+ * layer that admits only live swarms, validates every message, enforces who may act as
+ * which peer, and bounds what any one client can cost.
+ */
+export class TrackerServer {
+  private readonly lib: LibraryServer;
+  private readonly conns = new Map<WebSocket, Connection>();
+  private readonly perIp = new Map<string, number>();
+  private readonly http: http.Server;
+  private readonly wss: WebSocketServer;
+  private readonly timers: NodeJS.Timeout[] = [];
+
+  constructor(private readonly d: TrackerServerDeps) {
+    const { limits, announceIntervalSec } = d.config;
+    // The library tells WebSocket clients a fifth of its interval.
+    this.lib = new LibraryServer(announceIntervalSec * 5000, (ih, from, offers, to) => this.recordOffers(ih, from, offers, to));
+    this.lib.on("warning", (err: Error) => d.log.debug({ err: err.message }, "tracker library warning"));
+    this.lib.on("error", (err: Error) => d.log.error({ err: err.message }, "tracker library error"));
+    this.wss = new WebSocketServer({ noServer: true, maxPayload: limits.maxMessageBytes, perMessageDeflate: false, clientTracking: false });
+    this.http = http.createServer((req, res) => void this.onHttp(req, res));
+    this.http.on("upgrade", (req, socket, head) => this.onUpgrade(req, socket, head));
+    this.timers.push(
+      setInterval(() => this.heartbeat(), Math.max(1000, limits.idleTimeoutMs / 2)),
+      setInterval(() => this.expirePeers(), announceIntervalSec * 1000),
+      setInterval(() => this.updateGauges(), 2000),
+    );
+  }
+
+  listen(): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.http.once("error", reject);
+      this.http.listen(this.d.config.port, this.d.config.host, () => resolve((this.http.address() as AddressInfo).port));
+    });
+  }
+
+  async close(): Promise<void> {
+    for (const t of this.timers) clearInterval(t);
+    for (const c of this.conns.values()) c.socket.terminate();
+    this.lib.close();
+    await new Promise<void>((resolve) => this.http.close(() => resolve()));
+  }
+
+  /** Sessions that ended: their swarms go, and nobody owns a peer there any more. */
+  dropSwarms(infoHashes: string[]): void {
+    for (const ih of infoHashes) {
+      delete this.lib.torrents[ih];
+      for (const c of this.conns.values()) c.owned.delete(ih);
+    }
+    this.d.log.info({ swarms: infoHashes.length }, "dropped the swarms of ended sessions");
+  }
+
+  stats(): { connections: number; liveSwarms: number; activeSwarms: number; peers: number } {
+    const swarms = Object.values(this.lib.torrents) as PeerSwarm[];
+    return {
+      connections: this.conns.size,
+      liveSwarms: this.d.live.size,
+      activeSwarms: swarms.length,
+      peers: swarms.reduce((n, s) => n + s.size, 0),
+    };
+  }
+
+  private async onHttp(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const json = (status: number, body: unknown) => {
+      res.writeHead(status, { "Content-Type": "application/json", "Cache-Control": "no-cache" });
+      res.end(JSON.stringify(body));
+    };
+    if (req.method !== "GET") return json(405, { error: "method not allowed" });
+    if (req.url === "/healthz") return json(200, { ok: true, originSeenMsAgo: Date.now() - this.d.live.lastSuccessMs });
+    if (req.url === "/stats.json") return json(200, this.stats());
+    if (req.url === "/metrics") {
+      res.writeHead(200, { "Content-Type": this.d.metrics.registry.contentType });
+      return void res.end(await this.d.metrics.registry.metrics());
+    }
+    json(404, { error: "not found" });
+  }
+
+  private clientIp(req: http.IncomingMessage): string {
+    const forwarded = this.d.config.trustProxy ? String(req.headers["x-forwarded-for"] ?? "").split(",")[0]?.trim() : "";
+    return forwarded || req.socket.remoteAddress || "unknown";
+  }
+
+  private onUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
+    const ip = this.clientIp(req);
+    const open = this.perIp.get(ip) ?? 0;
+    if (open >= this.d.config.limits.connectionsPerIp) {
+      this.refuse("connections_per_ip");
+      socket.end("HTTP/1.1 429 Too Many Requests\r\nConnection: close\r\n\r\n");
+      return;
+    }
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws, req, ip));
+  }
+
+  private onConnection(socket: WebSocket, req: http.IncomingMessage, ip: string): void {
+    const c: Connection = {
+      socket,
+      ip,
+      owned: new Map(),
+      offers: new Map(),
+      tokens: this.d.config.limits.messageBurst,
+      refilledMs: Date.now(),
+      alive: true,
+    };
+    this.conns.set(socket, c);
+    this.perIp.set(ip, (this.perIp.get(ip) ?? 0) + 1);
+    // Ours first: a closed socket's peers leave every swarm before the library looks.
+    socket.on("close", () => this.onClose(c));
+    socket.on("error", (err: Error & { code?: string }) => this.refuse(err.code ?? "socket_error"));
+    socket.on("pong", () => (c.alive = true));
+    (socket as unknown as { upgradeReq: http.IncomingMessage }).upgradeReq = req;
+    this.lib.onWebSocketConnection(socket, { trustProxy: this.d.config.trustProxy });
+    // Every message passes our checks before the library sees it.
+    const libraryHandler = c.socket.onMessageBound!;
+    socket.removeListener("message", libraryHandler);
+    socket.on("message", (data: Buffer, isBinary: boolean) => this.onMessage(c, data, isBinary, libraryHandler));
+  }
+
+  private onMessage(c: Connection, data: Buffer, isBinary: boolean, forward: (text: string) => void): void {
+    this.d.metrics.messages.inc();
+    c.alive = true;
+    if (isBinary) {
+      this.refuse("binary");
+      return c.socket.close(1003, "binary frames are not accepted");
+    }
+    if (!this.takeToken(c)) return;
+    const parsed = parseMessage(data.toString("utf8"));
+    if (!parsed.ok) return this.fail(c, "invalid", parsed.reason);
+    const m = parsed.message;
+    const refusal = this.check(c, m);
+    if (refusal) return this.fail(c, refusal[0], refusal[1], m.info_hash);
+    const ih = toHex(m.info_hash);
+    if (m.event === "stopped") c.owned.delete(ih);
+    else c.owned.set(ih, toHex(m.peer_id));
+    if (m.answer) {
+      c.offers.delete(m.offer_id!);
+      this.d.metrics.relayed.inc({ kind: "answer" });
+    } else {
+      this.d.metrics.announces.inc();
+      if (m.offers?.length) this.d.metrics.relayed.inc({ kind: "offer" }, m.offers.length);
+    }
+    try {
+      // Re-serialised: the library only ever sees fields we validated.
+      forward(JSON.stringify(m));
+    } catch (err) {
+      this.d.log.error({ err: (err as Error).message }, "tracker library failed on a validated message");
+    }
+  }
+
+  /** Why this socket may not send this announce, as [metric reason, failure reason]; undefined if it may. */
+  private check(c: Connection, m: AnnounceMessage): [string, string] | undefined {
+    const { limits } = this.d.config;
+    const ih = toHex(m.info_hash);
+    const pid = toHex(m.peer_id);
+    if (!this.d.live.get(ih)) return ["not_live", "this swarm is not live on this tracker's origin"];
+    const owned = c.owned.get(ih);
+    if (owned !== undefined && owned !== pid) return ["not_owner", "one peer per swarm per connection"];
+    if (owned === undefined) {
+      if (m.answer || m.event === "stopped") return ["not_owner", "this connection has not announced that peer"];
+      if (c.owned.size >= limits.swarmsPerConnection) return ["swarms_per_connection", "too many swarms on one connection"];
+      const holder = (this.lib.torrents[ih] as PeerSwarm | undefined)?.find(pid);
+      if (holder && holder.socket !== c.socket) return ["peer_id_taken", "peer id in use by another connection"];
+    }
+    if ((m.offers?.length ?? 0) > limits.offersPerAnnounce) return ["offers_per_announce", "too many offers in one announce"];
+    if (m.answer) {
+      const offer = c.offers.get(m.offer_id!);
+      if (!offer || offer.fromPeer !== toHex(m.to_peer_id!) || offer.infoHash !== ih) {
+        return ["unsolicited_answer", "answer to an offer this connection never received"];
+      }
+    }
+    return undefined;
+  }
+
+  private recordOffers(infoHash: string, fromPeer: string, offers: { offer_id: string }[], to: { socket: WebSocket }[]): void {
+    to.forEach((peer, i) => {
+      const target = this.conns.get(peer.socket);
+      const offer = offers[i];
+      if (!target || !offer) return;
+      target.offers.set(offer.offer_id, { fromPeer, infoHash });
+      if (target.offers.size > MAX_PENDING_OFFERS) target.offers.delete(target.offers.keys().next().value!);
+    });
+  }
+
+  /** Token bucket per connection; a client far over its budget is disconnected. */
+  private takeToken(c: Connection): boolean {
+    const { messagesPerSec, messageBurst } = this.d.config.limits;
+    const now = Date.now();
+    c.tokens = Math.min(messageBurst, c.tokens + ((now - c.refilledMs) / 1000) * messagesPerSec);
+    c.refilledMs = now;
+    c.tokens -= 1;
+    if (c.tokens >= 0) return true;
+    this.refuse("rate");
+    if (c.tokens < -messageBurst) c.socket.close(1008, "message rate limit");
+    else c.socket.send(JSON.stringify({ action: "announce", "failure reason": "rate limited, slow down" }));
+    return false;
+  }
+
+  private fail(c: Connection, metricReason: string, reason: string, infoHash?: string): void {
+    this.refuse(metricReason);
+    const body: Record<string, string> = { action: "announce", "failure reason": reason };
+    if (infoHash) body.info_hash = infoHash;
+    c.socket.send(JSON.stringify(body));
+  }
+
+  private refuse(reason: string): void {
+    this.d.metrics.refused.inc({ reason });
+  }
+
+  private onClose(c: Connection): void {
+    for (const [ih, pid] of c.owned) {
+      const swarm = this.lib.torrents[ih] as PeerSwarm | undefined;
+      if (swarm?.find(pid)?.socket === c.socket) swarm.remove(pid);
+    }
+    c.owned.clear();
+    c.offers.clear();
+    this.conns.delete(c.socket);
+    const n = (this.perIp.get(c.ip) ?? 1) - 1;
+    if (n > 0) this.perIp.set(c.ip, n);
+    else this.perIp.delete(c.ip);
+  }
+
+  private heartbeat(): void {
+    for (const c of this.conns.values()) {
+      if (!c.alive) {
+        this.refuse("idle");
+        c.socket.terminate();
+        continue;
+      }
+      c.alive = false;
+      c.socket.ping();
+    }
+  }
+
+  /** Peers that stopped announcing for two intervals leave their swarms. */
+  private expirePeers(): void {
+    const before = Date.now() - 2 * this.d.config.announceIntervalSec * 1000;
+    for (const [ih, swarm] of Object.entries(this.lib.torrents) as [string, PeerSwarm][]) {
+      for (const peer of swarm.expire(before)) {
+        const owner = this.conns.get(peer.socket);
+        if (owner?.owned.get(ih) === peer.peerId) owner.owned.delete(ih);
+      }
+      if (swarm.size === 0) delete this.lib.torrents[ih];
+    }
+  }
+
+  private updateGauges(): void {
+    const s = this.stats();
+    this.d.metrics.connections.set(s.connections);
+    this.d.metrics.peers.set(s.peers);
+    this.d.metrics.swarms.set(s.liveSwarms);
+  }
+}

@@ -1,0 +1,105 @@
+import type { AnnounceParams, AnnounceResponse, SwarmLike } from "bittorrent-tracker/server";
+import type { WebSocket } from "ws";
+
+export interface Peer {
+  peerId: string;
+  socket: WebSocket;
+  complete: boolean;
+  lastSeenMs: number;
+}
+
+/** Told which peer got which offer, so that only real answers are relayed back. */
+export type OfferHook = (infoHash: string, fromPeerId: string, offers: { offer_id: string }[], to: Peer[]) => void;
+
+/**
+ * A swarm whose announce costs O(numwant), not O(swarm size): peers live in an array with an
+ * index by id (swap-remove), and the peers returned are a random sample drawn by index.
+ * Drop-in for the library's Swarm (its Server calls announce, scrape and peers.get).
+ */
+export class PeerSwarm implements SwarmLike {
+  complete = 0;
+  incomplete = 0;
+  private readonly list: Peer[] = [];
+  private readonly index = new Map<string, number>();
+  readonly peers = { get: (peerId: string) => this.find(peerId) };
+
+  constructor(
+    readonly infoHash: string,
+    private readonly onOffers: OfferHook,
+  ) {}
+
+  get size(): number {
+    return this.list.length;
+  }
+
+  find(peerId: string): Peer | undefined {
+    const i = this.index.get(peerId);
+    return i === undefined ? undefined : this.list[i];
+  }
+
+  announce(params: AnnounceParams, cb?: (err: Error | null, response?: AnnounceResponse) => void): void {
+    if (params.event === "stopped") {
+      // Only a socket's own stop counts. The library's close handler announces a stop for the
+      // socket's first peer id in every swarm, which may be someone else's by now: ignored,
+      // the connection layer removes a closed socket's peers itself.
+      if (params.socket && this.find(params.peer_id)?.socket === params.socket) this.remove(params.peer_id);
+      if (!cb) return;
+    } else {
+      const complete = params.left === 0;
+      const peer = this.find(params.peer_id);
+      if (peer) {
+        if (complete && !peer.complete) [this.complete, this.incomplete] = [this.complete + 1, this.incomplete - 1];
+        peer.complete ||= complete;
+        peer.lastSeenMs = Date.now();
+      } else if (params.socket) {
+        this.index.set(params.peer_id, this.list.length);
+        this.list.push({ peerId: params.peer_id, socket: params.socket, complete, lastSeenMs: Date.now() });
+        if (complete) this.complete++;
+        else this.incomplete++;
+      }
+    }
+    const peers = this.sample(params.numwant, params.peer_id);
+    if (params.offers && peers.length > 0) this.onOffers(this.infoHash, params.peer_id, params.offers, peers);
+    cb?.(null, { complete: this.complete, incomplete: this.incomplete, peers });
+  }
+
+  scrape(_params: unknown, cb: (err: Error | null, response?: { complete: number; incomplete: number }) => void): void {
+    cb(null, { complete: this.complete, incomplete: this.incomplete });
+  }
+
+  remove(peerId: string): boolean {
+    const i = this.index.get(peerId);
+    if (i === undefined) return false;
+    const peer = this.list[i]!;
+    const last = this.list.pop()!;
+    if (last !== peer) {
+      this.list[i] = last;
+      this.index.set(last.peerId, i);
+    }
+    this.index.delete(peerId);
+    if (peer.complete) this.complete--;
+    else this.incomplete--;
+    return true;
+  }
+
+  /** Removes peers that stopped announcing, and returns them. Runs on a timer, not per announce. */
+  expire(olderThanMs: number): Peer[] {
+    const stale = this.list.filter((p) => p.lastSeenMs < olderThanMs);
+    for (const p of stale) this.remove(p.peerId);
+    return stale;
+  }
+
+  /** Up to `n` random peers other than `self`. */
+  private sample(n: number, self: string): Peer[] {
+    const size = this.list.length;
+    if (n <= 0 || size === 0) return [];
+    if (size <= n + 1) return this.list.filter((p) => p.peerId !== self).slice(0, n);
+    const picked = new Set<number>();
+    // n is small (offers per announce) and size > n + 1: a few random draws suffice.
+    while (picked.size < n) {
+      const i = Math.floor(Math.random() * size);
+      if (this.list[i]!.peerId !== self) picked.add(i);
+    }
+    return [...picked].map((i) => this.list[i]!);
+  }
+}

@@ -1,0 +1,56 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import type { WebSocket } from "ws";
+import { parseMessage } from "../src/messages.js";
+import { PeerSwarm } from "../src/swarm.js";
+
+const id = (c: string) => c.repeat(20);
+
+test("announces with offers and answers parse; garbage gets a reason", () => {
+  const offer = { action: "announce", info_hash: id("a"), peer_id: id("b"), numwant: 5, left: null, offers: [{ offer: { type: "offer", sdp: "v=0" }, offer_id: id("c") }] };
+  assert.equal(parseMessage(JSON.stringify(offer)).ok, true);
+  const answer = { action: "announce", info_hash: id("a"), peer_id: id("b"), answer: { type: "answer", sdp: "v=0" }, offer_id: id("c"), to_peer_id: id("d") };
+  assert.equal(parseMessage(JSON.stringify(answer)).ok, true);
+  const cases: [string, RegExp][] = [
+    ["{not json", /not JSON/],
+    ["null", /invalid message/],
+    ["[]", /invalid message/],
+    [JSON.stringify({ action: "scrape", info_hash: id("a") }), /scrape is not offered/],
+    [JSON.stringify({ action: "hack" }), /action/],
+    [JSON.stringify({ ...offer, info_hash: "short" }), /info_hash/],
+    [JSON.stringify({ ...offer, peer_id: 42 }), /peer_id/],
+    [JSON.stringify({ ...offer, offers: [null] }), /offers/],
+    [JSON.stringify({ ...offer, offers: [{ offer: { type: "offer", sdp: "x".repeat(20_000) }, offer_id: id("c") }] }), /sdp/],
+    [JSON.stringify({ ...answer, to_peer_id: undefined }), /answer needs/],
+    [JSON.stringify({ ...offer, numwant: -1 }), /numwant/],
+  ];
+  for (const [text, reason] of cases) {
+    const r = parseMessage(text);
+    assert.equal(r.ok, false, text.slice(0, 60));
+    assert.match((r as { reason: string }).reason, reason);
+  }
+});
+
+test("a swarm samples peers without itself, removes in O(1) and expires silent peers", () => {
+  const offered: string[] = [];
+  const swarm = new PeerSwarm("ih", (_ih, from, offers) => offered.push(`${from}:${offers.length}`));
+  const socket = (n: number) => ({ n }) as unknown as WebSocket;
+  for (let i = 0; i < 1000; i++) swarm.announce({ type: "ws", event: "started", numwant: 0, peer_id: `p${i}`, info_hash: "ih", socket: socket(i) });
+  assert.equal(swarm.size, 1000);
+  let got: string[] = [];
+  swarm.announce({ type: "ws", event: "update", numwant: 5, peer_id: "p0", info_hash: "ih", socket: socket(0), offers: Array(5).fill({ offer_id: "o" }) }, (_e, r) => {
+    got = r!.peers.map((p) => p.peerId);
+  });
+  assert.equal(new Set(got).size, 5);
+  assert.ok(!got.includes("p0"));
+  assert.deepEqual(offered, ["p0:5"]);
+  assert.equal(swarm.remove("p500"), true);
+  assert.equal(swarm.find("p500"), undefined);
+  assert.equal(swarm.find("p999")?.peerId, "p999");
+  // A stop from a socket that does not hold the peer is ignored.
+  swarm.announce({ type: "ws", event: "stopped", numwant: 0, peer_id: "p1", info_hash: "ih", socket: socket(2) });
+  assert.ok(swarm.find("p1"));
+  assert.equal(swarm.expire(Date.now() + 1).length, 999);
+  assert.equal(swarm.size, 0);
+  assert.equal(swarm.incomplete, 0);
+});
