@@ -41,7 +41,7 @@ function ensureNodeModules() {
 }
 
 function build() {
-  run(process.execPath, [path.join(root, "node_modules", "typescript", "bin", "tsc"), "-b", "origin"]);
+  run(process.execPath, [path.join(root, "node_modules", "typescript", "bin", "tsc"), "-b", "origin", "tracker"]);
 }
 
 /** Prints where to point OBS and viewers once the origin says it is ready. */
@@ -50,12 +50,15 @@ function printBanner(ready) {
   const dataDir = path.resolve(root, env.PEERCAST_DATA_DIR ?? "./data");
   const keysFile = path.resolve(root, env.PEERCAST_KEYS_FILE ?? path.join(dataDir, "keys.json"));
   const stream = env.PEERCAST_TEST_SOURCE_STREAM ?? "main";
-  let key = "(see the keys file)";
-  try {
-    const keys = JSON.parse(fs.readFileSync(keysFile, "utf8")).keys;
-    key = (keys.find((k) => k.stream === stream) ?? keys[0])?.key ?? key;
-  } catch {
-    /* the origin reports keys file problems itself */
+  let key = "(in the keys file)";
+  // Only to a person at a terminal: where stderr is a service's log, a key must not land there.
+  if (process.stderr.isTTY) {
+    try {
+      const keys = JSON.parse(fs.readFileSync(keysFile, "utf8")).keys;
+      key = (keys.find((k) => k.stream === stream) ?? keys[0])?.key ?? key;
+    } catch {
+      /* the origin reports keys file problems itself */
+    }
   }
   const host = new URL(ready.publicUrl).hostname;
   const lines = [
@@ -106,7 +109,7 @@ function start() {
  */
 function runIsolated(command) {
   const userns = process.getuid?.() === 0 ? [] : ["-r"]; // unprivileged: map ourselves to root
-  run("unshare", [...userns, "-n", "sh", "-c", `ip link set lo up && exec ${command}`]);
+  run("unshare", [...userns, "-n", "sh", "-c", `ip link set lo up && ${command}`]);
 }
 
 if (!["start", "test", "bench"].includes(mode)) {
@@ -123,5 +126,5 @@ ensureDebianPackages(packages);
 ensureNodeModules();
 build();
 if (mode === "start") start();
-else if (mode === "test") runIsolated("npm run test --workspace origin");
+else if (mode === "test") runIsolated("npm run test --workspaces");
 else run("npm", ["run", mode, "--workspace", "origin"]);

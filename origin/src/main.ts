@@ -24,6 +24,8 @@ function configOrExit(): OriginConfig {
 async function main(): Promise<void> {
   const config = configOrExit();
   const log = createLogger(config.logLevel);
+  // A bug must not take every stream down silently: log it loudly, keep serving.
+  process.on("unhandledRejection", (err) => log.error({ err: String(err) }, "unhandled rejection"));
   const metrics = createMetrics();
 
   // Sessions cannot outlive the process that wrote them: a previous run's files are stale.
@@ -42,7 +44,7 @@ async function main(): Promise<void> {
     port: config.rtmp.port,
     app: "live",
     maxConnections: config.rtmp.maxConnections,
-    idleTimeoutMs: config.rtmp.publishTimeoutMs,
+    timeoutMs: config.rtmp.publishTimeoutMs,
     dataDir: config.dataDir,
     keys,
     log,
@@ -62,8 +64,15 @@ async function main(): Promise<void> {
   let testSource: TestSource | undefined;
   if (config.testSource.enabled) {
     const { stream, width, height } = config.testSource;
-    const url = await ingest.listenInternal(stream);
-    testSource = new TestSource({ url, width, height, ffmpegPath: config.transcode.ffmpegPath, log: log.child({ component: "test-source", stream }) });
+    const { url, expectConnection } = await ingest.listenInternal(stream);
+    testSource = new TestSource({
+      url,
+      width,
+      height,
+      ffmpegPath: config.transcode.ffmpegPath,
+      log: log.child({ component: "test-source", stream }),
+      beforeStart: expectConnection,
+    });
     testSource.start();
   }
   log.info({ httpPort, rtmpPort, publicUrl: config.http.publicUrl }, "origin ready");

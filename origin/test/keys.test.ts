@@ -43,6 +43,7 @@ test("library log lines lose their stream keys", () => {
   const line = redactStreamKeys("RTMP session abc 127.0.0.1:5000 start push /live/s3cr3t-key-1");
   assert.equal(line, `RTMP session abc 127.0.0.1:5000 start push /live/${keyFingerprint("s3cr3t-key-1")}`);
   assert.ok(!redactStreamKeys("invalid stream path characters: app=live, name=bad$key").includes("bad$key"));
+  assert.ok(!redactStreamKeys("invalid stream path characters: app=live, name= pasted key").includes("pasted key"));
   assert.match(keyFingerprint("x"), /^key#[0-9a-f]{8}$/);
 });
 

@@ -60,7 +60,8 @@ test("passthrough goes on top and replaces the rungs as large as the source", ()
 test("passthrough only when the source's keyframe interval is the segment duration", () => {
   const probe = { width: 1280, height: 720, fps: 30 };
   assert.equal(passthroughRefusal({ ...probe, keyframeIntervalMs: 2000 }, 2), undefined);
-  assert.equal(passthroughRefusal({ ...probe, keyframeIntervalMs: 2033 }, 2), undefined, "within a frame");
+  assert.equal(passthroughRefusal({ ...probe, keyframeIntervalMs: 2001 }, 2), undefined, "ms rounding");
+  assert.match(passthroughRefusal({ ...probe, keyframeIntervalMs: 2002 }, 2)!, /2\.00 s/, "29.97 fps drifts");
   assert.match(passthroughRefusal({ ...probe, keyframeIntervalMs: 1000 }, 2)!, /keyframe interval is 1\.00 s, segments are 2 s/);
   assert.match(passthroughRefusal({ ...probe, keyframeIntervalMs: undefined }, 2)!, /no second keyframe/);
   assert.match(passthroughRefusal({ width: 0, height: 0, fps: 30, keyframeIntervalMs: 2000 }, 2)!, /size/);

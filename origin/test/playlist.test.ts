@@ -10,7 +10,7 @@ const seg = (seq: number, extra: Partial<Segment> = {}): Segment => ({
   durationSec: 2,
   startMs: Date.UTC(2026, 0, 1, 0, 0, seq * 2),
   sha256: `h${seq}`,
-  bytes: 100,
+  data: Buffer.from("ts"),
   discontinuity: false,
   fetches: 0,
   ...extra,

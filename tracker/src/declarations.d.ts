@@ -41,3 +41,12 @@ declare module "bittorrent-tracker/server" {
     close(cb?: () => void): void;
   }
 }
+
+declare module "bittorrent-tracker" {
+  import { EventEmitter } from "node:events";
+  export default class Client extends EventEmitter {
+    constructor(opts: { infoHash: Uint8Array; peerId: Uint8Array; announce: string[]; port: number; rtcConfig?: unknown; wrtc?: unknown });
+    start(): void;
+    destroy(): void;
+  }
+}

@@ -7,7 +7,8 @@ export interface Segment {
   /** Wall-clock start of the segment (EXT-X-PROGRAM-DATE-TIME). */
   startMs: number;
   sha256: string;
-  bytes: number;
+  /** The bytes hashed above: what the origin serves (never re-read from disk). */
+  data: Buffer;
   /** First segment after a transcoder (re)start: EXT-X-DISCONTINUITY before it. */
   discontinuity: boolean;
   /** Times the origin served it: the copies-per-segment figure. */
@@ -33,16 +34,24 @@ export class RenditionTrack {
   private readonly segments: Segment[] = [];
   private discontinuitySeq = 0;
   private ended = false;
+  /** EXT-X-TARGETDURATION may never decrease within a playlist's life (RFC 8216). */
+  private targetSec: number;
 
-  constructor(private readonly o: TrackOptions) {}
+  constructor(private readonly o: TrackOptions) {
+    this.targetSec = Math.ceil(o.targetDurationSec);
+  }
 
   /** Adds a completed segment; returns segments that left the retention window (to delete). */
   add(segment: Segment): Segment[] {
+    const last = this.lastSeq;
+    if (last !== undefined && segment.seq <= last) throw new RangeError(`segment ${segment.seq} is not after ${last}`);
     // Keep numbering dense: media sequence + position must equal each segment's number.
-    for (let seq = (this.lastSeq ?? segment.seq - 1) + 1; seq < segment.seq; seq++) {
-      this.segments.push({ ...segment, seq, sha256: "", bytes: 0, discontinuity: false, gap: true });
+    for (let seq = (last ?? segment.seq - 1) + 1; seq < segment.seq; seq++) {
+      const startMs = segment.startMs - (segment.seq - seq) * segment.durationSec * 1000;
+      this.segments.push({ ...segment, seq, startMs, sha256: "", data: Buffer.alloc(0), discontinuity: false, gap: true });
     }
     this.segments.push(segment);
+    this.targetSec = Math.max(this.targetSec, Math.round(segment.durationSec));
     const keep = this.o.windowSize + this.o.retainExtra;
     const expired = this.segments.length > keep ? this.segments.splice(0, this.segments.length - keep) : [];
     for (const s of expired) if (s.discontinuity) this.discontinuitySeq++;
@@ -74,11 +83,10 @@ export class RenditionTrack {
     // Discontinuities in the retained-but-unlisted head count as removed from the playlist.
     const hidden = this.segments.slice(0, this.segments.length - listed.length);
     const discSeq = this.discontinuitySeq + hidden.filter((s) => s.discontinuity).length;
-    const target = Math.max(this.o.targetDurationSec, ...listed.map((s) => Math.round(s.durationSec)));
     const lines = [
       "#EXTM3U",
       "#EXT-X-VERSION:3",
-      `#EXT-X-TARGETDURATION:${Math.ceil(target)}`,
+      `#EXT-X-TARGETDURATION:${this.targetSec}`,
       `#EXT-X-MEDIA-SEQUENCE:${listed[0]?.seq ?? 0}`,
       `#EXT-X-DISCONTINUITY-SEQUENCE:${discSeq}`,
     ];

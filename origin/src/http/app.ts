@@ -1,4 +1,3 @@
-import fs from "node:fs";
 import { Hono, type Context } from "hono";
 import { cors } from "hono/cors";
 import type { Logger } from "pino";
@@ -65,24 +64,21 @@ export function createApp({ sessions, metrics, log }: AppDeps): Hono {
   app.get(`${base}/hashes.json`, (c) => {
     const found = track(c);
     if (!found) return c.text("no such rendition\n", 404);
-    return text(c, JSON.stringify(found.track.hashes()), "application/json", PLAYLIST_CACHE, "hashes");
+    // Never older than a playlist a player just got: no caching at all.
+    return text(c, JSON.stringify(found.track.hashes()), "application/json", "no-cache", "hashes");
   });
 
-  app.get(`${base}/:file{[0-9]{1,12}\\.ts}`, async (c) => {
+  app.get(`${base}/:file{[0-9]{1,12}\\.ts}`, (c) => {
     const found = track(c);
     const seq = Number(c.req.param("file").slice(0, -3));
     const segment = found?.track.get(seq);
     if (!found || !segment) return c.text("no such segment\n", 404);
-    let bytes: Buffer;
-    try {
-      bytes = await fs.promises.readFile(found.session.segmentPath(c.req.param("rendition"), seq));
-    } catch {
-      return c.text("segment expired\n", 404);
-    }
+    const bytes = segment.data;
     segment.fetches++;
     metrics.segmentFetches.inc({ stream: found.session.stream, rendition: c.req.param("rendition") });
     metrics.httpBytes.inc({ kind: "segment" }, bytes.length);
-    return c.body(new Uint8Array(bytes), 200, { "Content-Type": "video/mp2t", "Cache-Control": SEGMENT_CACHE });
+    // A view of the one in-memory copy: exactly the bytes that were hashed, never copied.
+    return c.body(new Uint8Array(bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.length), 200, { "Content-Type": "video/mp2t", "Cache-Control": SEGMENT_CACHE });
   });
 
   app.notFound((c) => c.text("not found\n", 404));

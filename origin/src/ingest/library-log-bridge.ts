@@ -5,9 +5,10 @@ import { keyFingerprint } from "../keys/key-store.js";
 // stream paths, i.e. stream keys. It has no logger option, so its lines are taken off
 // console.log here, keys replaced by fingerprints, and sent through pino.
 const LINE = /^\[[^\]]*\] \[(TRACE|DEBUG|INFO|WARN|ERROR)\] ([\s\S]*)$/;
-// "/app/name" stream paths and "name=..." fields: the name part is the key.
+// "/app/name" stream paths and "name=..." fields: the name part is the key. The library puts
+// the name field last, and a pasted key may hold spaces: it runs to the end of the line.
 const STREAM_PATH = /\/([A-Za-z0-9_-]+)\/([^\s/,]+)/g;
-const NAME_FIELD = /\bname=([^\s,]*)/g;
+const NAME_FIELD = /\bname=(.*)$/gm;
 
 export function redactStreamKeys(message: string): string {
   return message

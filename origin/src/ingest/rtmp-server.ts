@@ -25,13 +25,19 @@ export interface IncomingPublish {
 /** Returns a refusal reason, or null to accept. */
 export type AdmitPublish = (p: IncomingPublish) => string | null;
 
+/** Thrown from the library's hooks: it unwinds its parser, so it records nothing more. */
+class Refused extends Error {}
+
+// Handshake and commands before a publish fit in a few KiB: more is not a publisher.
+const MAX_BYTES_BEFORE_PUBLISH = 64 * 1024;
+
 export interface RtmpIngestOptions {
   host: string;
   port: number;
   app: string;
   maxConnections: number;
   /** A connection must start publishing within this time, and a publisher never go silent longer. */
-  idleTimeoutMs: number;
+  timeoutMs: number;
   dataDir: string;
   keys: KeyStore;
   log: Logger;
@@ -51,6 +57,8 @@ export class RtmpIngest {
   /** Connections from the built-in test source's private listener, and the stream they publish. */
   private readonly internal = new WeakMap<net.Socket, string>();
   private internalServer: net.Server | undefined;
+  /** Connections not yet publishing: their deadline and the bytes they sent so far. */
+  private readonly pending = new WeakMap<net.Socket, { deadline: NodeJS.Timeout; bytes: number }>();
   private readonly log: Logger;
   private nextSubscriber = 0;
 
@@ -61,8 +69,10 @@ export class RtmpIngest {
     this.nms = new NodeMediaServer({ store: { path: path.join(o.dataDir, "nms") } });
     this.nms.on("prePublish", (s) => this.onPrePublish(s));
     this.nms.on("prePlay", (s) => {
+      this.o.metrics.rtmpRefused.inc({ reason: "play" });
       this.log.warn({ ip: s.ip }, "RTMP playback is not offered, closing");
       s.socket.destroy();
+      throw new Refused();
     });
     this.server = net.createServer((socket) => this.onConnection(socket));
   }
@@ -83,14 +93,22 @@ export class RtmpIngest {
    * A private loopback listener for the built-in test source: it publishes through the same
    * RTMP code as OBS, but needs no key on its command line (where `ps` would show it).
    */
-  async listenInternal(stream: string): Promise<string> {
+  async listenInternal(stream: string): Promise<{ url: string; expectConnection(): void }> {
+    // One connection per expectConnection(), from the source just started: another local
+    // process would have to win a race of milliseconds, and then only once.
+    let expected = false;
     const server = net.createServer((socket) => {
+      if (!expected) return void socket.destroy();
+      expected = false;
       this.internal.set(socket, stream);
       this.onConnection(socket);
     });
     this.internalServer = server;
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    return `rtmp://127.0.0.1:${(server.address() as net.AddressInfo).port}/${this.o.app}/test-source`;
+    return {
+      url: `rtmp://127.0.0.1:${(server.address() as net.AddressInfo).port}/${this.o.app}/test-source`,
+      expectConnection: () => (expected = true),
+    };
   }
 
   async close(): Promise<void> {
@@ -109,24 +127,42 @@ export class RtmpIngest {
       return;
     }
     this.sockets.add(socket);
-    socket.on("close", () => this.sockets.delete(socket));
-    socket.setTimeout(this.o.idleTimeoutMs, () => {
-      this.o.metrics.rtmpRefused.inc({ reason: "idle" });
-      this.log.info({ ip: socket.remoteAddress }, "RTMP connection idle, closing");
+    const closeFor = (reason: string, message: string) => () => {
+      this.o.metrics.rtmpRefused.inc({ reason });
+      this.log.info({ ip: socket.remoteAddress }, message);
       socket.destroy();
+    };
+    const deadline = setTimeout(closeFor("publish_timeout", "RTMP connection did not publish in time, closing"), this.o.timeoutMs);
+    this.pending.set(socket, { deadline, bytes: 0 });
+    socket.on("close", () => {
+      clearTimeout(deadline);
+      this.sockets.delete(socket);
     });
+    socket.setTimeout(this.o.timeoutMs, closeFor("idle", "RTMP connection idle, closing"));
     this.nms.rtmpServer.handleRequest(socket);
     this.guardParser(socket);
   }
 
-  /** Wraps the library's data handler so malformed input closes one socket, not the process. */
+  /**
+   * Wraps the library's data handler: malformed input (the library throws) closes one socket,
+   * not the process; a closed socket's remaining data is dropped; and before it publishes a
+   * connection may send only a few KiB (the library buffers whatever it is told to expect).
+   */
   private guardParser(socket: net.Socket): void {
     const handlers = socket.listeners("data") as ((chunk: Buffer) => void)[];
     socket.removeAllListeners("data");
     socket.on("data", (chunk: Buffer) => {
+      if (socket.destroyed) return;
+      const pending = this.pending.get(socket);
+      if (pending && (pending.bytes += chunk.length) > MAX_BYTES_BEFORE_PUBLISH + chunk.length) {
+        this.o.metrics.rtmpRefused.inc({ reason: "too_much_before_publish" });
+        this.log.warn({ ip: socket.remoteAddress }, "RTMP connection sent too much before publishing, closing");
+        return void socket.destroy();
+      }
       try {
         for (const h of handlers) h(chunk);
       } catch (err) {
+        if (err instanceof Refused) return;
         this.o.metrics.rtmpRefused.inc({ reason: "malformed" });
         this.log.warn({ ip: socket.remoteAddress, err: (err as Error).message }, "malformed RTMP data, closing");
         socket.destroy();
@@ -138,10 +174,11 @@ export class RtmpIngest {
     // Our own grace logic decides reconnects; the library's would keep refused sessions around.
     s.broadcast.publishGraceMs = 0;
     const fingerprint = keyFingerprint(s.streamName);
-    const refuse = (reason: string, metricReason: string) => {
+    const refuse = (reason: string, metricReason: string): never => {
       this.o.metrics.rtmpRefused.inc({ reason: metricReason });
       this.log.warn({ ip: s.ip, keyFingerprint: fingerprint, reason }, "publish refused");
       s.socket.destroy();
+      throw new Refused(reason);
     };
     if (s.streamApp !== this.o.app) return refuse(`unknown application (use /${this.o.app})`, "bad_app");
     const internalStream = this.internal.get(s.socket);
@@ -150,6 +187,9 @@ export class RtmpIngest {
     const publish = this.toIncoming(s, stream, internalStream ? "test-source" : fingerprint);
     const refusal = this.o.admit(publish);
     if (refusal) return refuse(refusal, "admission");
+    const pending = this.pending.get(s.socket);
+    if (pending) clearTimeout(pending.deadline);
+    this.pending.delete(s.socket);
   }
 
   private toIncoming(s: NmsSession, stream: string, fingerprint: string): IncomingPublish {

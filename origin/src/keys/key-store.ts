@@ -51,6 +51,9 @@ export class KeyStore extends EventEmitter<KeyStoreEvents> {
   // sha256(key) -> stream: lookups never compare secrets directly.
   private byDigest = new Map<string, string>();
   private streamNames: string[] = [];
+  /** The file version last read: compared on every poll (edits, atomic renames, deletion). */
+  private version = "";
+  private timer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly file: string,
@@ -64,11 +67,13 @@ export class KeyStore extends EventEmitter<KeyStoreEvents> {
     const loaded = this.read();
     if (loaded instanceof Error) throw loaded;
     this.apply(loaded);
-    fs.watchFile(this.file, { interval: 500 }, () => this.reload());
+    this.timer = setInterval(() => {
+      if (this.currentVersion() !== this.version) this.reload();
+    }, 500);
   }
 
   stop(): void {
-    fs.unwatchFile(this.file);
+    clearInterval(this.timer);
   }
 
   /** The stream a key publishes, or undefined for an unknown key. */
@@ -92,7 +97,17 @@ export class KeyStore extends EventEmitter<KeyStoreEvents> {
     this.emit("change");
   }
 
+  private currentVersion(): string {
+    try {
+      const st = fs.statSync(this.file);
+      return `${st.ino}:${st.mtimeMs}:${st.size}`;
+    } catch {
+      return "missing";
+    }
+  }
+
   private read(): KeysFile | Error {
+    this.version = this.currentVersion();
     let raw: string;
     try {
       raw = fs.readFileSync(this.file, "utf8");

@@ -42,6 +42,8 @@ export class LiveSession {
   readonly dir: string;
   private publisher: { publish: IncomingPublish; feed: PublishFeed } | undefined;
   private run: TranscoderRun | undefined;
+  /** Every ffmpeg of this session not yet ended: a finishing one may still write segments. */
+  private readonly liveRuns = new Set<TranscoderRun>();
   private runs = 0;
   private restartsThisPublish = 0;
   /** Wall-clock start and duration of each recent segment number, shared by all renditions. */
@@ -96,7 +98,11 @@ export class LiveSession {
       probeKeyframeInterval: this.d.config.transcode.passthrough,
       backlogBytes: this.d.config.transcode.backlogBytes,
       log: this.log,
-      onReady: (ready) => this.onFeedReady(publish, ready),
+      onReady: (ready) =>
+        void this.onFeedReady(publish, ready).catch((err: Error) => {
+          this.log.error({ err: err.message }, "could not start the transcoder");
+          publish.disconnect("transcoder could not start");
+        }),
       onDropped: (bytes) => {
         this.d.metrics.transcodeDropped.inc({ stream: this.stream }, bytes);
         this.log.warn({ bytes }, "transcoder behind, dropping input up to the next keyframe");
@@ -128,14 +134,21 @@ export class LiveSession {
     this.publisher?.feed.close();
     this.publisher?.publish.disconnect("origin shutting down");
     this.publisher = undefined;
-    await this.run?.stop();
+    await Promise.all([...this.liveRuns].map((r) => r.stop()));
     this.run = undefined;
-    await fs.promises.rm(this.dir, { recursive: true, force: true });
-    // The stream's folder goes too once no other session of it is there.
-    await fs.promises.rmdir(path.dirname(this.dir)).catch(() => undefined);
+    try {
+      await fs.promises.rm(this.dir, { recursive: true, force: true });
+      // The stream's folder goes too once no other session of it is there.
+      await fs.promises.rmdir(path.dirname(this.dir)).catch(() => undefined);
+    } catch (err) {
+      this.log.error({ err: (err as Error).message, dir: this.dir }, "could not remove the session's files");
+    }
   }
 
-  private onFeedReady(publish: IncomingPublish, ready: FeedReady): void {
+  private async onFeedReady(publish: IncomingPublish, ready: FeedReady): Promise<void> {
+    // The previous publisher's ffmpeg may still be working through its backlog: it must end
+    // (finishing its segment) before the next run numbers its own segments.
+    if (this.liveRuns.size > 0) await Promise.all([...this.liveRuns].map((r) => r.stop()));
     if (this.publisher?.publish !== publish) return;
     const probe: SourceProbe = { ...publish.announced(), keyframeIntervalMs: ready.keyframeIntervalMs };
     if (this.runs === 0) this.freeze(publish, probe);
@@ -196,7 +209,12 @@ export class LiveSession {
       onSpeed: (speed) => this.onSpeed(speed),
     });
     this.run = run;
-    publisher.feed.connect(run.input);
+    this.liveRuns.add(run);
+    const segmentMs = this.d.config.hls.segmentSec * 1000;
+    publisher.feed.connect(
+      run.input,
+      input.copySource ? { intervalMs: segmentMs, onOffGrid: () => this.stopCopying(run, input.hasAudio) } : undefined,
+    );
     this.log.info({ runId, startNumber, ...input }, "transcoder started");
     const backlog = setInterval(
       () => this.d.metrics.transcodeBacklog.set({ stream: this.stream }, run.input.writableLength),
@@ -204,9 +222,18 @@ export class LiveSession {
     );
     void run.done.then((exit) => {
       clearInterval(backlog);
+      this.liveRuns.delete(run);
       if (this.run === run) this.run = undefined;
       // Still the current publisher and nobody asked it to stop: ffmpeg died, start another.
       if (!exit.requested && this.publisher === publisher && !run.input.writableEnded) this.restart(exit.error, input);
+    });
+  }
+
+  /** The copied source's keyframes left the segment grid: encode its rendition from now on. */
+  private stopCopying(run: TranscoderRun, hasAudio: boolean): void {
+    this.log.warn("source keyframes left the segment grid: encoding the passthrough rendition instead");
+    void run.stop().then(() => {
+      if (this.publisher && !this.run) this.startRun({ hasAudio, copySource: false });
     });
   }
 
@@ -230,7 +257,7 @@ export class LiveSession {
       durationSec: s.durationSec,
       startMs: this.startOf(s, s.seq === startNumber),
       sha256: createHash("sha256").update(bytes).digest("hex"),
-      bytes: bytes.length,
+      data: bytes,
       discontinuity: runId > 1 && s.seq === startNumber,
       fetches: 0,
     };
@@ -299,7 +326,7 @@ export class LiveSession {
   private end(): void {
     this.state = "ended";
     this.endedAt = new Date();
-    void (this.run?.done ?? Promise.resolve()).then(() => {
+    void Promise.all([...this.liveRuns].map((r) => r.done)).then(() => {
       for (const t of this.tracks.values()) t.end();
       this.log.info("session ended");
     });

@@ -37,6 +37,7 @@ export class PublishFeed {
   private startup: { buf: Buffer; tag: FlvTag }[] | undefined = [];
   private sawAudio = false;
   private readonly keyframeTimesMs: number[] = [];
+  private grid: { intervalMs: number; onOffGrid(): void; lastOnGridMs: number | undefined } | undefined;
   private ready = false;
   private out: Writable | undefined;
   private waitForKeyframe = true;
@@ -55,9 +56,14 @@ export class PublishFeed {
     publish.subscribe((buf) => this.onTag(buf));
   }
 
-  /** Sends the stream to a (new) transcoder input, starting with headers and a keyframe. */
-  connect(out: Writable): void {
+  /**
+   * Sends the stream to a (new) transcoder input, starting with headers and a keyframe. With
+   * `keyframeGrid`, the source is being copied into segments: `onOffGrid` is called once if
+   * a keyframe due on the grid (every intervalMs) does not come.
+   */
+  connect(out: Writable, keyframeGrid?: { intervalMs: number; onOffGrid(): void }): void {
     this.out = out;
+    this.grid = keyframeGrid && { ...keyframeGrid, lastOnGridMs: undefined };
     for (const b of [this.header, this.metadata, this.audioConfig, this.videoConfig]) if (b) out.write(b);
     this.waitForKeyframe = true;
     const pending = this.startup;
@@ -127,7 +133,21 @@ export class PublishFeed {
       return;
     }
     this.waitForKeyframe = false;
+    if (isKey && this.grid) this.checkGrid(tag.timestampMs);
     out.write(buf);
+  }
+
+  private checkGrid(t: number): void {
+    const g = this.grid!;
+    const since = g.lastOnGridMs === undefined ? 0 : t - g.lastOnGridMs;
+    // On the grid (within a couple of ms of ms-rounded timestamps): the segment cut is here.
+    if (g.lastOnGridMs === undefined || Math.abs(since % g.intervalMs) <= 2 || g.intervalMs - (since % g.intervalMs) <= 2) {
+      g.lastOnGridMs = t;
+    }
+    if (t - g.lastOnGridMs! > g.intervalMs + 2) {
+      this.grid = undefined;
+      g.onOffGrid();
+    }
   }
 
   private refuse(reason: string): void {

@@ -47,6 +47,8 @@ export interface TestSourceOptions {
   height: number;
   ffmpegPath: string;
   log: Logger;
+  /** Called before each start, e.g. to let exactly one connection in. */
+  beforeStart?: () => void;
 }
 
 /** The ffmpeg job of the built-in source: 30 fps picture + 440 Hz tone, H.264/AAC over RTMP. */
@@ -90,6 +92,7 @@ export class TestSource {
 
   start(): void {
     if (this.stopped) return;
+    this.o.beforeStart?.();
     const run = runFfmpeg(buildTestSourceJob({ ...this.o, noise: false }), {
       ffmpegPath: this.o.ffmpegPath,
       log: this.o.log,

@@ -1,0 +1,73 @@
+// A WebSocket client that speaks the tracker protocol by hand, so tests can send anything.
+import { WebSocket } from "ws";
+
+export class RawClient {
+  readonly ws: WebSocket;
+  readonly received: Record<string, unknown>[] = [];
+  closed: { code: number } | undefined;
+  readonly opened: Promise<void>;
+
+  constructor(url: string) {
+    this.ws = new WebSocket(url);
+    this.opened = new Promise((resolve, reject) => {
+      this.ws.once("open", () => resolve());
+      this.ws.once("error", reject);
+    });
+    this.ws.on("error", () => undefined);
+    this.ws.on("message", (d) => {
+      try {
+        this.received.push(JSON.parse(d.toString()) as Record<string, unknown>);
+      } catch {
+        /* not ours to judge */
+      }
+    });
+    this.ws.on("close", (code) => (this.closed = { code }));
+  }
+
+  static async open(url: string): Promise<RawClient> {
+    const c = new RawClient(url);
+    await c.opened;
+    return c;
+  }
+
+  send(message: unknown): void {
+    this.ws.send(typeof message === "string" ? message : JSON.stringify(message));
+  }
+
+  /** Waits for a message matching `pred` received after call time. */
+  async next(pred: (m: Record<string, unknown>) => boolean, timeoutMs = 5000): Promise<Record<string, unknown>> {
+    const from = this.received.length;
+    const end = Date.now() + timeoutMs;
+    for (;;) {
+      const hit = this.received.slice(from).find(pred);
+      if (hit) return hit;
+      if (Date.now() > end) throw new Error(`no matching message within ${timeoutMs} ms; got ${JSON.stringify(this.received.slice(from)).slice(0, 500)}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  async failure(message: unknown): Promise<string> {
+    this.send(message);
+    const m = await this.next((x) => "failure reason" in x);
+    return String(m["failure reason"]);
+  }
+
+  close(): void {
+    this.ws.close();
+  }
+}
+
+/** A 20-character id, like the binary strings clients send. */
+export const id20 = (prefix: string) => (prefix + "x".repeat(20)).slice(0, 20);
+
+export const announce = (infoHash: string, peerId: string, extra: Record<string, unknown> = {}) => ({
+  action: "announce",
+  info_hash: infoHash,
+  peer_id: peerId,
+  numwant: 5,
+  left: null,
+  ...extra,
+});
+
+export const offers = (n: number, tag = "o") =>
+  Array.from({ length: n }, (_, i) => ({ offer: { type: "offer", sdp: `v=0 fake ${i}` }, offer_id: id20(`${tag}${i}-`) }));
