@@ -7,7 +7,7 @@ import { after, before, describe, test } from "node:test";
 import { cmdline, descendants, ffmpegProcessesWith, startOrigin, waitFor, type OriginHandle } from "./support/origin-process.js";
 import { publish, type Publisher } from "./support/publisher.js";
 import { mediaPlaylist, seededRandom, streamInfo, waitForSegment, waitLive } from "./support/hls.js";
-import { tryPublish } from "./support/rtmp-client.js";
+import { closed, command, connectCommand, handshake, message, tryPublish } from "./support/rtmp-client.js";
 
 const MAIN_KEY = "main-key-Qw3rty9";
 const SECOND_KEY = "second-key-Zx8cv7";
@@ -24,7 +24,7 @@ describe("refusals and hostile input", () => {
         { key: MAIN_KEY, stream: "main" },
         { key: SECOND_KEY, stream: "second" },
       ],
-      env: { PEERCAST_START_TIMEOUT_MS: "3000", PEERCAST_RTMP_MAX_CONNECTIONS: "64" },
+      env: { PEERCAST_START_TIMEOUT_MS: "3000", PEERCAST_RTMP_MAX_CONNECTIONS: "64", PEERCAST_RTMP_PUBLISH_TIMEOUT_MS: "3000", PEERCAST_TEST_SOURCE: "1", PEERCAST_TEST_SOURCE_SIZE: "320x180", PEERCAST_TEST_SOURCE_STREAM: "demo" },
     });
     live = publish({ rtmpPort: origin.rtmpPort, key: MAIN_KEY });
     session = (await waitLive(origin.http, "main")).session!.id;
@@ -79,6 +79,44 @@ describe("refusals and hostile input", () => {
     await waitFor(() => refusals(/no H\.264 keyframe/).length > 0, 10_000);
     await p.stop();
     assert.equal((await streamInfo(origin.http, "second"))?.state, "offline");
+  });
+
+  test("a refusal stops the library at once: piled-up commands and media after it are ignored", async () => {
+    const before = origin.logs().filter((l) => l.msg === "publish refused").length;
+    const socket = await handshake(origin.rtmpPort);
+    const h264 = Buffer.from([0x17, 1, 0, 0, 0, 0xde, 0xad]);
+    socket.write(
+      Buffer.concat([
+        connectCommand(origin.rtmpPort),
+        command(0, "createStream", 2, null),
+        ...Array.from({ length: 50 }, (_, i) => command(1, "publish", 3 + i, null, `wrong-key-pile-${i}`, "live")),
+        // Playing the test source's internal path and injecting media into it: both refused.
+        command(1, "play", 60, null, "test-source"),
+        ...Array.from({ length: 20 }, () => message(9, 6, 1, h264)),
+      ]),
+    );
+    await closed(socket);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(origin.logs().filter((l) => l.msg === "publish refused").length - before, 1, "one refusal, then nothing");
+    assert.equal((await streamInfo(origin.http, "demo"))?.state, "live", "the test source was not disturbed");
+  });
+
+  test("a connection must publish in time, and may not send much before it does", async () => {
+    const slow = await handshake(origin.rtmpPort);
+    const drip = setInterval(() => slow.write(Buffer.from([0xc3])), 300); // traffic, but never a publish
+    const started = Date.now();
+    await closed(slow);
+    clearInterval(drip);
+    assert.ok(Date.now() - started < 5000, "closed at the publish deadline despite traffic");
+
+    const greedy = await handshake(origin.rtmpPort);
+    greedy.on("error", () => undefined);
+    // One huge declared message, sent in pieces: the library would buffer all of it.
+    const header = Buffer.from([0x03, 0, 0, 0, 0xff, 0xff, 0xf0, 0x14, 0, 0, 0, 0]);
+    greedy.write(header);
+    for (let i = 0; i < 40 && !greedy.destroyed; i++) greedy.write(Buffer.alloc(4096, 1));
+    await closed(greedy);
+    await waitFor(async () => /reason="too_much_before_publish"\} [1-9]/.test(await (await fetch(`${origin.http}/metrics`)).text()), 5000);
   });
 
   test("random bytes to the RTMP port close that connection only", async () => {

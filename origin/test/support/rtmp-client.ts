@@ -25,7 +25,7 @@ const u16 = (n: number) => {
 };
 
 /** An RTMP message (type 0x14 AMF0 command, 9 video) split into 128-byte chunks. */
-function message(type: number, csid: number, streamId: number, payload: Buffer): Buffer {
+export function message(type: number, csid: number, streamId: number, payload: Buffer): Buffer {
   const header = Buffer.alloc(12);
   header[0] = csid;
   header.writeUIntBE(payload.length, 4, 3);
@@ -39,7 +39,7 @@ function message(type: number, csid: number, streamId: number, payload: Buffer):
   return Buffer.concat(chunks);
 }
 
-const command = (streamId: number, ...values: Amf[]) => message(0x14, 3, streamId, Buffer.concat(values.map(amf)));
+export const command = (streamId: number, ...values: Amf[]) => message(0x14, 3, streamId, Buffer.concat(values.map(amf)));
 
 /**
  * Tries to publish `key`, then sends `video` payloads (FLV video tag bodies) as video
@@ -77,3 +77,25 @@ export function tryPublish(port: number, key: string, timeoutMs = 5000, video: B
     socket.on("timeout", () => reject(new Error("socket timeout")));
   });
 }
+
+/** A connected socket past the RTMP handshake, for tests that send their own messages. */
+export function handshake(port: number): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, "127.0.0.1", () => socket.write(Buffer.concat([Buffer.from([3]), Buffer.alloc(8), randomBytes(1528)])));
+    let received = Buffer.alloc(0);
+    const onData = (d: Buffer) => {
+      received = Buffer.concat([received, d]);
+      if (received.length < 3073) return;
+      socket.off("data", onData);
+      socket.write(received.subarray(1, 1537));
+      resolve(socket);
+    };
+    socket.on("data", onData);
+    socket.once("error", reject);
+  });
+}
+
+export const connectCommand = (port: number) =>
+  command(0, "connect", 1, { app: "live", type: "nonprivate", flashVer: "FMLE/3.0", tcUrl: `rtmp://127.0.0.1:${port}/live` });
+
+export const closed = (socket: net.Socket) => new Promise<void>((resolve) => socket.once("close", () => resolve()));
