@@ -45,7 +45,7 @@ function build() {
 }
 
 /** Prints where to point OBS and viewers once the origin says it is ready. */
-function printBanner(ready) {
+function printBanner(ready, tracker) {
   const env = process.env;
   const dataDir = path.resolve(root, env.PEERCAST_DATA_DIR ?? "./data");
   const keysFile = path.resolve(root, env.PEERCAST_KEYS_FILE ?? path.join(dataDir, "keys.json"));
@@ -67,6 +67,7 @@ function printBanner(ready) {
     `  Stream (HLS):   ${ready.publicUrl}/hls/${stream}/master.m3u8`,
     `  Streams API:    ${ready.publicUrl}/api/streams`,
     `  Metrics:        ${ready.publicUrl}/metrics`,
+    `  Tracker:        ws://${host}:${tracker.port} (metrics: http://${host}:${tracker.port}/metrics)`,
     "  OBS settings (Settings > Stream, Service: Custom):",
     `    Server:       rtmp://${host}:${ready.rtmpPort}/live`,
     `    Stream Key:   ${key}   (keys live in ${keysFile})`,
@@ -79,28 +80,44 @@ function printBanner(ready) {
   process.stderr.write(lines.join("\n") + "\n");
 }
 
-function start() {
-  const env = { PEERCAST_TEST_SOURCE: "1", ...process.env };
-  const child = spawn(process.execPath, [path.join(root, "origin", "dist", "src", "main.js")], {
-    cwd: root,
-    env,
-    stdio: ["ignore", "pipe", "inherit"],
-  });
+/** Starts one service; resolves with its JSON "ready" log line. Its logs go to stdout. */
+function startService(script, env, readyMsg) {
+  const child = spawn(process.execPath, [path.join(root, script)], { cwd: root, env, stdio: ["ignore", "pipe", "inherit"] });
   let buffered = "";
-  child.stdout.on("data", (chunk) => {
-    process.stdout.write(chunk);
-    if (buffered === null) return;
-    buffered += chunk.toString();
-    for (const line of buffered.split("\n")) {
-      if (!line.includes('"origin ready"')) continue;
+  const ready = new Promise((resolve) => {
+    child.stdout.on("data", (chunk) => {
+      process.stdout.write(chunk);
+      if (buffered === null) return;
+      buffered = (buffered + chunk.toString()).slice(-8192);
+      const line = buffered.split("\n").find((l) => l.includes(`"msg":"${readyMsg}"`));
+      if (!line) return;
       buffered = null;
-      printBanner(JSON.parse(line));
-      return;
-    }
-    buffered = buffered.slice(-4096);
+      resolve(JSON.parse(line));
+    });
   });
-  for (const sig of ["SIGINT", "SIGTERM"]) process.on(sig, () => child.kill(sig));
-  child.on("exit", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+  return { child, ready };
+}
+
+async function start() {
+  const env = { PEERCAST_TEST_SOURCE: "1", ...process.env };
+  const children = [];
+  const stopAll = (sig) => children.forEach((c) => c.exitCode === null && c.kill(sig));
+  for (const sig of ["SIGINT", "SIGTERM"]) process.on(sig, () => stopAll(sig));
+  const origin = startService("origin/dist/src/main.js", env, "origin ready");
+  children.push(origin.child);
+  origin.child.on("exit", (code) => {
+    stopAll("SIGTERM");
+    process.exitCode = code ?? 1;
+  });
+  const ready = await origin.ready;
+  const tracker = startService("tracker/dist/src/main.js", { PEERCAST_ORIGIN_URL: `http://127.0.0.1:${ready.httpPort}`, ...env }, "tracker ready");
+  children.push(tracker.child);
+  tracker.child.on("exit", (code) => {
+    stopAll("SIGTERM");
+    process.exitCode = code ?? 1;
+  });
+  const trackerReady = await tracker.ready;
+  printBanner(ready, trackerReady);
 }
 
 /**
@@ -125,6 +142,6 @@ if (mode === "test") {
 ensureDebianPackages(packages);
 ensureNodeModules();
 build();
-if (mode === "start") start();
+if (mode === "start") void start();
 else if (mode === "test") runIsolated("npm run test --workspaces");
 else run("npm", ["run", mode, "--workspace", "origin"]);
