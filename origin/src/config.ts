@@ -1,5 +1,6 @@
 import path from "node:path";
 import { z } from "zod";
+import { configError, parseEnv } from "./service/env-config.js";
 import { parseLadderSpec, type LadderRung } from "./transcode/ladder.js";
 
 const port = z.coerce.number().int().min(0).max(65535);
@@ -65,22 +66,13 @@ export interface OriginConfig {
   logLevel: string;
 }
 
-export class ConfigError extends Error {
-  override name = "ConfigError";
-}
-
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): OriginConfig {
-  const parsed = EnvSchema.safeParse(env);
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`);
-    throw new ConfigError(`invalid configuration:\n  ${lines.join("\n  ")}`);
-  }
-  const e = parsed.data;
+  const e = parseEnv(EnvSchema, env);
   let ladder: LadderRung[];
   try {
     ladder = parseLadderSpec(e.PEERCAST_LADDER);
   } catch (err) {
-    throw new ConfigError(`invalid configuration:\n  PEERCAST_LADDER: ${(err as Error).message}`);
+    throw configError([`PEERCAST_LADDER: ${(err as Error).message}`]);
   }
   const dataDir = path.resolve(e.PEERCAST_DATA_DIR);
   const [w, h] = e.PEERCAST_TEST_SOURCE_SIZE.split("x").map(Number) as [number, number];

@@ -2,27 +2,18 @@ import fs from "node:fs";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { serve } from "@hono/node-server";
-import { ConfigError, loadConfig, type OriginConfig } from "./config.js";
+import { loadConfig } from "./config.js";
 import { createApp } from "./http/app.js";
 import { RtmpIngest } from "./ingest/rtmp-server.js";
 import { KeyStore, generateKey, keyFingerprint, writeKeysFile } from "./keys/key-store.js";
 import { createLogger } from "./logger.js";
 import { createMetrics } from "./metrics.js";
+import { configOrExit, runService, stopOnSignals } from "./service/index.js";
 import { SessionManager } from "./session/session-manager.js";
 import { TestSource } from "./testsource/test-source.js";
 
-function configOrExit(): OriginConfig {
-  try {
-    return loadConfig();
-  } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
-    process.stderr.write(`peercast origin: ${err.message}\n`);
-    process.exit(1);
-  }
-}
-
 async function main(): Promise<void> {
-  const config = configOrExit();
+  const config = configOrExit("origin", () => loadConfig());
   const log = createLogger(config.logLevel);
   // A bug must not take every stream down silently: log it loudly, keep serving.
   process.on("unhandledRejection", (err) => log.error({ err: String(err) }, "unhandled rejection"));
@@ -77,28 +68,15 @@ async function main(): Promise<void> {
   }
   log.info({ httpPort, rtmpPort, publicUrl: config.http.publicUrl }, "origin ready");
 
-  let stopping = false;
-  const shutdown = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    log.info({ signal }, "shutting down");
-    // A stuck shutdown must not leave the service half-alive.
-    setTimeout(() => process.exit(1), config.transcode.stopTimeoutMs + 5000).unref();
+  // Sessions end their ffmpeg (SIGINT, then SIGKILL) within the stop timeout.
+  stopOnSignals(log, config.transcode.stopTimeoutMs + 5000, async () => {
     await testSource?.stop();
     await ingest.close();
     await sessions.shutdown();
     keys.stop();
     server.close();
     if ("closeAllConnections" in server) server.closeAllConnections();
-    log.info("stopped");
-    log.flush();
-    process.exit(0);
-  };
-  process.on("SIGINT", () => void shutdown("SIGINT"));
-  process.on("SIGTERM", () => void shutdown("SIGTERM"));
+  });
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(`peercast origin failed to start: ${(err as Error).stack ?? String(err)}\n`);
-  process.exit(1);
-});
+runService("origin", main);

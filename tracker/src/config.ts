@@ -1,3 +1,4 @@
+import { parseEnv } from "@peercast/origin/service";
 import { z } from "zod";
 
 const port = z.coerce.number().int().min(0).max(65535);
@@ -42,17 +43,8 @@ export interface TrackerConfig {
   logLevel: string;
 }
 
-export class ConfigError extends Error {
-  override name = "ConfigError";
-}
-
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): TrackerConfig {
-  const parsed = EnvSchema.safeParse(env);
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`);
-    throw new ConfigError(`invalid configuration:\n  ${lines.join("\n  ")}`);
-  }
-  const e = parsed.data;
+  const e = parseEnv(EnvSchema, env);
   return {
     host: e.PEERCAST_TRACKER_HOST,
     port: e.PEERCAST_TRACKER_PORT,
