@@ -15,7 +15,7 @@ const EnvSchema = z.object({
   PEERCAST_TRACKER_MESSAGE_BURST: positiveInt.default(60),
   PEERCAST_TRACKER_CONNECTIONS_PER_IP: positiveInt.default(64),
   PEERCAST_TRACKER_SWARMS_PER_CONNECTION: positiveInt.default(16),
-  PEERCAST_TRACKER_OFFERS_PER_ANNOUNCE: positiveInt.default(10),
+  PEERCAST_TRACKER_OFFERS_PER_ANNOUNCE: positiveInt.default(5),
   PEERCAST_TRACKER_IDLE_TIMEOUT_MS: positiveInt.default(60_000),
   PEERCAST_TRACKER_ANNOUNCE_INTERVAL_SEC: positiveInt.default(60),
   PEERCAST_TRACKER_TRUST_PROXY: z.enum(["0", "1"]).default("0").transform((v) => v === "1"),

@@ -19,6 +19,7 @@ export class LiveSwarms {
   private readonly masters = new Map<string, Map<string, LiveSwarm>>(); // by session id
   private timer: NodeJS.Timeout | undefined;
   private lastOkMs = 0;
+  private polling = false;
 
   constructor(
     private readonly o: { originUrl: string; pollMs: number; log: Logger; onEnded(infoHashes: string[]): void },
@@ -39,7 +40,12 @@ export class LiveSwarms {
 
   async start(): Promise<void> {
     await this.poll();
-    this.timer = setInterval(() => void this.poll(), this.o.pollMs);
+    this.timer = setInterval(() => {
+      // One poll at a time: a slow one finishing late must not undo a newer one.
+      if (this.polling) return;
+      this.polling = true;
+      void this.poll().finally(() => (this.polling = false));
+    }, this.o.pollMs);
   }
 
   stop(): void {

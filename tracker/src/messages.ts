@@ -15,8 +15,13 @@ const Announce = z
     numwant: z.number().int().min(0).max(200).optional(),
     uploaded: counter,
     downloaded: counter,
-    // Infinity (unknown) travels as null in JSON.
-    left: z.number().nonnegative().nullable().optional(),
+    // Infinity (unknown) travels as null in JSON; the library would read null as 0 (a seeder).
+    left: z
+      .number()
+      .nonnegative()
+      .nullable()
+      .optional()
+      .transform((v) => v ?? undefined),
     offers: z
       .array(z.object({ offer: z.object({ type: z.literal("offer"), sdp: z.string().max(MAX_SDP) }), offer_id: BinaryId }))
       .optional(),
@@ -25,7 +30,10 @@ const Announce = z
     to_peer_id: BinaryId.optional(),
   })
   .refine((m) => !m.answer || (m.offer_id && m.to_peer_id), { message: "an answer needs offer_id and to_peer_id" })
-  .refine((m) => !(m.answer && m.offers), { message: "an answer cannot carry offers" });
+  .refine((m) => !(m.answer && m.offers), { message: "an answer cannot carry offers" })
+  .refine((m) => !(m.offers && (m.event === "stopped" || m.event === "completed")), {
+    message: "offers only come with a started or update announce",
+  });
 
 export type AnnounceMessage = z.infer<typeof Announce>;
 

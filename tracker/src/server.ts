@@ -3,12 +3,12 @@ import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
 import Server, { type SwarmLike } from "bittorrent-tracker/server";
 import type { Logger } from "pino";
-import { WebSocketServer, type WebSocket } from "ws";
+import { WebSocket, WebSocketServer } from "ws";
 import type { TrackerConfig } from "./config.js";
 import type { LiveSwarms } from "./live-swarms.js";
 import { parseMessage, toHex, type AnnounceMessage } from "./messages.js";
 import type { Metrics } from "./metrics.js";
-import { PeerSwarm, type OfferHook } from "./swarm.js";
+import { MAX_BUFFERED_BYTES, PeerSwarm, type OfferHook } from "./swarm.js";
 
 /** Per-socket state: what it may act as, what it may answer, and its message budget. */
 interface Connection {
@@ -16,14 +16,20 @@ interface Connection {
   ip: string;
   /** info hash -> the one peer id this socket announced there (both hex). */
   owned: Map<string, string>;
-  /** offer id -> who offered it, in which swarm: only these may be answered. */
-  offers: Map<string, { fromPeer: string; infoHash: string }>;
+  /** offer id -> who offered it, from which socket, in which swarm: only these may be answered. */
+  offers: Map<string, { fromPeer: string; fromSocket: WebSocket; infoHash: string }>;
+  /** info hash -> when this socket last sent offers there. */
+  lastOffersMs: Map<string, number>;
   tokens: number;
   refilledMs: number;
   alive: boolean;
+  lastMessageMs: number;
 }
 
 const MAX_PENDING_OFFERS = 256;
+// A player sends offers when it joins a swarm and once an interval after; more often is a flood
+// (every offer makes the receiving browser build a peer connection).
+const MIN_OFFERS_GAP_MS = 5000;
 
 /** The library's Server with our swarms (cheap announces, offer tracking). */
 class LibraryServer extends Server {
@@ -60,11 +66,13 @@ export class TrackerServer {
   private readonly http: http.Server;
   private readonly wss: WebSocketServer;
   private readonly timers: NodeJS.Timeout[] = [];
+  private readonly intervalMs: number;
 
   constructor(private readonly d: TrackerServerDeps) {
     const { limits, announceIntervalSec } = d.config;
     // The library tells WebSocket clients a fifth of its interval.
     this.lib = new LibraryServer(announceIntervalSec * 5000, (ih, from, offers, to) => this.recordOffers(ih, from, offers, to));
+    this.intervalMs = announceIntervalSec * 1000;
     this.lib.on("warning", (err: Error) => d.log.debug({ err: err.message }, "tracker library warning"));
     this.lib.on("error", (err: Error) => d.log.error({ err: err.message }, "tracker library error"));
     this.wss = new WebSocketServer({ noServer: true, maxPayload: limits.maxMessageBytes, perMessageDeflate: false, clientTracking: false });
@@ -126,11 +134,14 @@ export class TrackerServer {
   }
 
   private clientIp(req: http.IncomingMessage): string {
-    const forwarded = this.d.config.trustProxy ? String(req.headers["x-forwarded-for"] ?? "").split(",")[0]?.trim() : "";
+    // The proxy appends the address it saw: the last entry is the one a client cannot forge.
+    const forwarded = this.d.config.trustProxy ? String(req.headers["x-forwarded-for"] ?? "").split(",").at(-1)?.trim() : "";
     return forwarded || req.socket.remoteAddress || "unknown";
   }
 
   private onUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
+    // Until ws takes over, a reset client must not raise an unhandled error.
+    socket.on("error", () => socket.destroy());
     const ip = this.clientIp(req);
     const open = this.perIp.get(ip) ?? 0;
     if (open >= this.d.config.limits.connectionsPerIp) {
@@ -147,9 +158,11 @@ export class TrackerServer {
       ip,
       owned: new Map(),
       offers: new Map(),
+      lastOffersMs: new Map(),
       tokens: this.d.config.limits.messageBurst,
       refilledMs: Date.now(),
       alive: true,
+      lastMessageMs: Date.now(),
     };
     this.conns.set(socket, c);
     this.perIp.set(ip, (this.perIp.get(ip) ?? 0) + 1);
@@ -166,19 +179,29 @@ export class TrackerServer {
   }
 
   private onMessage(c: Connection, data: Buffer, isBinary: boolean, forward: (text: string) => void): void {
+    // A socket we are closing is done: ws still delivers its messages until the close completes.
+    if (c.socket.readyState !== WebSocket.OPEN) return;
     this.d.metrics.messages.inc();
     c.alive = true;
+    c.lastMessageMs = Date.now();
     if (isBinary) {
       this.refuse("binary");
-      return c.socket.close(1003, "binary frames are not accepted");
+      return this.closeFor(c, 1003, "binary frames are not accepted");
     }
     if (!this.takeToken(c)) return;
     const parsed = parseMessage(data.toString("utf8"));
     if (!parsed.ok) return this.fail(c, "invalid", parsed.reason);
     const m = parsed.message;
     const refusal = this.check(c, m);
-    if (refusal) return this.fail(c, refusal[0], refusal[1], m.info_hash);
+    if (refusal) return m.answer ? this.fail(c, refusal[0], refusal[1], m.info_hash) : this.warn(c, refusal[0], refusal[1], m.info_hash);
     const ih = toHex(m.info_hash);
+    if (m.offers) {
+      const now = Date.now();
+      if (now - (c.lastOffersMs.get(ih) ?? 0) < MIN_OFFERS_GAP_MS) {
+        this.refuse("offers_too_often");
+        delete m.offers; // still answered, with no peers
+      } else c.lastOffersMs.set(ih, now);
+    }
     if (m.event === "stopped") c.owned.delete(ih);
     else c.owned.set(ih, toHex(m.peer_id));
     if (m.answer) {
@@ -204,11 +227,14 @@ export class TrackerServer {
     if (!this.d.live.get(ih)) return ["not_live", "this swarm is not live on this tracker's origin"];
     const owned = c.owned.get(ih);
     if (owned !== undefined && owned !== pid) return ["not_owner", "one peer per swarm per connection"];
+    const swarm = this.lib.torrents[ih] as PeerSwarm | undefined;
     if (owned === undefined) {
       if (m.answer || m.event === "stopped") return ["not_owner", "this connection has not announced that peer"];
       if (c.owned.size >= limits.swarmsPerConnection) return ["swarms_per_connection", "too many swarms on one connection"];
-      const holder = (this.lib.torrents[ih] as PeerSwarm | undefined)?.find(pid);
-      if (holder && holder.socket !== c.socket) return ["peer_id_taken", "peer id in use by another connection"];
+      const holder = swarm?.find(pid);
+      if (holder && holder.socket !== c.socket && !this.evictIfSilent(ih, holder)) {
+        return ["peer_id_taken", "peer id in use by another connection"];
+      }
     }
     if ((m.offers?.length ?? 0) > limits.offersPerAnnounce) return ["offers_per_announce", "too many offers in one announce"];
     if (m.answer) {
@@ -216,16 +242,33 @@ export class TrackerServer {
       if (!offer || offer.fromPeer !== toHex(m.to_peer_id!) || offer.infoHash !== ih) {
         return ["unsolicited_answer", "answer to an offer this connection never received"];
       }
+      // The answer goes to whoever holds the offerer's id now: it must still be the offerer.
+      if (swarm?.find(offer.fromPeer)?.socket !== offer.fromSocket) return ["offerer_gone", "the offering peer is gone"];
     }
     return undefined;
   }
 
+  /**
+   * A player that reconnects (new socket) finds its old socket still holding its peer id until
+   * that socket is found dead. If the holder has sent nothing for an interval, it is evicted.
+   */
+  private evictIfSilent(infoHash: string, holder: { peerId: string; socket: WebSocket }): boolean {
+    const owner = this.conns.get(holder.socket);
+    if (owner && Date.now() - owner.lastMessageMs < this.intervalMs) return false;
+    (this.lib.torrents[infoHash] as PeerSwarm).remove(holder.peerId);
+    owner?.owned.delete(infoHash);
+    this.refuse("evicted_silent_holder");
+    return true;
+  }
+
   private recordOffers(infoHash: string, fromPeer: string, offers: { offer_id: string }[], to: { socket: WebSocket }[]): void {
+    const fromSocket = (this.lib.torrents[infoHash] as PeerSwarm | undefined)?.find(fromPeer)?.socket;
+    if (!fromSocket) return;
     to.forEach((peer, i) => {
       const target = this.conns.get(peer.socket);
       const offer = offers[i];
       if (!target || !offer) return;
-      target.offers.set(offer.offer_id, { fromPeer, infoHash });
+      target.offers.set(offer.offer_id, { fromPeer, fromSocket, infoHash });
       if (target.offers.size > MAX_PENDING_OFFERS) target.offers.delete(target.offers.keys().next().value!);
     });
   }
@@ -239,9 +282,26 @@ export class TrackerServer {
     c.tokens -= 1;
     if (c.tokens >= 0) return true;
     this.refuse("rate");
-    if (c.tokens < -messageBurst) c.socket.close(1008, "message rate limit");
+    if (c.tokens < -messageBurst) this.closeFor(c, 1008, "message rate limit");
     else c.socket.send(JSON.stringify({ action: "announce", "failure reason": "rate limited, slow down" }));
     return false;
+  }
+
+  /** Closes a socket for abuse: its peers leave at once, not when the close completes. */
+  private closeFor(c: Connection, code: number, reason: string): void {
+    this.dropPeers(c);
+    c.socket.close(code, reason);
+  }
+
+  /**
+   * A refused announce still gets an ordinary answer (no peers) with a warning: the client
+   * re-arms its announce timer only from an answer's interval, so a bare failure would silence
+   * a real player for good after one refusal.
+   */
+  private warn(c: Connection, metricReason: string, reason: string, infoHash: string): void {
+    this.refuse(metricReason);
+    const interval = Math.ceil(this.intervalMs / 1000);
+    c.socket.send(JSON.stringify({ action: "announce", info_hash: infoHash, interval, complete: 0, incomplete: 0, "warning message": reason }));
   }
 
   private fail(c: Connection, metricReason: string, reason: string, infoHash?: string): void {
@@ -255,13 +315,17 @@ export class TrackerServer {
     this.d.metrics.refused.inc({ reason });
   }
 
-  private onClose(c: Connection): void {
+  private dropPeers(c: Connection): void {
     for (const [ih, pid] of c.owned) {
       const swarm = this.lib.torrents[ih] as PeerSwarm | undefined;
       if (swarm?.find(pid)?.socket === c.socket) swarm.remove(pid);
     }
     c.owned.clear();
     c.offers.clear();
+  }
+
+  private onClose(c: Connection): void {
+    this.dropPeers(c);
     this.conns.delete(c.socket);
     const n = (this.perIp.get(c.ip) ?? 1) - 1;
     if (n > 0) this.perIp.set(c.ip, n);
@@ -270,8 +334,10 @@ export class TrackerServer {
 
   private heartbeat(): void {
     for (const c of this.conns.values()) {
-      if (!c.alive) {
-        this.refuse("idle");
+      // A client that never reads what it is sent would make us hold it all: cut it.
+      const slow = c.socket.bufferedAmount > 4 * MAX_BUFFERED_BYTES;
+      if (!c.alive || slow) {
+        this.refuse(slow ? "slow_reader" : "idle");
         c.socket.terminate();
         continue;
       }

@@ -8,6 +8,9 @@ export interface Peer {
   lastSeenMs: number;
 }
 
+/** A socket with more than this waiting to be sent gets no more offers. */
+export const MAX_BUFFERED_BYTES = 256 * 1024;
+
 /** Told which peer got which offer, so that only real answers are relayed back. */
 export type OfferHook = (infoHash: string, fromPeerId: string, offers: { offer_id: string }[], to: Peer[]) => void;
 
@@ -43,7 +46,9 @@ export class PeerSwarm implements SwarmLike {
       // socket's first peer id in every swarm, which may be someone else's by now: ignored,
       // the connection layer removes a closed socket's peers itself.
       if (params.socket && this.find(params.peer_id)?.socket === params.socket) this.remove(params.peer_id);
-      if (!cb) return;
+      // A peer that leaves gets no peers (and its offers go nowhere).
+      cb?.(null, { complete: this.complete, incomplete: this.incomplete, peers: [] });
+      return;
     } else {
       const complete = params.left === 0;
       const peer = this.find(params.peer_id);
@@ -51,7 +56,8 @@ export class PeerSwarm implements SwarmLike {
         if (complete && !peer.complete) [this.complete, this.incomplete] = [this.complete + 1, this.incomplete - 1];
         peer.complete ||= complete;
         peer.lastSeenMs = Date.now();
-      } else if (params.socket) {
+      } else if (params.socket?.readyState === 1 /* OPEN */) {
+        // The library adds peers a tick after the message: a socket closed meanwhile stays out.
         this.index.set(params.peer_id, this.list.length);
         this.list.push({ peerId: params.peer_id, socket: params.socket, complete, lastSeenMs: Date.now() });
         if (complete) this.complete++;
@@ -89,16 +95,20 @@ export class PeerSwarm implements SwarmLike {
     return stale;
   }
 
-  /** Up to `n` random peers other than `self`. */
+  /**
+   * Up to `n` random peers other than `self`, skipping peers that do not read what they are
+   * sent (their socket's send buffer is full): relaying to them would only pile up memory.
+   */
   private sample(n: number, self: string): Peer[] {
     const size = this.list.length;
+    const usable = (p: Peer) => p.peerId !== self && p.socket.bufferedAmount <= MAX_BUFFERED_BYTES;
     if (n <= 0 || size === 0) return [];
-    if (size <= n + 1) return this.list.filter((p) => p.peerId !== self).slice(0, n);
+    if (size <= 2 * n) return this.list.filter(usable).slice(0, n);
     const picked = new Set<number>();
-    // n is small (offers per announce) and size > n + 1: a few random draws suffice.
-    while (picked.size < n) {
+    // n is small (offers per announce) and the swarm larger: a bounded number of random draws.
+    for (let tries = 0; picked.size < n && tries < 4 * n; tries++) {
       const i = Math.floor(Math.random() * size);
-      if (this.list[i]!.peerId !== self) picked.add(i);
+      if (usable(this.list[i]!)) picked.add(i);
     }
     return [...picked].map((i) => this.list[i]!);
   }

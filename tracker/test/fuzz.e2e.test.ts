@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { publish, seededRandom, startOrigin, waitFor, waitLive } from "@peercast/origin/testing";
-import { announce, id20, offers, RawClient } from "./support/raw-client.js";
+import { accepted, announce, id20, offers, RawClient } from "./support/raw-client.js";
 import { liveInfoHashes, metric, startTracker } from "./support/tracker-process.js";
 
 const KEY = "tracker-fuzz-key-1";
@@ -48,7 +48,7 @@ test("fuzz: hostile traffic never crashes the tracker or starves honest clients,
         while (!stop) {
           asked++;
           c.send(announce(live[i % live.length]!, id20(`honest-${"ab"[i]}`)));
-          await c.next((m) => m.interval !== undefined && m.info_hash === live[i % live.length]);
+          await c.next((m) => accepted(m) && m.info_hash === live[i % live.length]);
           answered++;
           await new Promise((r) => setTimeout(r, 300));
         }

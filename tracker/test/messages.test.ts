@@ -34,7 +34,7 @@ test("announces with offers and answers parse; garbage gets a reason", () => {
 test("a swarm samples peers without itself, removes in O(1) and expires silent peers", () => {
   const offered: string[] = [];
   const swarm = new PeerSwarm("ih", (_ih, from, offers) => offered.push(`${from}:${offers.length}`));
-  const socket = (n: number) => ({ n }) as unknown as WebSocket;
+  const socket = (n: number) => ({ n, readyState: 1, bufferedAmount: 0 }) as unknown as WebSocket;
   for (let i = 0; i < 1000; i++) swarm.announce({ type: "ws", event: "started", numwant: 0, peer_id: `p${i}`, info_hash: "ih", socket: socket(i) });
   assert.equal(swarm.size, 1000);
   let got: string[] = [];

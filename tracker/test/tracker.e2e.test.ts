@@ -4,7 +4,7 @@ import net from "node:net";
 import { after, before, describe, test } from "node:test";
 import Client from "bittorrent-tracker";
 import { publish, startOrigin, waitFor, waitLive, type OriginHandle, type Publisher } from "@peercast/origin/testing";
-import { announce, id20, offers, RawClient } from "./support/raw-client.js";
+import { accepted, announce, id20, offers, RawClient } from "./support/raw-client.js";
 import { liveInfoHashes, metric, startTracker, type TrackerHandle } from "./support/tracker-process.js";
 import { LOOPBACK_RTC_CONFIG } from "./support/node-webrtc.js";
 
@@ -81,7 +81,11 @@ describe("the tracker with a live stream", () => {
 
   test("an announce for a swarm that is not live is refused with a reason", async () => {
     const c = await open();
-    assert.match(await c.failure(announce(id20("not-live"), id20("p1"))), /not live/);
+    c.send(announce(id20("not-live"), id20("p1")));
+    const refused = await c.next((m) => "warning message" in m);
+    assert.match(String(refused["warning message"]), /not live/);
+    // An ordinary answer, with the interval the client re-arms its timer from.
+    assert.equal(refused.interval, 2);
     assert.ok((await metric(tracker.http, "peercast_tracker_refused_total", 'reason="not_live"')) >= 1);
   });
 
@@ -89,13 +93,13 @@ describe("the tracker with a live stream", () => {
     const a = await open();
     const b = await open();
     a.send(announce(swarms[0]!, id20("owner"), { event: "started" }));
-    await a.next((m) => m.interval !== undefined);
+    await a.next(accepted);
     assert.match(await b.failure(announce(swarms[0]!, id20("owner"), { event: "stopped" })), /not announced that peer/);
     assert.match(await b.failure(announce(swarms[0]!, id20("owner"))), /peer id in use/);
     assert.match(await a.failure(announce(swarms[0]!, id20("second-id"))), /one peer per swarm/);
     const answer = { answer: { type: "answer", sdp: "v=0" }, offer_id: id20("never"), to_peer_id: id20("owner") };
     b.send(announce(swarms[0]!, id20("b-peer")));
-    await b.next((m) => m.interval !== undefined);
+    await b.next(accepted);
     assert.match(await b.failure(announce(swarms[0]!, id20("b-peer"), answer)), /never received/);
     const before = (await stats()).peers;
     a.close();
@@ -107,12 +111,16 @@ describe("the tracker with a live stream", () => {
     const a = await open();
     const b = await open();
     a.send(announce(swarms[1]!, id20("relay-a")));
-    await a.next((m) => m.interval !== undefined);
+    await a.next(accepted);
     b.send(announce(swarms[1]!, id20("relay-b"), { offers: offers(1, "relay") }));
     const offer = await a.next((m) => m.offer !== undefined && m.peer_id === id20("relay-b"));
     a.send(announce(swarms[1]!, id20("relay-a"), { answer: { type: "answer", sdp: "v=0" }, offer_id: offer.offer_id, to_peer_id: id20("relay-b") }));
     const answer = await b.next((m) => m.answer !== undefined);
     assert.equal(answer.peer_id, id20("relay-a"));
+    // Offers again right away: still answered, but relayed to nobody.
+    b.send(announce(swarms[1]!, id20("relay-b"), { offers: offers(1, "again") }));
+    await b.next(accepted);
+    assert.ok((await metric(tracker.http, "peercast_tracker_refused_total", 'reason="offers_too_often"')) >= 1);
     // The same answer twice: the offer was used up.
     assert.match(await a.failure(announce(swarms[1]!, id20("relay-a"), { answer: { type: "answer", sdp: "v=0" }, offer_id: offer.offer_id, to_peer_id: id20("relay-b") })), /never received/);
   });
@@ -121,7 +129,7 @@ describe("the tracker with a live stream", () => {
     const c = await open();
     assert.match(await c.failure(announce(swarms[0]!, id20("lim"), { offers: offers(6) })), /too many offers/);
     c.send(announce(swarms[0]!, id20("lim")));
-    await c.next((m) => m.interval !== undefined);
+    await c.next(accepted);
     assert.match(await c.failure(announce(swarms[1]!, id20("lim2"))), /too many swarms/);
     for (const reason of ["offers_per_announce", "swarms_per_connection"]) {
       assert.ok((await metric(tracker.http, "peercast_tracker_refused_total", `reason="${reason}"`)) >= 1, reason);
@@ -140,6 +148,18 @@ describe("the tracker with a live stream", () => {
     bin.ws.send(Buffer.from([1, 2, 3]));
     await waitFor(() => bin.closed?.code === 1003, 5000);
     assert.ok((await metric(tracker.http, "peercast_tracker_refused_total", 'reason="binary"')) >= 1);
+  });
+
+  test("a player back on a new socket takes its peer id from its silent old socket", async () => {
+    const old = await open();
+    old.send(announce(swarms[1]!, id20("returning")));
+    await old.next(accepted);
+    const fresh = await open();
+    assert.match(await fresh.failure(announce(swarms[1]!, id20("returning"))), /peer id in use/);
+    await new Promise((r) => setTimeout(r, 2200)); // the old socket says nothing for an interval
+    fresh.send(announce(swarms[1]!, id20("returning")));
+    await fresh.next(accepted);
+    assert.ok((await metric(tracker.http, "peercast_tracker_refused_total", 'reason="evicted_silent_holder"')) >= 1);
   });
 
   test("connections per IP are capped with 429", async () => {
@@ -166,7 +186,7 @@ describe("the tracker with a live stream", () => {
 
     const quiet = await open();
     quiet.send(announce(swarms[0]!, id20("quiet")));
-    await quiet.next((m) => m.interval !== undefined);
+    await quiet.next(accepted);
     assert.ok((await stats()).peers >= 1);
     // Nobody here announces again: every peer expires after two intervals.
     await waitFor(async () => (await stats()).peers === 0, 10_000);
@@ -181,14 +201,14 @@ describe("the tracker with a live stream", () => {
     }
     const honest = await open();
     honest.send(announce(swarms[0]!, id20("honest")));
-    await honest.next((m) => m.interval !== undefined);
+    await honest.next(accepted);
     assert.equal(tracker.proc.exitCode, null);
   });
 
   test("when the session ends its swarms are dropped", async () => {
     const c = await open();
     c.send(announce(swarms[0]!, id20("late")));
-    await c.next((m) => m.interval !== undefined);
+    await c.next(accepted);
     await publisher.stop();
     await waitFor(async () => (await (await fetch(`${tracker.http}/stats.json`)).json() as { liveSwarms: number }).liveSwarms === 0, 15_000);
     assert.equal((await stats()).peers, 0);

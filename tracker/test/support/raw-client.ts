@@ -46,10 +46,11 @@ export class RawClient {
     }
   }
 
+  /** Sends `message` and returns the refusal: a failure, or a warning on an ordinary answer. */
   async failure(message: unknown): Promise<string> {
     this.send(message);
-    const m = await this.next((x) => "failure reason" in x);
-    return String(m["failure reason"]);
+    const m = await this.next((x) => "failure reason" in x || "warning message" in x);
+    return String(m["failure reason"] ?? m["warning message"]);
   }
 
   close(): void {
@@ -71,3 +72,7 @@ export const announce = (infoHash: string, peerId: string, extra: Record<string,
 
 export const offers = (n: number, tag = "o") =>
   Array.from({ length: n }, (_, i) => ({ offer: { type: "offer", sdp: `v=0 fake ${i}` }, offer_id: id20(`${tag}${i}-`) }));
+
+/** An announce the tracker accepted: an answer with an interval and no refusal in it. */
+export const accepted = (m: Record<string, unknown>) =>
+  m.interval !== undefined && !("warning message" in m) && !("failure reason" in m);
