@@ -16,6 +16,7 @@ const EnvSchema = z.object({
   PEERCAST_TRACKER_CONNECTIONS_PER_IP: positiveInt.default(64),
   PEERCAST_TRACKER_SWARMS_PER_CONNECTION: positiveInt.default(16),
   PEERCAST_TRACKER_OFFERS_PER_ANNOUNCE: positiveInt.default(5),
+  PEERCAST_TRACKER_MIN_OFFERS_GAP_MS: z.coerce.number().int().min(0).default(5000),
   PEERCAST_TRACKER_IDLE_TIMEOUT_MS: positiveInt.default(60_000),
   PEERCAST_TRACKER_ANNOUNCE_INTERVAL_SEC: positiveInt.default(60),
   PEERCAST_TRACKER_TRUST_PROXY: z.enum(["0", "1"]).default("0").transform((v) => v === "1"),
@@ -34,6 +35,8 @@ export interface TrackerConfig {
     connectionsPerIp: number;
     swarmsPerConnection: number;
     offersPerAnnounce: number;
+    /** Offers from one connection into one swarm at most this often (players: once an interval). */
+    minOffersGapMs: number;
     /** No message and no pong for this long closes the socket. */
     idleTimeoutMs: number;
   };
@@ -57,6 +60,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): TrackerConfig 
       connectionsPerIp: e.PEERCAST_TRACKER_CONNECTIONS_PER_IP,
       swarmsPerConnection: e.PEERCAST_TRACKER_SWARMS_PER_CONNECTION,
       offersPerAnnounce: e.PEERCAST_TRACKER_OFFERS_PER_ANNOUNCE,
+      minOffersGapMs: e.PEERCAST_TRACKER_MIN_OFFERS_GAP_MS,
       idleTimeoutMs: e.PEERCAST_TRACKER_IDLE_TIMEOUT_MS,
     },
     announceIntervalSec: e.PEERCAST_TRACKER_ANNOUNCE_INTERVAL_SEC,

@@ -27,9 +27,6 @@ interface Connection {
 }
 
 const MAX_PENDING_OFFERS = 256;
-// A player sends offers when it joins a swarm and once an interval after; more often is a flood
-// (every offer makes the receiving browser build a peer connection).
-const MIN_OFFERS_GAP_MS = 5000;
 
 /** The library's Server with our swarms (cheap announces, offer tracking). */
 class LibraryServer extends Server {
@@ -197,7 +194,9 @@ export class TrackerServer {
     const ih = toHex(m.info_hash);
     if (m.offers) {
       const now = Date.now();
-      if (now - (c.lastOffersMs.get(ih) ?? 0) < MIN_OFFERS_GAP_MS) {
+      // A player sends offers when it joins and once an interval after; more often is a flood
+      // (each offer makes the receiving browser build a peer connection).
+      if (now - (c.lastOffersMs.get(ih) ?? 0) < this.d.config.limits.minOffersGapMs) {
         this.refuse("offers_too_often");
         delete m.offers; // still answered, with no peers
       } else c.lastOffersMs.set(ih, now);
