@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { avcCodecString, parseFlvTag } from "../src/ingest/flv-tags.js";
+import { parseFlvTag } from "../src/ingest/flv-tags.js";
 
 /** An FLV tag as the RTMP library emits it: 11-byte header, data, 4-byte trailer. */
 function tag(type: number, data: number[], timestampMs = 0): Buffer {
@@ -41,9 +41,4 @@ test("AAC audio config, script data, the FLV header and garbage", () => {
   assert.equal(parseFlvTag(Buffer.from("FLV\x01\x05\0\0\0\x09")).kind, "header");
   assert.equal(parseFlvTag(Buffer.from([9, 0])).kind, "unknown");
   assert.equal(parseFlvTag(tag(9, [])).kind, "unknown");
-});
-
-test("the RFC 6381 codec string comes from the AVC decoder configuration", () => {
-  assert.equal(avcCodecString(tag(9, [0x17, 0, 0, 0, 0, 1, 0x64, 0x00, 0x1f, 0xff])), "avc1.64001f");
-  assert.equal(avcCodecString(tag(9, [0x17, 0, 0, 0, 0])), undefined);
 });

@@ -48,11 +48,3 @@ function parseVideo(d: Buffer): { codec: VideoCodec; keyframe: boolean; sequence
     sequenceHeader: id === 7 && d[1] === 0,
   };
 }
-
-/** RFC 6381 codec string of an H.264 stream from its AVC sequence header tag, e.g. "avc1.64001f". */
-export function avcCodecString(sequenceHeaderTag: Buffer): string | undefined {
-  // Tag header (11) + FLV video header (5) + AVCDecoderConfigurationRecord (version, profile, compat, level).
-  const rec = sequenceHeaderTag.subarray(TAG_HEADER + 5);
-  if (rec.length < 4 || rec[0] !== 1) return undefined;
-  return "avc1." + [rec[1]!, rec[2]!, rec[3]!].map((b) => b.toString(16).padStart(2, "0")).join("");
-}
