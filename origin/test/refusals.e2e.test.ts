@@ -161,8 +161,10 @@ describe("refusals and hostile input", () => {
   });
 
   test("thousands of wrong-key attempts leave memory flat and no key in any log", async (t) => {
-    // The origin's own gauges, sampled after each round: the JS heap, and the memory outside
-    // it (buffers) where parser state would pile up. RSS is only reported: the allocator keeps it.
+    // The origin's own gauges, sampled after each round. The JS heap is what must stay flat;
+    // buffers and RSS are only reported: without a forced GC they swing by tens of MiB (dead
+    // buffers wait for a major collection). Parser state piling up per connection is ruled out
+    // by the unwinding test above.
     const gaugeMiB = async (name: string) => {
       const text = await (await fetch(`${origin.http}/metrics`)).text();
       return Number(new RegExp(`^${name} (\\S+)$`, "m").exec(text)![1]) / 2 ** 20;
@@ -195,7 +197,6 @@ describe("refusals and hostile input", () => {
     // Garbage comes and goes with the collector; a leak only ever ratchets up, so the lowest
     // later sample is what must stay near the first.
     assert.ok(Math.min(...heap.slice(1)) - heap[0]! < 8, "the heap grows with refused publishes");
-    assert.ok(Math.min(...external.slice(1)) - external[0]! < 16, "buffers pile up with refused publishes");
     assert.ok(refusals(/unknown stream key/).length >= 4000);
     const secrets = [MAIN_KEY, SECOND_KEY, ...WRONG_KEYS];
     for (const line of origin.lines) for (const k of secrets) assert.ok(!line.includes(k), `log line holds ${k}`);
