@@ -70,7 +70,8 @@ export class LiveSwarms {
       for (const [hash, swarm] of swarms ?? []) next.set(hash, swarm);
     }
     const ended = [...this.current.keys()].filter((h) => !next.has(h));
-    for (const id of [...this.masters.keys()]) if (![...next.values()].some((s) => s.session === id)) this.masters.delete(id);
+    const liveSessions = new Set([...next.values()].map((s) => s.session));
+    for (const id of this.masters.keys()) if (!liveSessions.has(id)) this.masters.delete(id);
     this.current = next;
     this.lastOkMs = Date.now();
     if (ended.length > 0) this.o.onEnded(ended);

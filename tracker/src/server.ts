@@ -189,9 +189,10 @@ export class TrackerServer {
     const parsed = parseMessage(data.toString("utf8"));
     if (!parsed.ok) return this.fail(c, "invalid", parsed.reason);
     const m = parsed.message;
-    const refusal = this.check(c, m);
-    if (refusal) return m.answer ? this.fail(c, refusal[0], refusal[1], m.info_hash) : this.warn(c, refusal[0], refusal[1], m.info_hash);
     const ih = toHex(m.info_hash);
+    const pid = toHex(m.peer_id);
+    const refusal = this.check(c, m, ih, pid);
+    if (refusal) return m.answer ? this.fail(c, refusal[0], refusal[1], m.info_hash) : this.warn(c, refusal[0], refusal[1], m.info_hash);
     if (m.offers) {
       const now = Date.now();
       // A player sends offers when it joins and once an interval after; more often is a flood
@@ -202,7 +203,7 @@ export class TrackerServer {
       } else c.lastOffersMs.set(ih, now);
     }
     if (m.event === "stopped") c.owned.delete(ih);
-    else c.owned.set(ih, toHex(m.peer_id));
+    else c.owned.set(ih, pid);
     if (m.answer) {
       c.offers.delete(m.offer_id!);
       this.d.metrics.relayed.inc({ kind: "answer" });
@@ -219,10 +220,8 @@ export class TrackerServer {
   }
 
   /** Why this socket may not send this announce, as [metric reason, failure reason]; undefined if it may. */
-  private check(c: Connection, m: AnnounceMessage): [string, string] | undefined {
+  private check(c: Connection, m: AnnounceMessage, ih: string, pid: string): [string, string] | undefined {
     const { limits } = this.d.config;
-    const ih = toHex(m.info_hash);
-    const pid = toHex(m.peer_id);
     if (!this.d.live.get(ih)) return ["not_live", "this swarm is not live on this tracker's origin"];
     const owned = c.owned.get(ih);
     if (owned !== undefined && owned !== pid) return ["not_owner", "one peer per swarm per connection"];

@@ -150,8 +150,8 @@ export class LiveSession {
     // (finishing its segment) before the next run numbers its own segments.
     if (this.liveRuns.size > 0) await Promise.all([...this.liveRuns].map((r) => r.stop()));
     if (this.publisher?.publish !== publish) return;
-    const probe: SourceProbe = { ...publish.announced(), keyframeIntervalMs: ready.keyframeIntervalMs };
-    if (this.runs === 0) this.freeze(publish, probe);
+    const probe = { ...publish.announced(), keyframeIntervalMs: ready.keyframeIntervalMs };
+    if (this.runs === 0) this.freeze(probe);
     const top = this.renditions[0];
     // A reconnect may bring other keyframes or another size: then the top rendition is encoded.
     const copySource =
@@ -164,13 +164,12 @@ export class LiveSession {
   }
 
   /** Fixes the ladder and master playlist for the whole session. */
-  private freeze(publish: IncomingPublish, probe: SourceProbe): void {
-    const a = publish.announced();
+  private freeze(a: SourceProbe & { videoKbps: number }): void {
     const { ladder, maxFps, audioKbps, passthrough } = this.d.config.transcode;
     if (!a.width || !a.height) this.log.warn("publisher sent no video size; assuming 1280x720");
     const source = { width: a.width || 1280, height: a.height || 720, fps: a.fps || maxFps };
     this.renditions = freezeLadder(ladder, source, { maxFps, audioKbps });
-    const refusal = passthrough ? passthroughRefusal(probe, this.d.config.hls.segmentSec) : undefined;
+    const refusal = passthrough ? passthroughRefusal(a, this.d.config.hls.segmentSec) : undefined;
     if (refusal) this.log.warn({ reason: refusal }, "passthrough rendition refused");
     if (passthrough && !refusal) {
       // Without a bitrate in the metadata, the top rung's is the best guess for BANDWIDTH.
