@@ -41,7 +41,8 @@ function ensureNodeModules() {
 }
 
 function build() {
-  run(process.execPath, [path.join(root, "node_modules", "typescript", "bin", "tsc"), "-b", "origin", "tracker"]);
+  run(process.execPath, [path.join(root, "node_modules", "typescript", "bin", "tsc"), "-b", "origin", "tracker", "player"]);
+  run(process.execPath, [path.join(root, "player", "scripts", "bundle.mjs")]);
 }
 
 /** Prints where to point OBS and viewers once the origin says it is ready. */

@@ -2,6 +2,7 @@ import path from "node:path";
 import { z } from "zod";
 import { configError, parseEnv } from "./service/env-config.js";
 import { parseLadderSpec, type LadderRung } from "./transcode/ladder.js";
+import type { IceServer, LatencyMode } from "./wire/index.js";
 
 const port = z.coerce.number().int().min(0).max(65535);
 const positiveInt = z.coerce.number().int().positive();
@@ -40,11 +41,21 @@ const EnvSchema = z.object({
   PEERCAST_TEST_SOURCE: bool.default(false),
   PEERCAST_TEST_SOURCE_STREAM: z.string().regex(/^[a-z0-9_-]{1,64}$/).default("main"),
   PEERCAST_TEST_SOURCE_SIZE: z.string().regex(/^\d{2,4}x\d{2,4}$/).default("1280x720"),
+  PEERCAST_TRACKER_URLS: z.string().optional(),
+  PEERCAST_ICE_SERVERS: z.string().default("[]"),
+  PEERCAST_LATENCY_MODE: z.enum(["balanced", "low"]).default("balanced"),
+  PEERCAST_PLAYER_DIR: z.string().min(1).optional(),
+  PEERCAST_STATS_INTERVAL_MS: z.coerce.number().int().min(1000).max(60_000).default(5000),
+  PEERCAST_STATS_RATE_PER_MIN: z.coerce.number().int().min(1).max(100_000).default(600),
+  PEERCAST_STATS_BURST: z.coerce.number().int().min(1).max(10_000).default(30),
+  PEERCAST_STATS_MAX_VIEWERS: z.coerce.number().int().min(1).max(10_000_000).default(100_000),
+  PEERCAST_TRUST_PROXY: bool.default(false),
   PEERCAST_LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
 });
 
 export interface OriginConfig {
-  http: { host: string; port: number; publicUrl: string };
+  /** trustProxy: the client address is the rightmost X-Forwarded-For entry (behind one proxy). */
+  http: { host: string; port: number; publicUrl: string; trustProxy: boolean };
   rtmp: { host: string; port: number; maxConnections: number; publishTimeoutMs: number };
   dataDir: string;
   keysFile: string;
@@ -63,7 +74,49 @@ export interface OriginConfig {
   };
   session: { graceSec: number; endedRetainSec: number };
   testSource: { enabled: boolean; stream: string; width: number; height: number };
+  player: {
+    trackers: string[];
+    iceServers: IceServer[];
+    latency: LatencyMode;
+    /** Built player files (player/dist/www); undefined: found next to this package. */
+    dir: string | undefined;
+    statsIntervalMs: number;
+  };
+  /** POST /api/stats: beacons per client address (token bucket), viewers tracked at most. */
+  stats: { ratePerMin: number; burst: number; maxViewers: number };
   logLevel: string;
+}
+
+const IceServersSchema = z.array(
+  z.object({
+    urls: z.union([z.string().regex(/^(stun|turns?):/), z.array(z.string().regex(/^(stun|turns?):/)).min(1)]),
+    username: z.string().optional(),
+    credential: z.string().optional(),
+  }),
+);
+
+function parseIceServers(raw: string): IceServer[] {
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch {
+    throw configError(["PEERCAST_ICE_SERVERS: not JSON (expected e.g. [{\"urls\":\"stun:stun.example.org:3478\"}])"]);
+  }
+  const parsed = IceServersSchema.safeParse(json);
+  if (!parsed.success) throw configError(parsed.error.issues.map((i) => `PEERCAST_ICE_SERVERS.${i.path.join(".")}: ${i.message}`));
+  return parsed.data;
+}
+
+/** The operator's trackers; by default the one `npm start` runs, on the public host, port 8000. */
+function parseTrackers(raw: string | undefined, publicUrl: string): string[] {
+  if (raw === undefined) {
+    const u = new URL(publicUrl);
+    return [`${u.protocol === "https:" ? "wss" : "ws"}://${u.hostname.includes(":") ? `[${u.hostname}]` : u.hostname}:8000/`];
+  }
+  const urls = raw.split(",").map((t) => t.trim()).filter(Boolean);
+  const bad = urls.filter((t) => !/^wss?:\/\/[^\s]+$/.test(t));
+  if (urls.length === 0 || bad.length > 0) throw configError([`PEERCAST_TRACKER_URLS: expected ws:// or wss:// URLs, comma-separated`]);
+  return urls;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): OriginConfig {
@@ -77,11 +130,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): OriginConfig {
   const dataDir = path.resolve(e.PEERCAST_DATA_DIR);
   const [w, h] = e.PEERCAST_TEST_SOURCE_SIZE.split("x").map(Number) as [number, number];
   const shownHost = e.PEERCAST_HTTP_HOST === "0.0.0.0" || e.PEERCAST_HTTP_HOST === "::" ? "localhost" : e.PEERCAST_HTTP_HOST;
+  const publicUrl = (e.PEERCAST_PUBLIC_URL ?? `http://${shownHost}:${e.PEERCAST_HTTP_PORT}`).replace(/\/$/, "");
   return {
     http: {
       host: e.PEERCAST_HTTP_HOST,
       port: e.PEERCAST_HTTP_PORT,
-      publicUrl: (e.PEERCAST_PUBLIC_URL ?? `http://${shownHost}:${e.PEERCAST_HTTP_PORT}`).replace(/\/$/, ""),
+      publicUrl,
+      trustProxy: e.PEERCAST_TRUST_PROXY,
     },
     rtmp: {
       host: e.PEERCAST_RTMP_HOST,
@@ -110,6 +165,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): OriginConfig {
     },
     session: { graceSec: e.PEERCAST_GRACE_SEC, endedRetainSec: e.PEERCAST_ENDED_RETAIN_SEC },
     testSource: { enabled: e.PEERCAST_TEST_SOURCE, stream: e.PEERCAST_TEST_SOURCE_STREAM, width: w, height: h },
+    player: {
+      trackers: parseTrackers(e.PEERCAST_TRACKER_URLS, publicUrl),
+      iceServers: parseIceServers(e.PEERCAST_ICE_SERVERS),
+      latency: e.PEERCAST_LATENCY_MODE,
+      dir: e.PEERCAST_PLAYER_DIR && path.resolve(e.PEERCAST_PLAYER_DIR),
+      statsIntervalMs: e.PEERCAST_STATS_INTERVAL_MS,
+    },
+    stats: { ratePerMin: e.PEERCAST_STATS_RATE_PER_MIN, burst: e.PEERCAST_STATS_BURST, maxViewers: e.PEERCAST_STATS_MAX_VIEWERS },
     logLevel: e.PEERCAST_LOG_LEVEL,
   };
 }

@@ -10,6 +10,7 @@ import { createLogger } from "./logger.js";
 import { createMetrics } from "./metrics.js";
 import { configOrExit, runService, stopOnSignals } from "./service/index.js";
 import { SessionManager } from "./session/session-manager.js";
+import { ViewerStats } from "./stats/viewer-stats.js";
 import { TestSource } from "./testsource/test-source.js";
 
 async function main(): Promise<void> {
@@ -44,7 +45,15 @@ async function main(): Promise<void> {
   });
   const rtmpPort = await ingest.listen();
 
-  const app = createApp({ sessions, metrics, log });
+  const viewerStats = new ViewerStats({
+    metrics,
+    intervalMs: config.player.statsIntervalMs,
+    // Configured streams and ones still visible (an ended session of a revoked key).
+    knownStream: (name) => sessions.list(() => 0).some((s) => s.name === name),
+    ...config.stats,
+  });
+  viewerStats.start();
+  const app = createApp({ sessions, metrics, log, viewerStats, trustProxy: config.http.trustProxy, config, keys });
   const server = serve({ fetch: app.fetch, port: config.http.port, hostname: config.http.host });
   await new Promise<void>((resolve, reject) => {
     server.once("listening", resolve);
@@ -74,6 +83,7 @@ async function main(): Promise<void> {
     await ingest.close();
     await sessions.shutdown();
     keys.stop();
+    viewerStats.stop();
     server.close();
     if ("closeAllConnections" in server) server.closeAllConnections();
   });

@@ -37,6 +37,47 @@ export function createMetrics() {
       registers,
     }),
     httpBytes: counter("peercast_http_bytes_total", "Response body bytes served over HTTP, by kind", ["kind"]),
+    // Viewer figures, as players report them in their stats beacons (POST /api/stats).
+    statsBeacons: counter(
+      "peercast_stats_beacons_total",
+      "Stats beacons received, by result: accepted, or why refused (invalid, too_large, unsupported_type, rate_limited, backwards, stream_changed, unknown_stream, full)",
+      ["result"],
+    ),
+    viewers: gauge("peercast_viewers", "Players that sent a stats beacon within the last 3 stats intervals and have not left", stream),
+    viewerBytes: counter(
+      "peercast_viewer_bytes_total",
+      "Bytes players received: source=http from the origin (segments, playlists, hashes), source=p2p segments from peers",
+      ["stream", "source"],
+    ),
+    viewerUploadedBytes: counter("peercast_viewer_uploaded_bytes_total", "Segment bytes players sent to peers", stream),
+    viewerRejectedSegments: counter("peercast_viewer_rejected_segments_total", "Segments from peers that failed the SHA-256 check", stream),
+    viewerStalls: counter("peercast_viewer_stalls_total", "Playback stalls (rebuffering) players reported", stream),
+    viewerStallSeconds: counter("peercast_viewer_stall_seconds_total", "Time players spent stalled", stream),
+    viewerPlayingSeconds: counter(
+      "peercast_viewer_playing_seconds_total",
+      "Time players spent playing (stall ratio = stall seconds / (playing + stall seconds))",
+      stream,
+    ),
+    viewerPeers: gauge("peercast_viewer_peers", "P2P connections of the current players, summed", stream),
+    viewerPeerShare: gauge(
+      "peercast_viewer_peer_share",
+      "p2p / (p2p + http) bytes received by the current players since each loaded the page (0 without viewers); over a time window use rate() of peercast_viewer_bytes_total",
+      stream,
+    ),
+    viewerStartup: new Histogram({
+      name: "peercast_viewer_startup_seconds",
+      help: "Time to the first frame, once per player",
+      labelNames: stream,
+      buckets: [0.5, 1, 2, 3, 5, 8, 13, 20, 30, 60],
+      registers,
+    }),
+    viewerLatency: new Histogram({
+      name: "peercast_viewer_latency_seconds",
+      help: "Live latency (now minus the program date-time of the frame on screen), once per beacon, by latency mode",
+      labelNames: ["stream", "mode"] as const,
+      buckets: [1, 2, 3, 4, 5, 6, 8, 10, 15, 20, 30, 60],
+      registers,
+    }),
   };
 }
 

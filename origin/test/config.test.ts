@@ -30,3 +30,18 @@ test("the origin refuses to start on invalid config, saying which variable", () 
   assert.equal(r.status, 1);
   assert.match(r.stderr, /invalid configuration:[\s\S]*PEERCAST_RTMP_PORT/);
 });
+
+test("player settings: the operator's tracker on the public host by default, ICE servers validated", () => {
+  const c = loadConfig({});
+  assert.deepEqual(c.player.trackers, ["ws://localhost:8000/"]);
+  assert.deepEqual(c.player.iceServers, []);
+  assert.equal(c.player.latency, "balanced");
+  assert.deepEqual(loadConfig({ PEERCAST_PUBLIC_URL: "https://live.example.org" }).player.trackers, ["wss://live.example.org:8000/"]);
+  assert.deepEqual(loadConfig({ PEERCAST_TRACKER_URLS: "wss://t1.example.org, wss://t2.example.org/x" }).player.trackers, ["wss://t1.example.org", "wss://t2.example.org/x"]);
+  const ice = [{ urls: "stun:stun.example.org:3478" }, { urls: ["turn:turn.example.org"], username: "u", credential: "p" }];
+  assert.deepEqual(loadConfig({ PEERCAST_ICE_SERVERS: JSON.stringify(ice) }).player.iceServers, ice);
+  assert.throws(() => loadConfig({ PEERCAST_TRACKER_URLS: "http://tracker.example.org" }), /PEERCAST_TRACKER_URLS/);
+  assert.throws(() => loadConfig({ PEERCAST_ICE_SERVERS: "stun:x" }), /PEERCAST_ICE_SERVERS: not JSON/);
+  assert.throws(() => loadConfig({ PEERCAST_ICE_SERVERS: '[{"urls":"http://x"}]' }), /PEERCAST_ICE_SERVERS\.0\.urls/);
+  assert.throws(() => loadConfig({ PEERCAST_LATENCY_MODE: "ultra" }), /PEERCAST_LATENCY_MODE/);
+});

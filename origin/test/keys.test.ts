@@ -32,6 +32,27 @@ test("keys map to streams and reload without a restart; a bad file keeps the las
   }
 });
 
+test("per-stream player settings live in the keys file; a listed stream is known without a key", () => {
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "keys-")), "keys.json");
+  writeKeysFile(file, {
+    keys: [{ key: "s3cr3t-key-1", stream: "main" }],
+    streams: { talks: { title: "Talks", latency: "low", p2p: false, uploadKbps: 2000 } },
+  });
+  const store = new KeyStore(file, pino({ level: "silent" }));
+  store.start();
+  try {
+    assert.deepEqual(store.streams(), ["main", "talks"]);
+    assert.deepEqual(store.streamSettings("talks"), { title: "Talks", latency: "low", p2p: false, uploadKbps: 2000 });
+    assert.deepEqual(store.streamSettings("main"), {});
+    assert.deepEqual(store.streamSettings("__proto__"), {});
+    fs.writeFileSync(file, JSON.stringify({ keys: [], streams: { talks: { latency: "ultra" } } }));
+    store.reload();
+    assert.equal(store.streamSettings("talks").latency, "low", "an invalid file keeps the last good settings");
+  } finally {
+    store.stop();
+  }
+});
+
 test("an invalid keys file is refused at start without echoing its values", () => {
   const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "keys-")), "keys.json");
   fs.writeFileSync(file, JSON.stringify({ keys: [{ key: "tiny", stream: "main" }] }));

@@ -1,9 +1,14 @@
 import { Hono, type Context } from "hono";
 import { cors } from "hono/cors";
 import type { Logger } from "pino";
+import type { OriginConfig } from "../config.js";
+import type { KeyStore } from "../keys/key-store.js";
 import type { Metrics } from "../metrics.js";
 import type { SessionManager } from "../session/session-manager.js";
+import type { ViewerStats } from "../stats/viewer-stats.js";
 import type { StreamListResponse } from "../wire/index.js";
+import { addPlayerRoutes } from "./player-routes.js";
+import { statsRoute } from "./stats-route.js";
 
 const M3U8 = "application/vnd.apple.mpegurl";
 // Playlists change every segment: at most a second in any cache (edges included).
@@ -18,9 +23,14 @@ export interface AppDeps {
   sessions: SessionManager;
   metrics: Metrics;
   log: Logger;
+  viewerStats: ViewerStats;
+  config: OriginConfig;
+  keys: KeyStore;
+  /** Client addresses from the rightmost X-Forwarded-For entry (behind one reverse proxy). */
+  trustProxy: boolean;
 }
 
-export function createApp({ sessions, metrics, log }: AppDeps): Hono {
+export function createApp({ sessions, metrics, log, viewerStats, trustProxy, config, keys }: AppDeps): Hono {
   const app = new Hono();
   app.use("*", cors({ origin: "*", allowMethods: ["GET", "HEAD", "POST", "OPTIONS"], maxAge: 600 }));
 
@@ -35,11 +45,16 @@ export function createApp({ sessions, metrics, log }: AppDeps): Hono {
     c.body(await metrics.registry.metrics(), 200, { "Content-Type": metrics.registry.contentType }),
   );
 
+  // Every configured or live stream, as a viewer may see it.
+  const streamList = () => sessions.list((stream) => viewerStats.viewersOf(stream));
+
   app.get("/api/streams", (c) => {
-    const body: StreamListResponse = { streams: sessions.list() };
+    const body: StreamListResponse = { streams: streamList() };
     c.header("Cache-Control", "no-cache");
     return c.json(body);
   });
+
+  app.route("/", statsRoute({ viewerStats, metrics, trustProxy }));
 
   app.get(`/hls/:stream{${NAME}}/master.m3u8`, (c) => {
     const s = sessions.session(c.req.param("stream"));
@@ -80,6 +95,8 @@ export function createApp({ sessions, metrics, log }: AppDeps): Hono {
     // A view of the one in-memory copy: exactly the bytes that were hashed, never copied.
     return c.body(new Uint8Array(bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.length), 200, { "Content-Type": "video/mp2t", "Cache-Control": SEGMENT_CACHE });
   });
+
+  addPlayerRoutes(app, { config, keys, log, streamInfo: (name) => streamList().find((s) => s.name === name) });
 
   app.notFound((c) => c.text("not found\n", 404));
   app.onError((err, c) => {

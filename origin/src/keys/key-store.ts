@@ -17,7 +17,20 @@ const KeysFileSchema = z.object({
       label: z.string().max(200).optional(),
     }),
   ),
+  // Per-stream player settings; a stream listed here is known even without a key yet.
+  streams: z
+    .record(
+      z.string().regex(STREAM_NAME, "a stream name is 1-64 characters of a-z 0-9 _ -"),
+      z.object({
+        title: z.string().max(200).optional(),
+        p2p: z.boolean().optional(),
+        latency: z.enum(["balanced", "low"]).optional(),
+        uploadKbps: z.number().int().min(0).max(1_000_000).optional(),
+      }),
+    )
+    .optional(),
 });
+export type StreamSettings = NonNullable<KeysFile["streams"]>[string];
 export type KeysFile = z.infer<typeof KeysFileSchema>;
 
 /** What logs may show of a key: a short, stable fingerprint, never the key. */
@@ -51,6 +64,7 @@ export class KeyStore extends EventEmitter<KeyStoreEvents> {
   // sha256(key) -> stream: lookups never compare secrets directly.
   private byDigest = new Map<string, string>();
   private streamNames: string[] = [];
+  private settings: NonNullable<KeysFile["streams"]> = {};
   /** The file version last read: compared on every poll (edits, atomic renames, deletion). */
   private version = "";
   private timer: NodeJS.Timeout | undefined;
@@ -84,6 +98,11 @@ export class KeyStore extends EventEmitter<KeyStoreEvents> {
   /** Every configured stream name, sorted. */
   streams(): string[] {
     return this.streamNames;
+  }
+
+  /** The operator's player settings for a stream (empty when none are set). */
+  streamSettings(stream: string): StreamSettings {
+    return Object.hasOwn(this.settings, stream) ? this.settings[stream]! : {};
   }
 
   reload(): void {
@@ -131,6 +150,7 @@ export class KeyStore extends EventEmitter<KeyStoreEvents> {
 
   private apply(file: KeysFile): void {
     this.byDigest = new Map(file.keys.map((k) => [digest(k.key), k.stream]));
-    this.streamNames = [...new Set(file.keys.map((k) => k.stream))].sort();
+    this.settings = file.streams ?? {};
+    this.streamNames = [...new Set([...file.keys.map((k) => k.stream), ...Object.keys(this.settings)])].sort();
   }
 }

@@ -53,12 +53,14 @@ export class SessionManager {
     return s?.started ? s : undefined;
   }
 
-  list(): StreamInfo[] {
+  /** Every configured or still-visible stream; `viewersOf` gives its current viewer count. */
+  list(viewersOf: (stream: string) => number): StreamInfo[] {
     const names = new Set([...this.keys.streams(), ...this.sessions.keys()]);
     return [...names].sort().map((name) => {
       const s = this.session(name);
-      if (!s) return { name, state: "offline" };
-      return { name, state: s.state, session: s.info() };
+      const viewers = viewersOf(name);
+      if (!s) return { name, state: "offline", viewers };
+      return { name, state: s.state, session: s.info(), viewers };
     });
   }
 

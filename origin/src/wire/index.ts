@@ -37,11 +37,91 @@ export interface StreamInfo {
   name: string;
   state: StreamState;
   session?: StreamSessionInfo;
+  /** Players that reported in the last seconds (from their stats beacons). */
+  viewers: number;
 }
 
 /** GET /api/streams */
 export interface StreamListResponse {
   streams: StreamInfo[];
+}
+
+/** How far behind live a player plays, set per stream by the operator. */
+export type LatencyMode = "balanced" | "low";
+
+/** An ICE server as RTCPeerConnection takes it (STUN/TURN from the operator's config). */
+export interface IceServer {
+  urls: string | string[];
+  username?: string;
+  credential?: string;
+}
+
+/** What a player needs besides the stream's state: all from the operator's config. */
+export interface PlayerSettings {
+  /** Shown as the page title. */
+  title: string;
+  /** WebSocket tracker URLs: always the operator's own, never a public default. */
+  trackers: string[];
+  iceServers: IceServer[];
+  /** The operator's switch for P2P on this stream. */
+  p2p: boolean;
+  latency: LatencyMode;
+  /** Upload cap per viewer in kbit/s averaged over a few seconds; 0 means no cap. */
+  uploadKbps: number;
+  /** How often a player sends its stats beacon. */
+  statsIntervalMs: number;
+}
+
+/** GET /api/streams/{stream}: 404 for a name that is not configured. */
+export interface StreamDetailResponse {
+  stream: StreamInfo;
+  player: PlayerSettings;
+}
+
+/** Why a player is not doing P2P (or not uploading); absent while it does. */
+export type P2POffReason =
+  | "operator"
+  | "viewer"
+  | "no-webrtc"
+  | "no-mse"
+  | "insecure-context"
+  | "save-data"
+  | "cellular"
+  | "upload-cap";
+
+/**
+ * POST /api/stats: a player's report, every statsIntervalMs and on page hide (sendBeacon,
+ * text/plain). Counters are cumulative since the page loaded, so a lost or repeated beacon
+ * never skews the totals; the origin adds the differences.
+ */
+export interface StatsBeacon {
+  v: 1;
+  /** Random per page load. */
+  viewerId: string;
+  stream: string;
+  sessionId?: string;
+  /** Every byte fetched over HTTP: segments, playlists, hash lists. */
+  httpBytes: number;
+  /** Segment bytes received from peers. */
+  p2pBytes: number;
+  uploadedBytes: number;
+  /** Peer segments that failed the SHA-256 check. */
+  rejectedSegments: number;
+  stalls: number;
+  stallMs: number;
+  /** Time spent playing (not paused, not stalled): the stall ratio's denominator. */
+  playingMs: number;
+  /** Current values. */
+  peers: number;
+  rendition?: string;
+  /** Until the first frame, from the moment the player could start (page load or go-live). */
+  startupMs?: number;
+  /** Now minus the EXT-X-PROGRAM-DATE-TIME of the frame on screen. */
+  latencyMs?: number;
+  latencyMode: LatencyMode;
+  p2p: { download: boolean; upload: boolean; reason?: P2POffReason };
+  /** Set on the last beacon of a page (page hide): the viewer leaves the count at once. */
+  final?: boolean;
 }
 
 /**

@@ -3,6 +3,10 @@ import { chromium, type Browser } from "playwright-core";
 
 export const CHROMIUM = process.env.PEERCAST_CHROMIUM ?? "/usr/bin/chromium";
 
+// Our own --disable-features replaces playwright's list: it must name every service to keep off.
+const FEATURES_OFF =
+  "OptimizationHints,NetworkTimeServiceQuerying,MediaRouter,HttpsUpgrades,AimEnabled,PreconnectToSearch,LensOverlay";
+
 /** Flags that keep Chromium off the network: no background services, names resolve nowhere. */
 const ARGS = [
   "--no-sandbox",
@@ -12,10 +16,17 @@ const ARGS = [
   "--disable-background-networking",
   "--disable-component-update",
   "--disable-sync",
-  "--disable-features=OptimizationHints,NetworkTimeServiceQuerying,MediaRouter,HttpsUpgrades,AimEnabled,PreconnectToSearch,LensOverlay",
   "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
 ];
 
-export function launchChromium(): Promise<Browser> {
-  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS });
+/**
+ * With `webrtc`, peers connect over 127.0.0.1: run inside a network namespace that has only
+ * `lo`, and give each context the microphone permission (without one Chromium gathers no
+ * candidates there at all).
+ */
+export function launchChromium(o: { webrtc?: boolean } = {}): Promise<Browser> {
+  const args = o.webrtc
+    ? [...ARGS, "--allow-loopback-in-peer-connection", `--disable-features=${FEATURES_OFF},WebRtcHideLocalIpsWithMdns`, "--force-fieldtrials=WebRTC-IPv6Default/Disabled/"]
+    : [...ARGS, `--disable-features=${FEATURES_OFF}`];
+  return chromium.launch({ executablePath: CHROMIUM, headless: true, args });
 }

@@ -2,3 +2,4 @@
 export * from "./origin-process.js";
 export * from "./publisher.js";
 export * from "./hls.js";
+export * from "./browser.js";

@@ -1,0 +1,94 @@
+// The viewer-facing pages and the player's API: /watch/{stream}, /embed/{stream}, /embed.js,
+// the bundled player files (built by the player package) and /api/streams/{stream}.
+import fs from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import type { Context, Hono } from "hono";
+import type { Logger } from "pino";
+import type { OriginConfig } from "../config.js";
+import type { KeyStore } from "../keys/key-store.js";
+import type { StreamDetailResponse, StreamInfo } from "../wire/index.js";
+
+// origin/dist/src/http -> player/dist/www, where `npm run build` puts the bundle.
+const DEFAULT_DIR = fileURLToPath(new URL("../../../../player/dist/www/", import.meta.url));
+const NAME = "[a-z0-9_-]{1,64}";
+const TYPES: Record<string, string> = {
+  ".js": "text/javascript; charset=utf-8",
+  ".css": "text/css; charset=utf-8",
+  ".html": "text/html; charset=utf-8",
+  ".map": "application/json",
+  ".txt": "text/plain; charset=utf-8",
+};
+
+export interface PlayerRoutesDeps {
+  config: OriginConfig;
+  keys: KeyStore;
+  /** A configured or live stream's public state; undefined for an unknown name. */
+  streamInfo: (stream: string) => StreamInfo | undefined;
+  log: Logger;
+}
+
+/** Reads the built player once: it does not change while the origin runs. */
+function loadFiles(dir: string, log: Logger): Map<string, Buffer> {
+  const files = new Map<string, Buffer>();
+  try {
+    for (const f of fs.readdirSync(dir)) if (/^[a-z0-9._-]+$/i.test(f) && TYPES[path.extname(f)]) files.set(f, fs.readFileSync(path.join(dir, f)));
+  } catch {
+    /* reported below */
+  }
+  if (!files.has("player.js")) log.warn({ dir }, "player files not found (run npm run build): the watch and embed pages answer 503");
+  return files;
+}
+
+export function addPlayerRoutes(app: Hono, { config, keys, streamInfo, log }: PlayerRoutesDeps): void {
+  const files = loadFiles(config.player.dir ?? DEFAULT_DIR, log);
+  const trackerOrigins = config.player.trackers.map((t) => new URL(t).origin).join(" ");
+  // hls.js feeds MSE from blob: URLs and transmuxes in a blob: worker; peers are WebRTC (no CSP).
+  const csp = `default-src 'self'; img-src 'self' data:; media-src 'self' blob:; worker-src 'self' blob:; connect-src 'self' ${trackerOrigins}; frame-ancestors *`;
+
+  const file = (c: Context, name: string, status: 200 | 404 = 200) => {
+    const body = files.get(name);
+    if (!body) return c.text("the player is not built on this server\n", 503);
+    const html = name.endsWith(".html");
+    return c.body(new Uint8Array(body), status, {
+      "Content-Type": TYPES[path.extname(name)]!,
+      "Cache-Control": html ? "no-cache" : "public, max-age=300",
+      ...(html ? { "Content-Security-Policy": csp, "Referrer-Policy": "strict-origin-when-cross-origin" } : {}),
+    });
+  };
+
+  for (const page of ["watch", "embed"] as const) {
+    app.get(`/${page}/:stream{${NAME}}`, (c) => (streamInfo(c.req.param("stream")) ? file(c, `${page}.html`) : file(c, "not-found.html", 404)));
+    app.get(`/${page}/*`, (c) => file(c, "not-found.html", 404));
+  }
+  app.get("/embed.js", (c) => file(c, "embed.js"));
+  app.get("/player/:file{[a-z0-9._-]+}", (c) => {
+    const name = c.req.param("file");
+    return name.endsWith(".html") || !files.has(name) ? c.text("not found\n", 404) : file(c, name);
+  });
+  app.get("/", (c) => {
+    const first = keys.streams()[0] ?? config.testSource.stream;
+    return c.redirect(`/watch/${first}`, 302);
+  });
+
+  app.get(`/api/streams/:stream{${NAME}}`, (c) => {
+    const name = c.req.param("stream");
+    const stream = streamInfo(name);
+    if (!stream) return c.json({ error: "no such stream" }, 404);
+    const s = keys.streamSettings(name);
+    const body: StreamDetailResponse = {
+      stream,
+      player: {
+        title: s.title ?? name,
+        trackers: config.player.trackers,
+        iceServers: config.player.iceServers,
+        p2p: s.p2p ?? true,
+        latency: s.latency ?? config.player.latency,
+        uploadKbps: s.uploadKbps ?? 0,
+        statsIntervalMs: config.player.statsIntervalMs,
+      },
+    };
+    c.header("Cache-Control", "no-cache");
+    return c.json(body);
+  });
+}

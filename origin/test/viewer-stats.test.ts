@@ -1,0 +1,306 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { loadConfig } from "../src/config.js";
+import { createMetrics, type Metrics } from "../src/metrics.js";
+import { parseBeacon } from "../src/stats/beacon-schema.js";
+import { ClientLimiter, clientAddress, rateKey } from "../src/stats/client-limiter.js";
+import { ViewerStats, type ViewerStatsOptions } from "../src/stats/viewer-stats.js";
+import type { StatsBeacon } from "../src/wire/index.js";
+
+const INTERVAL = 5000;
+
+function setup(o: Partial<ViewerStatsOptions> = {}) {
+  const clock = { t: 1_000_000 };
+  const metrics = createMetrics();
+  const stats = new ViewerStats({
+    metrics,
+    intervalMs: INTERVAL,
+    knownStream: (s) => s === "main" || s === "other",
+    ratePerMin: 60,
+    burst: 5,
+    maxViewers: 100,
+    now: () => clock.t,
+    ...o,
+  });
+  const advance = (ms: number) => (clock.t += ms);
+  return { stats, metrics, advance };
+}
+
+function beacon(viewerId: string, o: Partial<StatsBeacon> = {}): StatsBeacon {
+  return {
+    v: 1,
+    viewerId,
+    stream: "main",
+    httpBytes: 0,
+    p2pBytes: 0,
+    uploadedBytes: 0,
+    rejectedSegments: 0,
+    stalls: 0,
+    stallMs: 0,
+    playingMs: 0,
+    peers: 0,
+    latencyMode: "balanced",
+    p2p: { download: true, upload: true },
+    ...o,
+  };
+}
+
+type Labels = Record<string, string>;
+/** A sample's value; 0 when the series does not exist yet. */
+async function value(metric: { get(): Promise<{ values: { labels: object; value: number; metricName?: string }[] }> }, labels: Labels, metricName?: string) {
+  const { values } = await metric.get();
+  const hit = values.find(
+    (v) => (!metricName || v.metricName === metricName) && Object.entries(labels).every(([k, x]) => (v.labels as Labels)[k] === x),
+  );
+  return hit?.value ?? 0;
+}
+
+/** Every viewer metric, to show a refused beacon changed none. */
+async function viewerMetrics(m: Metrics): Promise<string> {
+  const all = await m.registry.getMetricsAsJSON();
+  return JSON.stringify(all.filter((x) => x.name.startsWith("peercast_viewer")));
+}
+
+const main = { stream: "main" };
+
+test("cumulative counters: the origin adds the differences, per stream and source", async () => {
+  const { stats, metrics: m, advance } = setup();
+  assert.equal(stats.record(beacon("viewer-aaa", { httpBytes: 1000, p2pBytes: 0, stalls: 1, stallMs: 500, playingMs: 4000, uploadedBytes: 10 })), undefined);
+  advance(5000);
+  assert.equal(stats.record(beacon("viewer-aaa", { httpBytes: 1500, p2pBytes: 3000, stalls: 1, stallMs: 500, playingMs: 9000, uploadedBytes: 2010, rejectedSegments: 1 })), undefined);
+  assert.equal(stats.record(beacon("viewer-bbb", { httpBytes: 700, stream: "other" })), undefined);
+
+  assert.equal(await value(m.viewerBytes, { ...main, source: "http" }), 1500);
+  assert.equal(await value(m.viewerBytes, { ...main, source: "p2p" }), 3000);
+  assert.equal(await value(m.viewerBytes, { stream: "other", source: "http" }), 700);
+  assert.equal(await value(m.viewerUploadedBytes, main), 2010);
+  assert.equal(await value(m.viewerRejectedSegments, main), 1);
+  assert.equal(await value(m.viewerStalls, main), 1);
+  assert.equal(await value(m.viewerStallSeconds, main), 0.5);
+  assert.equal(await value(m.viewerPlayingSeconds, main), 9);
+  assert.equal(await value(m.statsBeacons, { result: "accepted" }), 3);
+  // Share over the current viewers' bytes: 3000 of 4500.
+  assert.equal(await value(m.viewerPeerShare, main), 3000 / 4500);
+});
+
+test("a beacon whose counters go backwards is refused and changes nothing", async () => {
+  const { stats, metrics: m, advance } = setup();
+  stats.record(beacon("viewer-aaa", { httpBytes: 1000, playingMs: 5000, peers: 3 }));
+  advance(2000);
+  const before = await viewerMetrics(m);
+  const refusal = stats.record(beacon("viewer-aaa", { httpBytes: 900, p2pBytes: 99_999, playingMs: 7000, peers: 9 }));
+  assert.deepEqual(refusal, { result: "backwards", status: 400, error: "httpBytes: lower than this viewer reported before" });
+  assert.equal(await viewerMetrics(m), before);
+  assert.equal(await value(m.statsBeacons, { result: "backwards" }), 1);
+  // The next good beacon counts from the last accepted one, not from the refused one.
+  assert.equal(stats.record(beacon("viewer-aaa", { httpBytes: 1200, playingMs: 7000, peers: 2 })), undefined);
+  assert.equal(await value(m.viewerBytes, { ...main, source: "http" }), 1200);
+  assert.equal(await value(m.viewerBytes, { ...main, source: "p2p" }), 0);
+  assert.equal(await value(m.viewerPeers, main), 2);
+});
+
+test("startup is observed once per viewer, latency once per beacon, in seconds", async () => {
+  const { stats, metrics: m, advance } = setup();
+  stats.record(beacon("viewer-aaa", { startupMs: 1500, latencyMs: 4000 }));
+  advance(1000);
+  stats.record(beacon("viewer-aaa", { startupMs: 1500, latencyMs: 6000 }));
+  advance(1000);
+  stats.record(beacon("viewer-aaa", { latencyMode: "low" }));
+  assert.equal(await value(m.viewerStartup, main, "peercast_viewer_startup_seconds_count"), 1);
+  assert.equal(await value(m.viewerStartup, main, "peercast_viewer_startup_seconds_sum"), 1.5);
+  assert.equal(await value(m.viewerLatency, { ...main, mode: "balanced" }, "peercast_viewer_latency_seconds_count"), 2);
+  assert.equal(await value(m.viewerLatency, { ...main, mode: "balanced" }, "peercast_viewer_latency_seconds_sum"), 10);
+  assert.equal(await value(m.viewerLatency, { ...main, mode: "low" }, "peercast_viewer_latency_seconds_count"), 0);
+});
+
+test("viewers: distinct ids heard from within 3 intervals; quiet ones expire, final ones leave at once", async () => {
+  const { stats, metrics: m, advance } = setup();
+  stats.record(beacon("viewer-aaa", { peers: 2, p2pBytes: 100 }));
+  stats.record(beacon("viewer-bbb", { peers: 3, httpBytes: 100 }));
+  stats.record(beacon("viewer-ccc", { stream: "other", peers: 1 }));
+  assert.equal(stats.viewersOf("main"), 2);
+  assert.equal(stats.viewersOf("other"), 1);
+  assert.equal(stats.viewersOf("nobody"), 0);
+  assert.equal(await value(m.viewers, main), 2);
+  assert.equal(await value(m.viewerPeers, main), 5);
+  assert.equal(await value(m.viewerPeerShare, main), 0.5);
+
+  advance(2 * INTERVAL);
+  stats.record(beacon("viewer-bbb", { peers: 4, httpBytes: 100 }));
+  advance(INTERVAL + 1);
+  stats.sweep(); // aaa and ccc are 3 intervals quiet, bbb is not
+  assert.equal(stats.viewersOf("main"), 1);
+  assert.equal(stats.viewersOf("other"), 0);
+  assert.equal(await value(m.viewers, main), 1);
+  assert.equal(await value(m.viewerPeers, main), 4);
+  assert.equal(await value(m.viewerPeerShare, main), 0, "only bbb's bytes remain, all over HTTP");
+
+  // The page-hide beacon may come right after a regular one, and takes the viewer out.
+  assert.equal(stats.record(beacon("viewer-bbb", { peers: 4, httpBytes: 150, final: true })), undefined);
+  assert.equal(stats.viewersOf("main"), 0);
+  assert.equal(await value(m.viewerPeers, main), 0);
+  assert.equal(await value(m.viewerBytes, { ...main, source: "http" }), 150, "the final beacon's bytes count");
+  // A second final so soon is a flood, not a page hide.
+  assert.equal(stats.record(beacon("viewer-bbb", { httpBytes: 160, final: true }))?.result, "rate_limited");
+  // A page restored from the back/forward cache comes back with the same id.
+  advance(1000);
+  assert.equal(stats.record(beacon("viewer-bbb", { httpBytes: 200 })), undefined);
+  assert.equal(stats.viewersOf("main"), 1);
+});
+
+test("a quiet viewer's counters are kept past the count window, so it is not counted twice when it returns", async () => {
+  const { stats, metrics: m, advance } = setup({ retainMs: 60_000 });
+  stats.record(beacon("viewer-aaa", { httpBytes: 1000 }));
+  advance(30_000);
+  stats.sweep();
+  assert.equal(stats.viewersOf("main"), 0);
+  assert.equal(stats.trackedViewers, 1);
+  stats.record(beacon("viewer-aaa", { httpBytes: 1100 }));
+  assert.equal(await value(m.viewerBytes, { ...main, source: "http" }), 1100);
+  assert.equal(stats.viewersOf("main"), 1);
+  advance(60_000);
+  stats.sweep();
+  assert.equal(stats.trackedViewers, 0, "forgotten after retainMs");
+  assert.equal(stats.viewersOf("main"), 0);
+});
+
+test("unknown streams and a viewer switching streams are refused without changes", async () => {
+  const { stats, metrics: m, advance } = setup();
+  const before = await viewerMetrics(m);
+  assert.deepEqual(stats.record(beacon("viewer-aaa", { stream: "nope", httpBytes: 5 })), {
+    result: "unknown_stream",
+    status: 400,
+    error: "stream: not a configured stream",
+  });
+  assert.equal(await viewerMetrics(m), before);
+  assert.equal(stats.trackedViewers, 0);
+  stats.record(beacon("viewer-aaa", { httpBytes: 5 }));
+  advance(2000);
+  const after = await viewerMetrics(m);
+  assert.equal(stats.record(beacon("viewer-aaa", { stream: "other", httpBytes: 50 }))?.result, "stream_changed");
+  assert.equal(await viewerMetrics(m), after);
+  assert.equal(await value(m.statsBeacons, { result: "unknown_stream" }), 1);
+  assert.equal(await value(m.statsBeacons, { result: "stream_changed" }), 1);
+});
+
+test("one accepted beacon per viewer per second; the refused one changes nothing", async () => {
+  const { stats, metrics: m, advance } = setup();
+  stats.record(beacon("viewer-aaa", { httpBytes: 100 }));
+  advance(999);
+  const before = await viewerMetrics(m);
+  assert.deepEqual(stats.record(beacon("viewer-aaa", { httpBytes: 200 })), {
+    result: "rate_limited",
+    status: 429,
+    error: "at most one beacon per 1000 ms per viewer",
+  });
+  assert.equal(await viewerMetrics(m), before);
+  advance(1);
+  assert.equal(stats.record(beacon("viewer-aaa", { httpBytes: 200 })), undefined);
+  assert.equal(await value(m.viewerBytes, { ...main, source: "http" }), 200);
+});
+
+test("the viewer table is capped: new viewers get 503 unless the longest-quiet one no longer counts", async () => {
+  const { stats, metrics: m, advance } = setup({ maxViewers: 2 });
+  stats.record(beacon("viewer-aaa", { peers: 1, httpBytes: 10 }));
+  advance(1000);
+  stats.record(beacon("viewer-bbb", { peers: 2 }));
+  const before = await viewerMetrics(m);
+  assert.deepEqual(stats.record(beacon("viewer-ccc", { httpBytes: 99 })), {
+    result: "full",
+    status: 503,
+    error: "too many viewers are reporting; try again later",
+  });
+  assert.equal(await viewerMetrics(m), before);
+  assert.equal(await value(m.statsBeacons, { result: "full" }), 1);
+  assert.equal(stats.trackedViewers, 2);
+  // Known viewers keep reporting meanwhile.
+  advance(10_000);
+  assert.equal(stats.record(beacon("viewer-bbb", { peers: 2 })), undefined);
+  // aaa has been quiet for 3 intervals (not swept yet): it makes room.
+  advance(INTERVAL);
+  assert.equal(stats.record(beacon("viewer-ccc", { peers: 4 })), undefined);
+  assert.equal(stats.trackedViewers, 2);
+  assert.equal(stats.viewersOf("main"), 2);
+  assert.equal(await value(m.viewerPeers, main), 6);
+});
+
+test("client buckets: a burst, then the sustained rate; bounded, and full buckets swept", () => {
+  const clock = { t: 0 };
+  const limiter = new ClientLimiter({ ratePerMin: 60, burst: 3, maxClients: 2, now: () => clock.t });
+  assert.deepEqual([1, 2, 3, 4].map(() => limiter.take("1.2.3.4")), [true, true, true, false]);
+  assert.equal(limiter.take("5.6.7.8"), true, "another client has its own bucket");
+  clock.t += 1000; // one token a second
+  assert.equal(limiter.take("1.2.3.4"), true);
+  assert.equal(limiter.take("1.2.3.4"), false);
+  limiter.take("9.9.9.9");
+  assert.equal(limiter.size, 2, "the oldest bucket made room");
+  clock.t += 3000;
+  limiter.sweep();
+  assert.equal(limiter.size, 0);
+
+  const { stats } = setup({ ratePerMin: 60, burst: 2 });
+  assert.deepEqual([1, 2, 3].map(() => stats.admitClient("10.0.0.1")), [true, true, false]);
+});
+
+test("client addresses: X-Forwarded-For only behind a trusted proxy, its rightmost entry; IPv6 by /64", () => {
+  assert.equal(clientAddress("10.0.0.1", "1.1.1.1", false), "10.0.0.1");
+  assert.equal(clientAddress("10.0.0.1", "6.6.6.6, 1.1.1.1", true), "1.1.1.1");
+  assert.equal(clientAddress("10.0.0.1", "1.1.1.1, garbage", true), "10.0.0.1");
+  assert.equal(clientAddress("10.0.0.1", undefined, true), "10.0.0.1");
+  assert.equal(clientAddress(undefined, undefined, false), "unknown");
+  assert.equal(rateKey("1.2.3.4"), "1.2.3.4");
+  assert.equal(rateKey("::ffff:1.2.3.4"), "1.2.3.4");
+  assert.equal(rateKey("2001:db8:1:2:aaaa::1"), "2001:db8:1:2::/64");
+  assert.equal(rateKey("2001:db8:1:2:bbbb:cccc:dddd:eeee"), "2001:db8:1:2::/64");
+  assert.equal(rateKey("2001:db8::1"), "2001:db8:0:0::/64");
+  assert.equal(rateKey("fe80::1%eth0"), "fe80:0:0:0::/64");
+  assert.equal(rateKey("::1"), "0:0:0:0::/64");
+  assert.equal(rateKey("2001:DB8:0001::"), "2001:db8:1:0::/64");
+});
+
+test("beacon schema: one `field: reason` line that never repeats the value", () => {
+  const good = beacon("viewer-aaa", { sessionId: "abc123", rendition: "720p", startupMs: 800, latencyMs: 3000, p2p: { download: false, upload: false, reason: "save-data" }, final: true });
+  assert.deepEqual(parseBeacon(good), { ok: true, beacon: good });
+  assert.deepEqual(parseBeacon({ ...good, later: "field" }), { ok: true, beacon: good }, "unknown fields are dropped");
+
+  const error = (o: unknown) => {
+    const r = parseBeacon(o);
+    assert.equal(r.ok, false);
+    return (r as { error: string }).error;
+  };
+  const huge = "9".repeat(5000);
+  assert.equal(error({ ...good, httpBytes: huge }), "httpBytes: expected a number");
+  assert.equal(error({ ...good, httpBytes: -1 }), "httpBytes: must be >= 0");
+  assert.equal(error({ ...good, stallMs: 1.5 }), "stallMs: expected an integer");
+  assert.equal(error({ ...good, p2pBytes: 2 ** 53 }), "p2pBytes: must be <= 9007199254740991");
+  assert.equal(error({ ...good, p2pBytes: 1e400 }), "p2pBytes: expected a finite number");
+  assert.equal(error({ ...good, peers: 10_001 }), "peers: must be <= 10000");
+  assert.equal(error({ ...good, latencyMs: -5 }), "latencyMs: must be >= 0");
+  assert.equal(error({ ...good, startupMs: 3_600_001 }), "startupMs: must be <= 3600000");
+  assert.equal(error({ ...good, viewerId: huge }), "viewerId: expected 8-64 of A-Z a-z 0-9 _ -");
+  assert.equal(error({ ...good, viewerId: "short" }), "viewerId: expected 8-64 of A-Z a-z 0-9 _ -");
+  assert.equal(error({ ...good, stream: "Main" }), "stream: expected 1-64 of a-z 0-9 _ -");
+  assert.equal(error({ ...good, sessionId: "a-b" }), "sessionId: expected 1-32 of A-Z a-z 0-9");
+  assert.equal(error({ ...good, rendition: "7".repeat(65) }), "rendition: expected 1-64 of A-Z a-z 0-9 _ -");
+  assert.equal(error({ ...good, v: 2 }), "v: expected 1");
+  assert.equal(error({ ...good, latencyMode: "fast" }), 'latencyMode: expected "balanced" or "low"');
+  assert.equal(error({ ...good, p2p: { download: true, upload: true, reason: huge } }).startsWith("p2p.reason: expected \"operator\" or"), true);
+  assert.equal(error({ ...good, p2p: null }), "p2p: expected an object");
+  assert.equal(error({ ...good, final: "yes" }), "final: expected a boolean");
+  const { playingMs: _, ...missing } = good;
+  assert.equal(error(missing), "playingMs: required");
+  assert.equal(error([good]), "body: expected an object");
+  assert.equal(error(null), "body: expected an object");
+});
+
+test("stats config: defaults, and invalid values name the variable", () => {
+  const c = loadConfig({});
+  assert.deepEqual(c.stats, { ratePerMin: 600, burst: 30, maxViewers: 100_000 });
+  assert.equal(c.http.trustProxy, false);
+  assert.equal(loadConfig({ PEERCAST_TRUST_PROXY: "1" }).http.trustProxy, true);
+  assert.equal(loadConfig({ PEERCAST_STATS_RATE_PER_MIN: "30" }).stats.ratePerMin, 30);
+  assert.throws(() => loadConfig({ PEERCAST_STATS_RATE_PER_MIN: "0" }), /PEERCAST_STATS_RATE_PER_MIN/);
+  assert.throws(() => loadConfig({ PEERCAST_STATS_BURST: "many" }), /PEERCAST_STATS_BURST/);
+  assert.throws(() => loadConfig({ PEERCAST_STATS_MAX_VIEWERS: "-1" }), /PEERCAST_STATS_MAX_VIEWERS/);
+  assert.throws(() => loadConfig({ PEERCAST_TRUST_PROXY: "sometimes" }), /PEERCAST_TRUST_PROXY/);
+});

@@ -1,0 +1,30 @@
+// Keeps a viewer near its mode's target latency by playing slightly slower or faster.
+// hls.js only adjusts the rate in its low-latency mode, and only to catch up; a viewer who
+// started with a short playlist (at go-live) would otherwise stay right at the live edge,
+// with almost no buffer and no time for peers to deliver anything.
+import type Hls from "hls.js";
+
+const TOO_CLOSE_SEC = 1;
+const TOO_FAR_SEC = 1.5;
+const SLOWER = 0.9;
+const FASTER = 1.08;
+
+export function keepLatency(hls: Hls, video: HTMLVideoElement): () => void {
+  const onTime = () => {
+    const target = hls.targetLatency;
+    const latency = hls.latency;
+    if (target === null || !latency || video.paused) return;
+    const off = latency - target;
+    let rate = video.playbackRate;
+    if (off < -TOO_CLOSE_SEC) rate = SLOWER;
+    else if (off > TOO_FAR_SEC) rate = FASTER;
+    // Back to normal speed once close enough to the target (hysteresis avoids flapping).
+    else if ((rate < 1 && off > -0.25) || (rate > 1 && off < 0.25)) rate = 1;
+    if (rate !== video.playbackRate) video.playbackRate = rate;
+  };
+  video.addEventListener("timeupdate", onTime);
+  return () => {
+    video.removeEventListener("timeupdate", onTime);
+    video.playbackRate = 1;
+  };
+}

@@ -1,0 +1,60 @@
+// The two latency modes as hls.js and p2p-media-loader settings.
+//
+// The slack rule (see the README): a new segment appears at the live edge, `liveSync`
+// seconds ahead of the playhead, and becomes HTTP-urgent once it is within
+// `highDemandTimeWindow` of the playhead. P2P has the time in between, less the segment's
+// own duration, to spread it: slack = liveSync - segment - highDemand. It must exceed one
+// source handoff (~1.5 s measured on loopback) or every viewer fetches over HTTP anyway.
+import type { LatencyMode } from "@peercast/origin/wire";
+
+export interface LatencyProfile {
+  hls: {
+    liveSyncDuration: number;
+    liveMaxLatencyDuration: number;
+    maxBufferLength: number;
+    maxMaxBufferLength: number;
+    backBufferLength: number;
+  };
+  core: {
+    highDemandTimeWindow: number;
+    simultaneousHttpDownloads: number;
+    simultaneousP2PDownloads: number;
+    p2pNotReceivingBytesTimeoutMs: number;
+    httpNotReceivingBytesTimeoutMs: number;
+  };
+  /** liveSync - segment - highDemand: the time P2P has to spread a new segment. */
+  slackSec: number;
+}
+
+const MODES: Record<LatencyMode, { liveSyncSegments: number; highDemandSegments: number; p2pTimeoutMs: number }> = {
+  // ~7.5 s glass-to-glass with 2 s segments, 2.5 s of slack for peers.
+  balanced: { liveSyncSegments: 3.5, highDemandSegments: 0.5, p2pTimeoutMs: 1500 },
+  // ~5 s glass-to-glass with 2 s segments; less slack, so a slow peer is dropped sooner.
+  low: { liveSyncSegments: 1.75, highDemandSegments: 0.35, p2pTimeoutMs: 800 },
+};
+
+export function latencyProfile(mode: LatencyMode, segmentSec: number): LatencyProfile {
+  const m = MODES[mode];
+  const liveSync = m.liveSyncSegments * segmentSec;
+  const highDemand = m.highDemandSegments * segmentSec;
+  return {
+    hls: {
+      liveSyncDuration: liveSync,
+      // Further behind than this (after a long stall) hls.js jumps back to the sync point.
+      liveMaxLatencyDuration: liveSync + 3 * segmentSec,
+      // The engine rewrites these when unset; the playhead never has more than liveSync ahead.
+      maxBufferLength: liveSync + segmentSec,
+      maxMaxBufferLength: liveSync + segmentSec,
+      backBufferLength: 2 * segmentSec,
+    },
+    core: {
+      highDemandTimeWindow: highDemand,
+      // One HTTP download at a time: a second one would mostly fetch what peers are about to send.
+      simultaneousHttpDownloads: 1,
+      simultaneousP2PDownloads: 3,
+      p2pNotReceivingBytesTimeoutMs: m.p2pTimeoutMs,
+      httpNotReceivingBytesTimeoutMs: 3000,
+    },
+    slackSec: liveSync - segmentSec - highDemand,
+  };
+}

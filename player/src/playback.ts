@@ -1,0 +1,139 @@
+// One stream session on one video element: hls.js, with p2p-media-loader when P2P is on,
+// recovering by itself from network and media errors. A new session gets a new Playback.
+import Hls, { type ErrorData, type HlsConfig } from "hls.js";
+import { HlsJsP2PEngine } from "p2p-media-loader-hlsjs";
+import type { PlayerSettings, StreamSessionInfo } from "@peercast/origin/wire";
+import { SegmentIntegrity } from "./integrity.js";
+import { keepLatency } from "./latency-keeper.js";
+import { latencyProfile } from "./latency-profile.js";
+import type { P2PDecision } from "./p2p-policy.js";
+import { UploadCap } from "./upload-cap.js";
+import type { ViewerStats } from "./viewer-stats.js";
+
+export interface PlaybackOptions {
+  video: HTMLVideoElement;
+  session: StreamSessionInfo;
+  settings: PlayerSettings;
+  p2p: P2PDecision;
+  stats: ViewerStats;
+  /** A fatal error hls.js cannot recover from: the caller starts a new Playback. */
+  onFatal: (details: string) => void;
+  onLevels: () => void;
+}
+
+export class Playback {
+  readonly hls: Hls | undefined;
+  readonly engine: HlsJsP2PEngine | undefined;
+  private uploadCap: UploadCap | undefined;
+  private readonly timers: number[] = [];
+  private stopKeeper: (() => void) | undefined;
+  private networkRetryMs = 500;
+
+  constructor(private readonly o: PlaybackOptions) {
+    const src = new URL(o.session.masterPlaylist, location.href).href;
+    if (!Hls.isSupported()) {
+      // Safari/iOS without MSE: the platform's own HLS, over HTTP only.
+      o.video.src = src;
+      void o.video.play().catch(() => {});
+      return;
+    }
+    const profile = latencyProfile(o.settings.latency, o.session.segmentDurationSec);
+    const hlsConfig: Partial<HlsConfig> = { ...profile.hls, lowLatencyMode: false };
+    if (o.p2p.download) {
+      const integrity = new SegmentIntegrity((n) => (o.stats.httpBytes += n));
+      this.engine = new HlsJsP2PEngine({
+        core: {
+          ...profile.core,
+          // Always the operator's own tracker and ICE servers, never the library's defaults.
+          announceTrackers: o.settings.trackers,
+          rtcConfig: { iceServers: o.settings.iceServers },
+          swarmId: o.session.swarmId,
+          isP2PUploadDisabled: !o.p2p.upload,
+          validateP2PSegment: async (url, _range, data) => {
+            const ok = await integrity.check(url, data);
+            if (!ok) o.stats.rejectedSegments++;
+            return ok;
+          },
+        },
+      });
+      this.listenToEngine(this.engine);
+      Object.assign(hlsConfig, this.engine.getConfigForHlsJs());
+      if (o.p2p.upload && o.settings.uploadKbps > 0) this.uploadCap = new UploadCap(this.engine, o.settings.uploadKbps, o.stats);
+    }
+    const hls = new Hls(hlsConfig);
+    this.hls = hls;
+    this.engine?.bindHls(hls);
+    this.listenToHls(hls);
+    hls.loadSource(src);
+    hls.attachMedia(o.video);
+    this.stopKeeper = keepLatency(hls, o.video);
+    // The live latency on screen: wall clock minus the PROGRAM-DATE-TIME of the shown frame.
+    this.timers.push(window.setInterval(() => {
+      const shown = hls.playingDate;
+      if (shown && !o.video.paused) o.stats.latencyMs = Math.max(0, Date.now() - shown.getTime());
+    }, 1000));
+  }
+
+  destroy(): void {
+    this.timers.forEach((t) => clearTimeout(t));
+    this.uploadCap?.stop();
+    this.stopKeeper?.();
+    if (this.hls) this.hls.destroy();
+    else {
+      this.o.video.removeAttribute("src");
+      this.o.video.load();
+    }
+  }
+
+  private listenToEngine(engine: HlsJsP2PEngine): void {
+    const s = this.o.stats;
+    engine.addEventListener("onChunkDownloaded", (bytes, source) => {
+      if (source === "p2p") s.p2pBytes += bytes;
+      else s.httpBytes += bytes;
+    });
+    engine.addEventListener("onChunkUploaded", (bytes) => (s.uploadedBytes += bytes));
+    engine.addEventListener("onPeerConnect", ({ peerId }) => s.peers.add(peerId));
+    engine.addEventListener("onPeerClose", ({ peerId }) => s.peers.delete(peerId));
+  }
+
+  private listenToHls(hls: Hls): void {
+    const s = this.o.stats;
+    const v = this.o.video;
+    // Playlists never pass through the P2P engine: count them here so the share is true.
+    const countPlaylist = (_e: unknown, data: { stats: { loaded: number } }) => (s.httpBytes += data.stats.loaded);
+    hls.on(Hls.Events.MANIFEST_LOADED, countPlaylist);
+    hls.on(Hls.Events.LEVEL_LOADED, countPlaylist);
+    hls.on(Hls.Events.AUDIO_TRACK_LOADED, countPlaylist);
+    if (!this.engine) hls.on(Hls.Events.FRAG_LOADED, (_e, data) => (s.httpBytes += data.frag.stats.loaded));
+    hls.on(Hls.Events.MANIFEST_PARSED, () => {
+      this.o.onLevels();
+      // Muted autoplay is allowed everywhere; the viewer unmutes with the visible control.
+      void v.play().catch(() => {});
+    });
+    hls.on(Hls.Events.LEVEL_SWITCHED, (_e, data) => {
+      s.rendition = this.renditionName(data.level);
+      this.o.onLevels();
+    });
+    hls.on(Hls.Events.FRAG_LOADED, () => (this.networkRetryMs = 500));
+    hls.on(Hls.Events.ERROR, (_e, data) => this.onError(hls, data));
+  }
+
+  private onError(hls: Hls, data: ErrorData): void {
+    if (!data.fatal) return;
+    if (data.type === Hls.ErrorTypes.NETWORK_ERROR) {
+      // The origin or the network is away: retry with backoff, keep what is buffered.
+      this.timers.push(window.setTimeout(() => hls.startLoad(), this.networkRetryMs));
+      this.networkRetryMs = Math.min(this.networkRetryMs * 2, 8000);
+    } else if (data.type === Hls.ErrorTypes.MEDIA_ERROR) {
+      hls.recoverMediaError();
+    } else {
+      this.o.onFatal(data.details);
+    }
+  }
+
+  /** The rendition's path name (e.g. "360p") from its playlist URL. */
+  renditionName(level: number): string | undefined {
+    const url = this.hls?.levels[level]?.url[0];
+    return url?.split("/").at(-2);
+  }
+}
