@@ -38,11 +38,13 @@ class StreamPage {
   private settings: PlayerSettings | undefined;
   private stopBeacons: (() => void) | undefined;
   private firstPoll = true;
+  private readonly canPlay: boolean;
 
   constructor(private readonly stream: string, root: HTMLElement, mode: PageMode) {
     this.stats = new ViewerStats(stream);
     this.ui = new PlayerUi(root, mode, viewerAllowsP2P(), (allow) => this.onP2PChoice(allow));
     this.stats.watch(this.ui.video);
+    this.canPlay = Hls.isSupported() || this.ui.video.canPlayType("application/vnd.apple.mpegurl") !== "";
     this.ui.onQualityChange((level) => {
       if (this.playback?.hls) this.playback.hls.nextLevel = level;
     });
@@ -82,6 +84,10 @@ class StreamPage {
       this.stop();
       this.ui.setState(stream.state);
       return OFFLINE_POLL_MS;
+    }
+    if (!this.canPlay) {
+      this.ui.setState("unsupported"); // neither MSE nor native HLS: say so, never a blank player
+      return LIVE_POLL_MS;
     }
     this.ui.setState(stream.state);
     if (this.session?.id !== stream.session!.id) {

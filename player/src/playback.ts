@@ -6,6 +6,7 @@ import type { PlayerSettings, StreamSessionInfo } from "@peercast/origin/wire";
 import { SegmentIntegrity } from "./integrity.js";
 import { keepLatency } from "./latency-keeper.js";
 import { latencyProfile } from "./latency-profile.js";
+import { watchForStalls } from "./stall-watchdog.js";
 import type { P2PDecision } from "./p2p-policy.js";
 import { UploadCap } from "./upload-cap.js";
 import type { ViewerStats } from "./viewer-stats.js";
@@ -26,7 +27,7 @@ export class Playback {
   readonly engine: HlsJsP2PEngine | undefined;
   private uploadCap: UploadCap | undefined;
   private readonly timers: number[] = [];
-  private stopKeeper: (() => void) | undefined;
+  private readonly stops: (() => void)[] = [];
   private networkRetryMs = 500;
 
   constructor(private readonly o: PlaybackOptions) {
@@ -66,7 +67,7 @@ export class Playback {
     this.listenToHls(hls);
     hls.loadSource(src);
     hls.attachMedia(o.video);
-    this.stopKeeper = keepLatency(hls, o.video);
+    this.stops.push(keepLatency(hls, o.video), watchForStalls(hls, o.video, () => o.onFatal("stalled")));
     // The live latency on screen: wall clock minus the PROGRAM-DATE-TIME of the shown frame.
     this.timers.push(window.setInterval(() => {
       const shown = hls.playingDate;
@@ -77,7 +78,7 @@ export class Playback {
   destroy(): void {
     this.timers.forEach((t) => clearTimeout(t));
     this.uploadCap?.stop();
-    this.stopKeeper?.();
+    this.stops.forEach((stop) => stop());
     if (this.hls) this.hls.destroy();
     else {
       this.o.video.removeAttribute("src");

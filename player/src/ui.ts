@@ -87,12 +87,13 @@ export class PlayerUi {
   }
 
   /** Live: the video. Otherwise a slate that says what is going on. */
-  setState(state: StreamState | "not-found" | "error"): void {
+  setState(state: StreamState | "not-found" | "error" | "unsupported"): void {
     const slates: Partial<Record<typeof state, [string, string]>> = {
       offline: ["Offline", "This stream is not live right now. It starts here by itself when it goes live."],
       ended: ["Stream ended", "Thanks for watching. This page starts the next broadcast by itself."],
       "not-found": ["No such stream", "Check the address: there is no stream by this name."],
       error: ["Cannot reach the server", "Retrying..."],
+      unsupported: ["This browser cannot play live video", "Try a recent version of Firefox, Chrome, Edge or Safari."],
     };
     const slate = slates[state];
     this.q<HTMLElement>(".pc-slate").hidden = !slate;

@@ -1,25 +1,39 @@
-// The operator's upload cap per viewer: p2p-media-loader has no rate limit, so upload is
-// paused while the average over the last few seconds is above the cap, and resumed below it.
+// The operator's upload cap per viewer. p2p-media-loader has no rate limit, only an upload
+// switch, so a token bucket decides: every byte sent spends budget that refills at the cap's
+// rate; while the budget is spent, upload is off. A segment already on its way still goes
+// out, and is paid back before the next one: the average holds, whatever the segment size.
 import type { HlsJsP2PEngine } from "p2p-media-loader-hlsjs";
 import type { ViewerStats } from "./viewer-stats.js";
 
-const WINDOW_MS = 5000;
-const TICK_MS = 500;
+const TICK_MS = 250;
+const BURST_SEC = 4;
+
+export class UploadBudget {
+  private tokens: number;
+  private readonly burst: number;
+
+  constructor(private readonly bytesPerSec: number, private lastAt: number, private lastBytes: number) {
+    this.burst = bytesPerSec * BURST_SEC;
+    this.tokens = this.burst;
+  }
+
+  /** Takes the cumulative upload count at time `at` (ms); true while over budget. */
+  update(at: number, totalBytes: number): boolean {
+    this.tokens = Math.min(this.burst, this.tokens + ((at - this.lastAt) / 1000) * this.bytesPerSec) - (totalBytes - this.lastBytes);
+    this.lastAt = at;
+    this.lastBytes = totalBytes;
+    return this.tokens < 0;
+  }
+}
 
 export class UploadCap {
-  private readonly samples: { at: number; bytes: number }[] = [];
   private paused = false;
   private readonly timer: number;
 
   constructor(engine: HlsJsP2PEngine, kbps: number, stats: ViewerStats) {
-    const limitBytesPerSec = (kbps * 1000) / 8;
-    this.timer = window.setInterval(() => {
-      const now = performance.now();
-      this.samples.push({ at: now, bytes: stats.uploadedBytes });
-      while (this.samples.length > 1 && now - this.samples[0]!.at > WINDOW_MS) this.samples.shift();
-      const first = this.samples[0]!;
-      const rate = now > first.at ? ((stats.uploadedBytes - first.bytes) * 1000) / (now - first.at) : 0;
-      const over = rate > limitBytesPerSec;
+    const budget = new UploadBudget((kbps * 1000) / 8, performance.now(), stats.uploadedBytes);
+    this.timer = self.setInterval(() => {
+      const over = budget.update(performance.now(), stats.uploadedBytes);
       if (over === this.paused) return;
       this.paused = over;
       engine.applyDynamicConfig({ core: { isP2PUploadDisabled: over } });

@@ -80,7 +80,8 @@ export class ViewerStats {
   constructor(private readonly o: ViewerStatsOptions) {
     this.now = o.now ?? (() => performance.now());
     this.countWindowMs = 3 * o.intervalMs;
-    this.minGapMs = o.minGapMs ?? 1000;
+    // Half an interval: a player's timer jitter never trips it, a loop sending flat out does.
+    this.minGapMs = o.minGapMs ?? Math.min(1000, o.intervalMs / 2);
     this.retainMs = Math.max(o.retainMs ?? 10 * 60_000, this.countWindowMs);
     this.clients = new ClientLimiter({ ratePerMin: o.ratePerMin, burst: o.burst, maxClients: o.maxClients ?? 50_000, now: this.now });
   }

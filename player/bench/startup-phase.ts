@@ -1,0 +1,138 @@
+// Start-up time to first frame: each start is a fresh browser context (own cache, storage and
+// peer id) loading the watch page, timed twice: by the player (its beacon's startupMs,
+// navigation start to the first `playing`) and by us (page.goto called to the video's
+// currentTime first moving).
+import type { Browser } from "playwright-core";
+import type { StatsBeacon } from "@peercast/origin/wire";
+
+export type Transport = "p2p" | "http";
+
+export interface StartResult {
+  transport: Transport;
+  ok: boolean;
+  error?: string;
+  /** The player's figure (beacon startupMs): navigation start to the first `playing` event. */
+  startupMs?: number;
+  /** Ours: page.goto called to currentTime first advancing while not paused. */
+  gotoToPlayingMs?: number;
+  /** page.goto called to currentTime first > 0; hls.js's seek to the live point already sets it. */
+  gotoToNonZeroMs?: number;
+  /** page.goto called to the navigation start the player counts from. */
+  gotoToNavStartMs?: number;
+  /** From navigation start, read from the page's Resource Timing: where the time went. */
+  milestones?: StartMilestones;
+  /** At the first frame: peers connected, bytes from each source. */
+  peers?: number;
+  p2pBytes?: number;
+  httpBytes?: number;
+}
+
+export interface StartMilestones {
+  /** /api/streams/{stream} answered (the player learns the session). */
+  apiDoneMs?: number;
+  masterRequestedMs?: number;
+  /** First media segment asked for over HTTP, and its last byte. */
+  firstSegmentRequestedMs?: number;
+  firstSegmentDoneMs?: number;
+}
+
+interface ProbeWindow {
+  __nonZeroAt?: number;
+  __firstTime?: number;
+  __playingAt?: number;
+  peercast?: { stats: { startupMs?: number; beacon(): StatsBeacon } };
+}
+
+/**
+ * Context init script, run before the page's own scripts. It turns P2P off the way a viewer
+ * does (the player reads this key; see viewerAllowsP2P in src/main.ts) and watches the
+ * video's currentTime every 10 ms.
+ */
+function startProbe(p2pOff: boolean): void {
+  if (p2pOff) {
+    try {
+      localStorage.setItem("peercast.p2p", "off");
+    } catch {
+      /* about:blank has no storage; the real page runs this again */
+    }
+  }
+  const w = window as unknown as ProbeWindow;
+  const timer = setInterval(() => {
+    const video = document.querySelector("video");
+    if (!video) return;
+    const t = video.currentTime;
+    if (w.__nonZeroAt === undefined) {
+      if (t > 0) [w.__nonZeroAt, w.__firstTime] = [Date.now(), t];
+    } else if (t > w.__firstTime! && !video.paused) {
+      w.__playingAt = Date.now();
+      clearInterval(timer);
+    }
+  }, 10);
+}
+
+export async function timeOneStart(browser: Browser, url: string, transport: Transport, timeoutMs = 20_000): Promise<StartResult> {
+  const context = await browser.newContext({ permissions: ["microphone"] });
+  try {
+    await context.addInitScript(startProbe, transport === "http");
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on("pageerror", (e) => errors.push(e.message));
+    const gotoAt = Date.now();
+    await page.goto(url, { waitUntil: "commit" });
+    await page.waitForFunction(
+      () => {
+        const w = window as unknown as ProbeWindow;
+        return w.__playingAt !== undefined && w.peercast?.stats.startupMs !== undefined;
+      },
+      undefined,
+      { timeout: timeoutMs, polling: 100 },
+    );
+    const r = await page.evaluate(() => {
+      const w = window as unknown as ProbeWindow;
+      const entries = performance.getEntriesByType("resource") as PerformanceResourceTiming[];
+      const first = (re: RegExp) => entries.find((e) => re.test(new URL(e.name).pathname));
+      const ms = (x: number | undefined) => (x === undefined ? undefined : Math.round(x));
+      const segment = first(/\.ts$/);
+      const milestones = {
+        apiDoneMs: ms(first(/^\/api\/streams\//)?.responseEnd),
+        masterRequestedMs: ms(first(/master\.m3u8$/)?.startTime),
+        firstSegmentRequestedMs: ms(segment?.startTime),
+        firstSegmentDoneMs: ms(segment?.responseEnd),
+      };
+      return { nonZeroAt: w.__nonZeroAt!, playingAt: w.__playingAt!, navStart: performance.timeOrigin, beacon: w.peercast!.stats.beacon(), milestones };
+    });
+    const b = r.beacon;
+    if (b.p2p.download !== (transport === "p2p")) throw new Error(`expected ${transport}, the player has p2p ${JSON.stringify(b.p2p)}`);
+    if (errors.length) throw new Error(`page errors: ${errors.join("; ")}`);
+    return {
+      transport,
+      ok: true,
+      startupMs: b.startupMs,
+      gotoToPlayingMs: r.playingAt - gotoAt,
+      gotoToNonZeroMs: r.nonZeroAt - gotoAt,
+      gotoToNavStartMs: Math.round(r.navStart - gotoAt),
+      milestones: r.milestones,
+      peers: b.peers,
+      p2pBytes: b.p2pBytes,
+      httpBytes: b.httpBytes,
+    };
+  } catch (err) {
+    return { transport, ok: false, error: String(err).split("\n")[0] };
+  } finally {
+    await context.close().catch(() => {});
+  }
+}
+
+/** `pairs` interleaved starts (P2P, HTTP, P2P, HTTP...), after `warmupPairs` not counted. */
+export async function runStarts(o: { browser: Browser; url: string; pairs: number; warmupPairs: number; log: (line: string) => void }): Promise<StartResult[]> {
+  const results: StartResult[] = [];
+  const show = (r: StartResult) => (r.ok ? `${r.startupMs} ms (own ${r.gotoToPlayingMs}, 1st segment done ${r.milestones?.firstSegmentDoneMs}, peers ${r.peers})` : `FAILED ${r.error}`);
+  for (let i = -o.warmupPairs; i < o.pairs; i++) {
+    const p2p = await timeOneStart(o.browser, o.url, "p2p");
+    const http = await timeOneStart(o.browser, o.url, "http");
+    const label = i < 0 ? "warm-up" : `start ${i + 1}/${o.pairs}`;
+    o.log(`${label}: p2p ${show(p2p)} | http ${show(http)}`);
+    if (i >= 0) results.push(p2p, http);
+  }
+  return results;
+}

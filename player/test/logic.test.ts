@@ -1,0 +1,66 @@
+// Pure player logic: latency modes against the slack rule, the P2P policy, the core patches.
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import { fileURLToPath } from "node:url";
+import path from "node:path";
+import { test } from "node:test";
+import { latencyProfile } from "../src/latency-profile.js";
+import { decideP2P, REASON_TEXT, type Capabilities } from "../src/p2p-policy.js";
+import { UploadBudget } from "../src/upload-cap.js";
+
+test("both latency modes leave P2P slack; low mode sits closer to live", () => {
+  for (const segment of [1, 2, 4]) {
+    const balanced = latencyProfile("balanced", segment);
+    const low = latencyProfile("low", segment);
+    for (const p of [balanced, low]) {
+      assert.ok(p.slackSec > 0, `slack ${p.slackSec} > 0 at ${segment} s segments`);
+      // hls.js must be allowed to buffer up to the sync point, or it would sit at the edge.
+      assert.ok(p.hls.maxBufferLength >= p.hls.liveSyncDuration);
+      assert.equal(p.hls.maxMaxBufferLength, p.hls.maxBufferLength);
+      assert.ok(p.hls.liveMaxLatencyDuration > p.hls.liveSyncDuration);
+      assert.equal(p.slackSec, p.hls.liveSyncDuration - segment - p.core.highDemandTimeWindow);
+    }
+    assert.ok(low.hls.liveSyncDuration < balanced.hls.liveSyncDuration);
+  }
+  // With the default 2 s segments: more than one measured source handoff (~1.6 s) in balanced.
+  assert.ok(latencyProfile("balanced", 2).slackSec > 1.6);
+});
+
+const caps: Capabilities = { mse: true, webrtc: true, subtleCrypto: true, saveData: false, cellular: false };
+
+test("P2P policy: the first reason that applies wins, and each has a text", () => {
+  assert.deepEqual(decideP2P(true, true, caps), { download: true, upload: true });
+  assert.deepEqual(decideP2P(false, true, caps), { download: false, upload: false, reason: "operator" });
+  assert.deepEqual(decideP2P(true, false, caps), { download: false, upload: false, reason: "viewer" });
+  assert.equal(decideP2P(true, true, { ...caps, mse: false }).reason, "no-mse");
+  assert.equal(decideP2P(true, true, { ...caps, webrtc: false }).reason, "no-webrtc");
+  assert.deepEqual(decideP2P(true, true, { ...caps, subtleCrypto: false }), { download: false, upload: false, reason: "insecure-context" });
+  assert.deepEqual(decideP2P(true, true, { ...caps, saveData: true }), { download: true, upload: false, reason: "save-data" });
+  assert.deepEqual(decideP2P(true, true, { ...caps, cellular: true }), { download: true, upload: false, reason: "cellular" });
+  for (const text of Object.values(REASON_TEXT)) assert.ok(text.length > 10);
+});
+
+test("the core patches apply exactly once to the pinned core, and refuse a changed one", async () => {
+  const { patchCore } = (await import(path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../scripts/core-patches.mjs"))) as { patchCore: (s: string) => string };
+  const core = fileURLToPath(new URL("../../../node_modules/p2p-media-loader-core/dist/p2p-media-loader-core.es.js", import.meta.url));
+  const patched = patchCore(fs.readFileSync(core, "utf8"));
+  assert.match(patched, /var RECONNECT_VARIANCE = 8 \* 1e3;/);
+  assert.throws(() => patchCore("var RECONNECT_MINIMUM = 5 * 1e3;"), /tracker reconnect delay/);
+  const built = fs.readFileSync(fileURLToPath(new URL("../www/player.js", import.meta.url)), "utf8");
+  const reconnect = /Math\.floor\(Math\.random\(\)\*(\w+)\)\+Math\.min\(Math\.pow\(2,this\.retries\)\*(\w+),(\w+)\)/.exec(built);
+  assert.ok(reconnect, "the reconnect timer is in the bundle");
+  const value = (name: string) => new RegExp(`\\b${name.replace("$", "\\$")}=(\\d+)\\*1e3`).exec(built)?.[1];
+  assert.deepEqual([value(reconnect[1]!), value(reconnect[2]!), value(reconnect[3]!)], ["8", "2", "60"], "the bundle carries the patched delays");
+});
+
+test("the upload budget: a burst is paid back at the cap's rate before upload resumes", () => {
+  const b = new UploadBudget(10_000, 0, 0); // 10 KB/s, 40 KB of burst
+  assert.equal(b.update(1000, 30_000), false, "within the burst");
+  assert.equal(b.update(1100, 95_000), true, "one large segment: over budget");
+  // 55 KB of debt at 10 KB/s: still over 5 s later, clear after about 5.5 s.
+  assert.equal(b.update(6000, 95_000), true);
+  assert.equal(b.update(6700, 95_000), false);
+  // Idle time refills only up to the burst.
+  assert.equal(b.update(60_000, 95_000), false);
+  assert.equal(b.update(60_100, 140_000), true);
+});

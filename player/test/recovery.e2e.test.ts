@@ -1,0 +1,63 @@
+// Recovery without a reload: HTTP failing for a while, and a peer that stops sending in the
+// middle of segments (its connection stays up, its data never arrives).
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import type { Browser } from "playwright-core";
+import { launchChromium, waitFor, waitForSegment, waitLive } from "@peercast/origin/testing";
+import { startSystem, type System } from "./support/system.js";
+import { openViewer } from "./support/viewers.js";
+
+let system: System;
+let browser: Browser;
+let url: string;
+
+before(async () => {
+  system = await startSystem({ env: { PEERCAST_TEST_SOURCE: "1", PEERCAST_TEST_SOURCE_SIZE: "640x360", PEERCAST_LADDER: "240p:426x240:400" } });
+  browser = await launchChromium({ webrtc: true });
+  url = `${system.origin.http}/watch/main`;
+  const session = (await waitLive(system.origin.http, "main")).session!.id;
+  await waitForSegment(system.origin.http, "main", session, "240p", 5);
+});
+
+after(async () => {
+  await browser?.close();
+  await system?.stop();
+});
+
+test("HTTP failing for 10 s: playback stalls at worst, then goes on by itself", async () => {
+  const v = await openViewer(browser, url);
+  await v.playsOn(2);
+  await v.page.evaluate(() => Object.assign(window, { marker: 1 }));
+  let failed = 0;
+  await v.page.route(/\/hls\//, (route) => (failed++, route.abort("connectionfailed")));
+  await new Promise((r) => setTimeout(r, 10_000));
+  await v.page.unroute(/\/hls\//);
+  assert.ok(failed > 0, "requests did fail");
+  await v.playsOn(6, 40_000);
+  assert.equal(await v.page.evaluate(() => (window as unknown as { marker?: number }).marker), 1, "no reload");
+  assert.equal(await v.state(), "live");
+  assert.deepEqual(v.errors, []);
+  await v.close();
+});
+
+// Large DataChannel messages (segment data) vanish; small ones (the protocol) still go out.
+const STALL = `(() => {
+  const send = RTCDataChannel.prototype.send;
+  window.swallowed = 0;
+  RTCDataChannel.prototype.send = function (data) {
+    if (data && typeof data.byteLength === "number" && data.byteLength >= 16384) return void window.swallowed++;
+    return send.call(this, data);
+  };
+})();`;
+
+test("a peer that stops sending mid-segment: the others fetch over HTTP in time", async () => {
+  const stalled = await openViewer(browser, url, { initScript: STALL });
+  await stalled.playsOn(2);
+  const honest = [await openViewer(browser, url), await openViewer(browser, url)];
+  await Promise.all(honest.map((v) => v.playsOn(2)));
+  await waitFor(() => stalled.page.evaluate(() => (window as unknown as { swallowed: number }).swallowed > 0), 45_000, () => "(nobody asked the stalled peer)");
+  const before = await Promise.all(honest.map((v) => v.stats()));
+  await Promise.all(honest.map((v) => v.playsOn(10, 30_000)));
+  const after = await Promise.all(honest.map((v) => v.stats()));
+  after.forEach((s, i) => assert.equal(s.stalls, before[i]!.stalls, "no stall while a peer held back data"));
+});
