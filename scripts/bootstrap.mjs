@@ -65,6 +65,8 @@ function printBanner(ready, tracker) {
   const lines = [
     "",
     "Peercast is running.",
+    `  Watch:          ${ready.publicUrl}/watch/${stream}`,
+    `  Embed:          <script src="${ready.publicUrl}/embed.js" data-stream="${stream}"></script>`,
     `  Stream (HLS):   ${ready.publicUrl}/hls/${stream}/master.m3u8`,
     `  Streams API:    ${ready.publicUrl}/api/streams`,
     `  Metrics:        ${ready.publicUrl}/metrics`,

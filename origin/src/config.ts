@@ -75,7 +75,8 @@ export interface OriginConfig {
   session: { graceSec: number; endedRetainSec: number };
   testSource: { enabled: boolean; stream: string; width: number; height: number };
   player: {
-    trackers: string[];
+    /** Undefined: the tracker `npm start` runs, port 8000 on the host each page was loaded from. */
+    trackers: string[] | undefined;
     iceServers: IceServer[];
     latency: LatencyMode;
     /** Built player files (player/dist/www); undefined: found next to this package. */
@@ -107,12 +108,15 @@ function parseIceServers(raw: string): IceServer[] {
   return parsed.data;
 }
 
-/** The operator's trackers; by default the one `npm start` runs, on the public host, port 8000. */
-function parseTrackers(raw: string | undefined, publicUrl: string): string[] {
-  if (raw === undefined) {
-    const u = new URL(publicUrl);
-    return [`${u.protocol === "https:" ? "wss" : "ws"}://${u.hostname.includes(":") ? `[${u.hostname}]` : u.hostname}:8000/`];
-  }
+/** The default tracker for pages served from `pageUrl`: the one `npm start` runs, port 8000. */
+export function defaultTracker(pageUrl: string): string {
+  const u = new URL(pageUrl);
+  return `${u.protocol === "https:" ? "wss" : "ws"}://${u.hostname}:8000/`;
+}
+
+/** The operator's trackers; by default port 8000 of the public host, or of each page's host. */
+function parseTrackers(raw: string | undefined, publicUrl: string | undefined): string[] | undefined {
+  if (raw === undefined) return publicUrl === undefined ? undefined : [defaultTracker(publicUrl)];
   const urls = raw.split(",").map((t) => t.trim()).filter(Boolean);
   const bad = urls.filter((t) => !/^wss?:\/\/[^\s]+$/.test(t));
   if (urls.length === 0 || bad.length > 0) throw configError([`PEERCAST_TRACKER_URLS: expected ws:// or wss:// URLs, comma-separated`]);
@@ -166,7 +170,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): OriginConfig {
     session: { graceSec: e.PEERCAST_GRACE_SEC, endedRetainSec: e.PEERCAST_ENDED_RETAIN_SEC },
     testSource: { enabled: e.PEERCAST_TEST_SOURCE, stream: e.PEERCAST_TEST_SOURCE_STREAM, width: w, height: h },
     player: {
-      trackers: parseTrackers(e.PEERCAST_TRACKER_URLS, publicUrl),
+      trackers: parseTrackers(e.PEERCAST_TRACKER_URLS, e.PEERCAST_PUBLIC_URL),
       iceServers: parseIceServers(e.PEERCAST_ICE_SERVERS),
       latency: e.PEERCAST_LATENCY_MODE,
       dir: e.PEERCAST_PLAYER_DIR && path.resolve(e.PEERCAST_PLAYER_DIR),

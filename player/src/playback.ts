@@ -42,6 +42,11 @@ export class Playback {
     const hlsConfig: Partial<HlsConfig> = { ...profile.hls, lowLatencyMode: false };
     if (o.p2p.download) {
       const integrity = new SegmentIntegrity((n) => (o.stats.httpBytes += n));
+      const validate = async (url: string, _range: unknown, data: ArrayBuffer) => {
+        const ok = await integrity.check(url, data);
+        if (!ok) o.stats.rejectedSegments++;
+        return ok;
+      };
       this.engine = new HlsJsP2PEngine({
         core: {
           ...profile.core,
@@ -50,11 +55,10 @@ export class Playback {
           rtcConfig: { iceServers: o.settings.iceServers },
           swarmId: o.session.swarmId,
           isP2PUploadDisabled: !o.p2p.upload,
-          validateP2PSegment: async (url, _range, data) => {
-            const ok = await integrity.check(url, data);
-            if (!ok) o.stats.rejectedSegments++;
-            return ok;
-          },
+          validateP2PSegment: validate,
+          // HTTP too: a download the engine moves from a peer to HTTP resumes with a range
+          // request, so its first bytes came from that peer.
+          validateHTTPSegment: validate,
         },
       });
       this.listenToEngine(this.engine);

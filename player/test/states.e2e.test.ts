@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import type { Browser } from "playwright-core";
-import { launchChromium, publish, waitFor, type Publisher } from "@peercast/origin/testing";
+import { cmdline, descendants, launchChromium, publish, waitFor, type Publisher } from "@peercast/origin/testing";
 import { startSystem, type System } from "./support/system.js";
 import { openViewer, type Viewer } from "./support/viewers.js";
 
@@ -53,7 +53,11 @@ test("an offline stream shows a slate, then plays by itself when it goes live", 
   await waitFor(async () => (await Promise.all(viewers.map((v) => v.stats()))).every((s) => s.p2pBytes > 0 || s.uploadedBytes > 0), 40_000, () => "(no P2P traffic)");
 });
 
-test("a publisher reconnect within the grace period: playback goes on", async () => {
+test("ffmpeg killed mid-stream, then a publisher reconnect: playback goes on", async () => {
+  const transcoder = descendants(system.origin.pid).find((p) => cmdline(p).includes("/hls/main/"));
+  assert.ok(transcoder, "the session's ffmpeg");
+  process.kill(transcoder, "SIGKILL");
+  await Promise.all(viewers.map((v) => v.playsOn(6, 45_000)));
   await publisher!.stop("SIGKILL");
   await new Promise((r) => setTimeout(r, 2000));
   publisher = publish({ rtmpPort: system.origin.rtmpPort, key: KEY });

@@ -5,7 +5,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Context, Hono } from "hono";
 import type { Logger } from "pino";
-import type { OriginConfig } from "../config.js";
+import { defaultTracker, type OriginConfig } from "../config.js";
 import type { KeyStore } from "../keys/key-store.js";
 import type { StreamDetailResponse, StreamInfo } from "../wire/index.js";
 
@@ -42,9 +42,11 @@ function loadFiles(dir: string, log: Logger): Map<string, Buffer> {
 
 export function addPlayerRoutes(app: Hono, { config, keys, streamInfo, log }: PlayerRoutesDeps): void {
   const files = loadFiles(config.player.dir ?? DEFAULT_DIR, log);
-  const trackerOrigins = config.player.trackers.map((t) => new URL(t).origin).join(" ");
+  // Without configured trackers, the page's own host (the Host header only affects its sender).
+  const trackers = (c: Context) => config.player.trackers ?? [defaultTracker(c.req.url)];
   // hls.js feeds MSE from blob: URLs and transmuxes in a blob: worker; peers are WebRTC (no CSP).
-  const csp = `default-src 'self'; img-src 'self' data:; media-src 'self' blob:; worker-src 'self' blob:; connect-src 'self' ${trackerOrigins}; frame-ancestors *`;
+  const csp = (c: Context) =>
+    `default-src 'self'; img-src 'self' data:; media-src 'self' blob:; worker-src 'self' blob:; connect-src 'self' ${trackers(c).map((t) => new URL(t).origin).join(" ")}; frame-ancestors *`;
 
   const file = (c: Context, name: string, status: 200 | 404 = 200) => {
     const body = files.get(name);
@@ -53,7 +55,7 @@ export function addPlayerRoutes(app: Hono, { config, keys, streamInfo, log }: Pl
     return c.body(new Uint8Array(body), status, {
       "Content-Type": TYPES[path.extname(name)]!,
       "Cache-Control": html ? "no-cache" : "public, max-age=300",
-      ...(html ? { "Content-Security-Policy": csp, "Referrer-Policy": "strict-origin-when-cross-origin" } : {}),
+      ...(html ? { "Content-Security-Policy": csp(c), "Referrer-Policy": "strict-origin-when-cross-origin" } : {}),
     });
   };
 
@@ -80,7 +82,7 @@ export function addPlayerRoutes(app: Hono, { config, keys, streamInfo, log }: Pl
       stream,
       player: {
         title: s.title ?? name,
-        trackers: config.player.trackers,
+        trackers: trackers(c),
         iceServers: config.player.iceServers,
         p2p: s.p2p ?? true,
         latency: s.latency ?? config.player.latency,

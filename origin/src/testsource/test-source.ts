@@ -38,11 +38,12 @@ export function testPictureFilter(o: TestPictureOptions): string {
     ...bits,
     `drawtext=text='%{pts\\:hms\\:${((o.epochMs % 86_400_000) / 1000).toFixed(3)}} UTC':x=${left}:y=${top + sq * 2}:fontsize=${Math.round(40 * scale)}` +
       ":fontcolor=white:box=1:boxcolor=black@0.8",
-    // Back to regular frame times once the clock is drawn. Left on the wall clock (which
-    // started before ffmpeg did), the video runs ahead of the audio input by ffmpeg's start-up
-    // time, and ffmpeg, reading whichever stream is behind, takes one video frame per that
-    // delay: 1-3 frames a second instead of the frame rate.
-    `setpts=N/(${o.fps}*TB)`,
+    // Once the clock is drawn, frame times start at 0 like the audio's, still on the wall clock
+    // (a late frame leaves a gap, as a camera's does). Left counting from epochMs, taken before
+    // ffmpeg started, the video runs ahead of the audio by ffmpeg's start-up time, and ffmpeg,
+    // reading whichever input is behind, takes one video frame per that delay: 1-3 frames a
+    // second instead of the frame rate.
+    "setpts=PTS-STARTPTS",
   ].join(",");
 }
 
