@@ -50,7 +50,7 @@ export function createMetrics() {
       ["stream", "source"],
     ),
     viewerUploadedBytes: counter("peercast_viewer_uploaded_bytes_total", "Segment bytes players sent to peers", stream),
-    viewerRejectedSegments: counter("peercast_viewer_rejected_segments_total", "Segments from peers that failed the SHA-256 check", stream),
+    viewerRejectedSegments: counter("peercast_viewer_rejected_segments_total", "Segments that failed the SHA-256 check in players (bytes from peers, or a download completed with them)", stream),
     viewerStalls: counter("peercast_viewer_stalls_total", "Playback stalls (rebuffering) players reported", stream),
     viewerStallSeconds: counter("peercast_viewer_stall_seconds_total", "Time players spent stalled", stream),
     viewerPlayingSeconds: counter(

@@ -67,8 +67,9 @@ describe("POST /api/stats", () => {
   before(async () => {
     origin = await startOrigin({
       keys: [{ key: KEY, stream: "main" }],
-      // The default rate (2 a second); a burst that the tests before the flood stay within.
-      env: { PEERCAST_STATS_BURST: "40" },
+      // 2 beacons a second per address, and a burst that the tests before the flood stay within;
+      // a long interval, so that no expiry sweep runs between a request and its check.
+      env: { PEERCAST_STATS_RATE_PER_MIN: "120", PEERCAST_STATS_BURST: "40", PEERCAST_STATS_INTERVAL_MS: "60000" },
     });
   });
 

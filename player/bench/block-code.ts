@@ -12,6 +12,8 @@ export interface RawBlockSample {
   /** The 32 data bits, or null when the sample is unusable (see `invalid`). */
   value: number | null;
   invalid?: "no-video" | "paused" | "framing";
+  /** Read from the last frame drawn, the video being stalled (what the viewer sees then). */
+  frozen?: boolean;
   /** Smallest distance of a square's luma from the 128 threshold: how clearly it read. */
   contrast?: number;
   videoWidth?: number;
@@ -25,6 +27,7 @@ export interface LatencySample {
   capturedMs: number;
   latencyMs: number;
   contrast: number;
+  frozen: boolean;
 }
 
 export interface DrainedSamples {
@@ -55,16 +58,21 @@ function pageSampler(o: SamplerOptions): void {
   const canvas = document.createElement("canvas");
   const ctx = canvas.getContext("2d", { willReadFrequently: true })!;
   const squares = o.dataBits + 2; // white frame square, data, black frame square
+  let drawn = false;
   setInterval(() => {
     const atMs = Date.now();
     const video = document.querySelector("video");
-    if (!video || video.readyState < 2 || video.videoWidth === 0) return void samples.push({ atMs, value: null, invalid: "no-video" });
+    if (!video || video.videoWidth === 0) return void samples.push({ atMs, value: null, invalid: "no-video" });
     if (video.paused) return void samples.push({ atMs, value: null, invalid: "paused" });
     const width = video.videoWidth;
-    const height = video.videoHeight;
-    if (canvas.width !== width) canvas.width = width;
-    if (canvas.height !== height) canvas.height = height;
-    ctx.drawImage(video, 0, 0, width, height);
+    const frozen = video.readyState < 2; // stalled: the viewer still sees the last frame
+    if (frozen && !drawn) return void samples.push({ atMs, value: null, invalid: "no-video" });
+    if (!frozen) {
+      if (canvas.width !== width) canvas.width = width;
+      if (canvas.height !== video.videoHeight) canvas.height = video.videoHeight;
+      ctx.drawImage(video, 0, 0, width, video.videoHeight);
+      drawn = true;
+    }
     const scale = width / o.referenceWidth;
     const y = Math.floor((o.topPx + o.squarePx / 2) * scale);
     const rowWidth = Math.ceil((o.leftPx + squares * o.squarePx) * scale);
@@ -79,7 +87,7 @@ function pageSampler(o: SamplerOptions): void {
     if (lumas[0]! < 128 || lumas[squares - 1]! >= 128) return void samples.push({ atMs, value: null, invalid: "framing", contrast, videoWidth: width });
     let value = 0;
     for (let b = 1; b <= o.dataBits; b++) value = value * 2 + (lumas[b]! >= 128 ? 1 : 0); // MSB first, white = 1
-    samples.push({ atMs, value, contrast: Math.round(contrast), videoWidth: width });
+    samples.push({ atMs, value, contrast: Math.round(contrast), videoWidth: width, frozen });
   }, o.intervalMs);
 }
 
@@ -109,7 +117,7 @@ export async function drainBlockCodeSamples(page: Page): Promise<DrainedSamples>
       reject("implausible");
       continue;
     }
-    out.valid.push({ atMs: s.atMs, value: s.value, capturedMs, latencyMs, contrast: s.contrast ?? 0 });
+    out.valid.push({ atMs: s.atMs, value: s.value, capturedMs, latencyMs, contrast: s.contrast ?? 0, frozen: s.frozen === true });
   }
   return out;
 }

@@ -39,13 +39,14 @@ function cpuTimes(): CpuTimes {
   return { busy: total - idle, total };
 }
 
-export type ProcessGroup = "chromium" | "ffmpeg" | "origin" | "tracker" | "bench" | "other";
+/** The bench's own processes by kind, and everything else on the host (other users' work). */
+export type ProcessGroup = "chromium" | "ffmpeg" | "origin" | "tracker" | "bench" | "bench-other" | "outside-bench";
 const TICKS_PER_SEC = 100; // USER_HZ on Linux
 
-function groupOf(pid: number, comm: string): ProcessGroup {
+function groupOf(pid: number, comm: string): Exclude<ProcessGroup, "outside-bench"> {
+  if (pid === process.pid) return "bench";
   if (/chrom/i.test(comm)) return "chromium";
   if (comm === "ffmpeg") return "ffmpeg";
-  if (comm !== "node" && comm !== "MainThread") return "other";
   let cmd = "";
   try {
     cmd = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8");
@@ -54,25 +55,43 @@ function groupOf(pid: number, comm: string): ProcessGroup {
   }
   if (cmd.includes("origin/dist")) return "origin";
   if (cmd.includes("tracker/dist")) return "tracker";
-  return pid === process.pid ? "bench" : "other";
+  return "bench-other";
 }
 
-/** utime + stime of every process now running, and its group (cached per pid). */
-function processTicks(groups: Map<number, ProcessGroup>): Map<number, number> {
-  const out = new Map<number, number>();
+interface ProcessSample {
+  ticks: number;
+  ppid: number;
+  comm: string;
+}
+
+/** utime + stime and parent of every process now running. */
+function processTable(): Map<number, ProcessSample> {
+  const out = new Map<number, ProcessSample>();
   for (const entry of fs.readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
-    const pid = Number(entry);
     try {
-      const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, "utf8");
       const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      out.set(pid, Number(f[11]) + Number(f[12]));
-      if (!groups.has(pid)) groups.set(pid, groupOf(pid, stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"))));
+      out.set(Number(entry), { ticks: Number(f[11]) + Number(f[12]), ppid: Number(f[1]), comm: stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")")) });
     } catch {
       /* exited meanwhile */
     }
   }
   return out;
+}
+
+/** Each process's group: ours if the bench is among its ancestors (cached per pid). */
+function classify(table: Map<number, ProcessSample>, groups: Map<number, ProcessGroup>): void {
+  const ours = (pid: number): boolean => {
+    for (let p = pid, hops = 0; p > 1 && hops < 64; hops++) {
+      if (p === process.pid) return true;
+      const next = table.get(p)?.ppid;
+      if (next === undefined) return false;
+      p = next;
+    }
+    return false;
+  };
+  for (const [pid, proc] of table) if (!groups.has(pid)) groups.set(pid, ours(pid) ? groupOf(pid, proc.comm) : "outside-bench");
 }
 
 const pct = (a: CpuTimes, b: CpuTimes) => (b.total > a.total ? Math.round((1000 * (b.busy - a.busy)) / (b.total - a.total)) / 10 : 0);
@@ -94,21 +113,22 @@ export class HostLoad {
   private last = cpuTimes();
   private readonly perSecond: number[] = [];
   private readonly groups = new Map<number, ProcessGroup>();
-  private lastTicks = processTicks(this.groups);
+  private lastTable = processTable();
   /** CPU ticks per group since the start, from per-process differences each second. */
   private readonly groupTicks = new Map<ProcessGroup, number>();
   private readonly timer = setInterval(() => {
     const now = cpuTimes();
     this.perSecond.push(pct(this.last, now));
     this.last = now;
-    const ticks = processTicks(this.groups);
+    const table = processTable();
+    classify(table, this.groups);
     // A process that starts and ends between two samples is missed; one that ends loses under 1 s.
-    for (const [pid, t] of ticks) {
+    for (const [pid, proc] of table) {
       const group = this.groups.get(pid)!;
-      this.groupTicks.set(group, (this.groupTicks.get(group) ?? 0) + t - (this.lastTicks.get(pid) ?? 0));
+      this.groupTicks.set(group, (this.groupTicks.get(group) ?? 0) + proc.ticks - (this.lastTable.get(pid)?.ticks ?? 0));
     }
-    for (const pid of this.groups.keys()) if (!ticks.has(pid)) this.groups.delete(pid);
-    this.lastTicks = ticks;
+    for (const pid of this.groups.keys()) if (!table.has(pid)) this.groups.delete(pid);
+    this.lastTable = table;
   }, 1000);
 
   phase(): () => PhaseLoad {
@@ -139,4 +159,13 @@ export class HostLoad {
   stop(): void {
     clearInterval(this.timer);
   }
+}
+
+/** "99.1 % (chromium 61.2, ffmpeg 21.0, origin 9.8, ...)" */
+export function formatLoad(l: PhaseLoad): string {
+  const groups = Object.entries(l.byGroupPct)
+    .sort((a, b) => b[1] - a[1])
+    .map(([g, p]) => `${g} ${p}`)
+    .join(", ");
+  return `${l.avgPct} %${l.high ? " (HIGH)" : ""} [${groups}]`;
 }

@@ -32,7 +32,8 @@ export interface LatencyWindowResult {
   perViewerMedianMs: (number | null)[];
   /** The players' own figure (wall clock minus PROGRAM-DATE-TIME), read every 5 s. */
   playerReportedLatencyMs: Summary;
-  samples: { valid: number; invalid: Record<string, number> };
+  /** valid includes `frozen`: samples taken during a stall, from the frame left on screen. */
+  samples: { valid: number; frozen: number; invalid: Record<string, number> };
   shareFromPeers: number;
   originCopiesPerSegment: number | null;
   segmentFetches: number;
@@ -145,7 +146,7 @@ export async function measureLatencyWindow(o: LatencyWindowOptions): Promise<Lat
       latencyMs: summarize(all),
       perViewerMedianMs: perViewer.map((list) => summarize(list.map((s) => s.latencyMs)).median),
       playerReportedLatencyMs: summarize(reported),
-      samples: { valid: all.length, invalid },
+      samples: { valid: all.length, frozen: perViewer.flat().filter((s) => s.frozen).length, invalid },
       shareFromPeers: p2p + httpBytes > 0 ? round(p2p / (p2p + httpBytes), 3) : 0,
       originCopiesPerSegment: p1 > p0 ? round((f1 - f0) / (p1 - p0), 2) : null,
       segmentFetches: f1 - f0,

@@ -76,11 +76,11 @@ export function toMarkdown(r: BenchResults): string {
     "",
     `## Glass-to-glass latency (block code read from the picture, every ${r.setup.latencySampleMs} ms per viewer)`,
     "",
-    "| mode | transport | viewers | window | median | p95 | player's own (PDT) median | share from peers | origin copies / segment | stalls (ms) | host CPU avg / peak |",
-    "|---|---|---|---|---|---|---|---|---|---|---|",
+    "| mode | transport | viewers | window | samples (frozen / unusable) | median | p95 | player's own (PDT) median | share from peers | origin copies / segment | stalls (ms) | host CPU avg / peak |",
+    "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ...r.latency.windows.map(
       (w) =>
-        `| ${w.mode} | ${w.transport} | ${w.viewers} | ${w.windowSec} s | ${cell(w.latencyMs.median, " ms")} | ${cell(w.latencyMs.p95, " ms")} | ${cell(w.playerReportedLatencyMs.median, " ms")} | ` +
+        `| ${w.mode} | ${w.transport} | ${w.viewers} | ${w.windowSec} s | ${w.samples.valid} (${w.samples.frozen} / ${Object.values(w.samples.invalid).reduce((a, b) => a + b, 0)}) | ${cell(w.latencyMs.median, " ms")} | ${cell(w.latencyMs.p95, " ms")} | ${cell(w.playerReportedLatencyMs.median, " ms")} | ` +
         `${Math.round(w.shareFromPeers * 100)} % | ${cell(w.originCopiesPerSegment)} | ${w.stalls} (${w.stallMs}) | ${w.cpu.avgPct} % / ${w.cpu.peakPct} %${w.cpu.high ? " ⚠" : ""} |`,
     ),
     "",
@@ -89,6 +89,16 @@ export function toMarkdown(r: BenchResults): string {
     ...r.latency.byMode.map((b) => `| ${b.mode} | ${cell(b.p2pMedianMs, " ms")} | ${cell(b.httpMedianMs, " ms")} | ${cell(b.p2pOverHttpMedian)} | ${cell(b.p2pMinusHttpMedianMs, " ms")} |`),
     "",
   ];
+  const phases: [string, PhaseLoad][] = [["start-up", r.startup.cpu], ...r.latency.windows.map((w): [string, PhaseLoad] => [`latency ${w.mode}/${w.transport}`, w.cpu])];
+  const groups = [...new Set(phases.flatMap(([, l]) => Object.keys(l.byGroupPct)))] as (keyof PhaseLoad["byGroupPct"])[];
+  lines.push(
+    `## Host CPU per phase (% of all ${m.cores} cores; by process group)`,
+    "",
+    `| phase | host avg | peak 1 s | ${groups.join(" | ")} |`,
+    `|---|---|---|${groups.map(() => "---|").join("")}`,
+    ...phases.map(([name, l]) => `| ${name} | ${l.avgPct} %${l.high ? " ⚠" : ""} | ${l.peakPct} % | ${groups.map((g) => cell(l.byGroupPct[g])).join(" | ")} |`),
+    "",
+  );
   if (r.highCpuPhases.length) lines.push(`**Host CPU over 85 % on average in:** ${r.highCpuPhases.join(", ")}. Timings there measure the machine as much as the player.`, "");
   if (r.warnings.length) lines.push("Warnings:", "", ...r.warnings.map((w) => `- ${w}`), "");
   return lines.join("\n");

@@ -5,6 +5,9 @@
 //      with share from peers, origin copies per segment and stalls;
 // with the machine and its CPU load per phase. Writes bench/results/player.json and .md.
 // Run it inside a network namespace with only loopback (`npm run bench` at the root does).
+// Knobs (env): BENCH_START_PAIRS (20), BENCH_WARMUP_PAIRS (1), BENCH_LATENCY_SEC (45),
+// BENCH_HTTP_VIEWERS (1), BENCH_LADDER ("360p:640x360:800"), BENCH_SOURCE_SIZE ("640x360").
+import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Browser } from "playwright-core";
@@ -13,7 +16,7 @@ import type { LatencyMode, StatsBeacon } from "@peercast/origin/wire";
 import { startSystem, type System } from "../test/support/system.js";
 import { openViewer, type Viewer } from "../test/support/viewers.js";
 import { ratio, round, summarize } from "./figures.js";
-import { HIGH_CPU_PCT, HostLoad, machineInfo } from "./host-load.js";
+import { formatLoad, HIGH_CPU_PCT, HostLoad, machineInfo } from "./host-load.js";
 import { measureLatencyWindow, setLatencyMode, type LatencyWindowResult } from "./latency-phase.js";
 import { writeResults, type BenchResults, type StartupFigures } from "./report.js";
 import { runStarts, type StartMilestones, type StartResult, type Transport } from "./startup-phase.js";
@@ -24,10 +27,11 @@ const SETUP = {
   startPairs: Number(env.BENCH_START_PAIRS ?? 20),
   warmupPairs: Number(env.BENCH_WARMUP_PAIRS ?? 1),
   backgroundViewers: 2,
-  latencyWindowSec: Number(env.BENCH_LATENCY_SEC ?? 50),
+  latencyWindowSec: Number(env.BENCH_LATENCY_SEC ?? 45),
   latencySampleMs: 500,
   p2pViewers: 3,
-  httpViewers: 1,
+  // 1 as the brief; 3 gives HTTP-only the same decoding load as the P2P windows.
+  httpViewers: Number(env.BENCH_HTTP_VIEWERS ?? 1),
   // One rendition, as wide as the source: 8 px squares, read cleanly at 800 kbit/s.
   ladder: env.BENCH_LADDER ?? "360p:640x360:800",
   sourceSize: env.BENCH_SOURCE_SIZE ?? "640x360",
@@ -102,7 +106,7 @@ async function main(): Promise<void> {
     await Promise.all(background.splice(0).map((v) => v.close()));
     const p2pStart = startupFigures(starts, "p2p");
     const httpStart = startupFigures(starts, "http");
-    log(`start-up: P2P median ${p2pStart.startupMs.median} ms p95 ${p2pStart.startupMs.p95} | HTTP median ${httpStart.startupMs.median} ms p95 ${httpStart.startupMs.p95} | CPU ${startupCpu.avgPct} %`);
+    log(`start-up: P2P median ${p2pStart.startupMs.median} ms p95 ${p2pStart.startupMs.p95} | HTTP median ${httpStart.startupMs.median} ms p95 ${httpStart.startupMs.p95} | CPU ${formatLoad(startupCpu)}`);
 
     // Phase 2: latency, each mode P2P then HTTP-only, fresh pages for each window.
     const windows: LatencyWindowResult[] = [];
@@ -120,7 +124,7 @@ async function main(): Promise<void> {
         });
         windows.push(w);
         const bad = Object.entries(w.samples.invalid).map(([k, n]) => `${k} ${n}`).join(", ") || "none";
-        log(`  => median ${w.latencyMs.median} ms, p95 ${w.latencyMs.p95} ms (player's own ${w.playerReportedLatencyMs.median} ms), share ${Math.round(w.shareFromPeers * 100)} %, copies/segment ${w.originCopiesPerSegment}, stalls ${w.stalls}, invalid samples: ${bad}, CPU ${w.cpu.avgPct} %`);
+        log(`  => median ${w.latencyMs.median} ms, p95 ${w.latencyMs.p95} ms (player's own ${w.playerReportedLatencyMs.median} ms), share ${Math.round(w.shareFromPeers * 100)} %, copies/segment ${w.originCopiesPerSegment}, stalls ${w.stalls}, invalid samples: ${bad}, CPU ${formatLoad(w.cpu)}`);
         if (w.pageErrors.length) warnings.push(`${mode}/${transport}: page errors ${w.pageErrors.join("; ")}`);
         if (w.stalls > 0) warnings.push(`${mode}/${transport}: ${w.stalls} stall(s), ${w.stallMs} ms`);
         const invalid = Object.values(w.samples.invalid).reduce((a, b) => a + b, 0);
@@ -174,6 +178,7 @@ async function main(): Promise<void> {
     await Promise.all(background.map((v) => v.close().catch(() => {})));
     await browser?.close().catch(() => {});
     await system?.stop().catch(() => {});
+    if (system) fs.rmSync(system.origin.dataDir, { recursive: true, force: true }); // our own temp dir
   }
 }
 

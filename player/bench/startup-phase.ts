@@ -11,6 +11,8 @@ export interface StartResult {
   transport: Transport;
   ok: boolean;
   error?: string;
+  /** The whole start, new context to context closed: what it costs the bench. */
+  wallMs?: number;
   /** The player's figure (beacon startupMs): navigation start to the first `playing` event. */
   startupMs?: number;
   /** Ours: page.goto called to currentTime first advancing while not paused. */
@@ -71,6 +73,12 @@ function startProbe(p2pOff: boolean): void {
 }
 
 export async function timeOneStart(browser: Browser, url: string, transport: Transport, timeoutMs = 20_000): Promise<StartResult> {
+  const began = Date.now();
+  const result = await startInNewContext(browser, url, transport, timeoutMs);
+  return { ...result, wallMs: Date.now() - began };
+}
+
+async function startInNewContext(browser: Browser, url: string, transport: Transport, timeoutMs: number): Promise<StartResult> {
   const context = await browser.newContext({ permissions: ["microphone"] });
   try {
     await context.addInitScript(startProbe, transport === "http");
@@ -126,7 +134,7 @@ export async function timeOneStart(browser: Browser, url: string, transport: Tra
 /** `pairs` interleaved starts (P2P, HTTP, P2P, HTTP...), after `warmupPairs` not counted. */
 export async function runStarts(o: { browser: Browser; url: string; pairs: number; warmupPairs: number; log: (line: string) => void }): Promise<StartResult[]> {
   const results: StartResult[] = [];
-  const show = (r: StartResult) => (r.ok ? `${r.startupMs} ms (own ${r.gotoToPlayingMs}, 1st segment done ${r.milestones?.firstSegmentDoneMs}, peers ${r.peers})` : `FAILED ${r.error}`);
+  const show = (r: StartResult) => (r.ok ? `${r.startupMs} ms (own ${r.gotoToPlayingMs}, 1st segment done ${r.milestones?.firstSegmentDoneMs}, peers ${r.peers}, whole start ${r.wallMs})` : `FAILED ${r.error}`);
   for (let i = -o.warmupPairs; i < o.pairs; i++) {
     const p2p = await timeOneStart(o.browser, o.url, "p2p");
     const http = await timeOneStart(o.browser, o.url, "http");

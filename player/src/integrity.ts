@@ -4,6 +4,10 @@ import type { SegmentHashList } from "@peercast/origin/wire";
 
 const RETRIES = 6;
 const RETRY_MS = 400;
+const FETCH_TIMEOUT_MS = 3000;
+
+/** ok: the origin's bytes; mismatch: not them; unknown: no hash could be had to compare. */
+export type Verdict = "ok" | "mismatch" | "unknown";
 
 interface RenditionHashes {
   segments: Record<string, string>;
@@ -16,15 +20,25 @@ export class SegmentIntegrity {
 
   constructor(private readonly onHttpBytes: (n: number) => void) {}
 
-  /** True only when `data` hashes to what the origin published for `url`. */
-  async check(url: string, data: ArrayBuffer): Promise<boolean> {
+  async check(url: string, data: ArrayBuffer): Promise<Verdict> {
     const { dir, file } = split(url);
     const expected = await this.expected(dir, file);
-    if (!expected) return false;
+    if (!expected) return "unknown";
     const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", data));
     let hex = "";
     for (const b of digest) hex += b.toString(16).padStart(2, "0");
-    return hex === expected;
+    return hex === expected ? "ok" : "mismatch";
+  }
+
+  /**
+   * Fetches a rendition's hash list as soon as its playlist is loaded (the origin lists a
+   * hash before the segment), so a check is normally a lookup, not a round trip.
+   */
+  prefetch(playlistUrl: string): void {
+    const { dir } = split(playlistUrl);
+    let entry = this.byDir.get(dir);
+    if (!entry) this.byDir.set(dir, (entry = { segments: {} }));
+    void this.refresh(dir, entry);
   }
 
   private async expected(dir: string, file: string): Promise<string | undefined> {
@@ -42,7 +56,7 @@ export class SegmentIntegrity {
   private refresh(dir: string, entry: RenditionHashes): Promise<void> {
     entry.pending ??= (async () => {
       try {
-        const res = await fetch(`${dir}hashes.json`, { cache: "no-store" });
+        const res = await fetch(`${dir}hashes.json`, { cache: "no-store", signal: AbortSignal.timeout(FETCH_TIMEOUT_MS) });
         const body = await res.text();
         this.onHttpBytes(body.length);
         if (!res.ok) return;

@@ -3,8 +3,9 @@
 // The slack rule (see the README): a new segment appears at the live edge, `liveSync`
 // seconds ahead of the playhead, and becomes HTTP-urgent once it is within
 // `highDemandTimeWindow` of the playhead. P2P has the time in between, less the segment's
-// own duration, to spread it: slack = liveSync - segment - highDemand. It must exceed one
-// source handoff (~1.5 s measured on loopback) or every viewer fetches over HTTP anyway.
+// own duration, to spread it: slack = liveSync - segment - highDemand. Balanced keeps it above
+// one source handoff (~1.5 s measured on loopback); low trades it for latency, so expect more
+// HTTP fetches there (the player bench measures both).
 import type { LatencyMode } from "@peercast/origin/wire";
 
 export interface LatencyProfile {

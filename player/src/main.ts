@@ -22,7 +22,7 @@ function capabilities(): Capabilities {
   };
 }
 
-function viewerAllowsP2P(): boolean {
+function storedP2PChoice(): boolean {
   try {
     return localStorage.getItem(P2P_CHOICE_KEY) !== "off";
   } catch {
@@ -38,11 +38,14 @@ class StreamPage {
   private settings: PlayerSettings | undefined;
   private stopBeacons: (() => void) | undefined;
   private firstPoll = true;
+  private live = false;
   private readonly canPlay: boolean;
+  /** The viewer's P2P choice: from storage, then in memory (storage may be blocked). */
+  private viewerAllowsP2P = storedP2PChoice();
 
   constructor(private readonly stream: string, root: HTMLElement, mode: PageMode) {
     this.stats = new ViewerStats(stream);
-    this.ui = new PlayerUi(root, mode, viewerAllowsP2P(), (allow) => this.onP2PChoice(allow));
+    this.ui = new PlayerUi(root, mode, this.viewerAllowsP2P, (allow) => this.onP2PChoice(allow));
     this.stats.watch(this.ui.video);
     this.canPlay = Hls.isSupported() || this.ui.video.canPlayType("application/vnd.apple.mpegurl") !== "";
     this.ui.onQualityChange((level) => {
@@ -57,7 +60,7 @@ class StreamPage {
   async poll(): Promise<void> {
     let delay = LIVE_POLL_MS;
     try {
-      const res = await fetch(`/api/streams/${encodeURIComponent(this.stream)}`, { cache: "no-store" });
+      const res = await fetch(`/api/streams/${encodeURIComponent(this.stream)}`, { cache: "no-store", signal: AbortSignal.timeout(10_000) });
       if (res.status === 404) {
         this.stop();
         this.ui.setState("not-found");
@@ -80,6 +83,7 @@ class StreamPage {
     this.ui.setViewers(stream.viewers);
     this.stopBeacons ??= startBeacons(this.stats, player.statsIntervalMs);
     const playable = (stream.state === "live" || stream.state === "reconnecting") && stream.session;
+    this.live = stream.state === "live";
     if (!playable) {
       this.stop();
       this.ui.setState(stream.state);
@@ -101,8 +105,10 @@ class StreamPage {
   private start(session: StreamSessionInfo): void {
     this.stop();
     const settings = this.settings!;
-    const p2p = decideP2P(settings.p2p, viewerAllowsP2P(), capabilities());
+    const p2p = decideP2P(settings.p2p, this.viewerAllowsP2P, capabilities());
     Object.assign(this.stats, { p2p, latencyMode: settings.latency, sessionId: session.id });
+    this.stats.expectFirstFrame();
+    this.ui.setP2PChoiceEnabled(settings.p2p);
     this.session = session;
     this.playback = new Playback({
       video: this.ui.video,
@@ -115,6 +121,7 @@ class StreamPage {
         if (hls) this.ui.setLevels(hls.levels, hls.autoLevelEnabled ? -1 : hls.currentLevel);
       },
       onFatal: () => setTimeout(() => this.session === session && this.start(session), 1000),
+      isLive: () => this.live,
     });
   }
 
@@ -122,14 +129,17 @@ class StreamPage {
     this.playback?.destroy();
     this.playback = undefined;
     this.session = undefined;
+    this.stats.stopped();
+    this.ui.setLevels([], -1);
   }
 
   private onP2PChoice(allow: boolean): void {
+    this.viewerAllowsP2P = allow;
     try {
       if (allow) localStorage.removeItem(P2P_CHOICE_KEY);
       else localStorage.setItem(P2P_CHOICE_KEY, "off");
     } catch {
-      /* not remembered, but applied */
+      /* storage blocked: applied for this page only */
     }
     if (this.session) this.start(this.session);
     else this.stats.p2p = decideP2P(this.settings?.p2p ?? true, allow, capabilities());

@@ -19,6 +19,8 @@ export interface PlaybackOptions {
   stats: ViewerStats;
   /** A fatal error hls.js cannot recover from: the caller starts a new Playback. */
   onFatal: (details: string) => void;
+  /** False while the publisher is away (reconnecting): no new segments is then normal. */
+  isLive: () => boolean;
   onLevels: () => void;
 }
 
@@ -29,6 +31,7 @@ export class Playback {
   private readonly timers: number[] = [];
   private readonly stops: (() => void)[] = [];
   private networkRetryMs = 500;
+  private integrity: SegmentIntegrity | undefined;
 
   constructor(private readonly o: PlaybackOptions) {
     const src = new URL(o.session.masterPlaylist, location.href).href;
@@ -42,10 +45,11 @@ export class Playback {
     const hlsConfig: Partial<HlsConfig> = { ...profile.hls, lowLatencyMode: false };
     if (o.p2p.download) {
       const integrity = new SegmentIntegrity((n) => (o.stats.httpBytes += n));
+      this.integrity = integrity;
       const validate = async (url: string, _range: unknown, data: ArrayBuffer) => {
-        const ok = await integrity.check(url, data);
-        if (!ok) o.stats.rejectedSegments++;
-        return ok;
+        const verdict = await integrity.check(url, data);
+        if (verdict === "mismatch") o.stats.rejectedSegments++;
+        return verdict === "ok"; // no hash to compare with: not accepted, fetched again
       };
       this.engine = new HlsJsP2PEngine({
         core: {
@@ -56,8 +60,8 @@ export class Playback {
           swarmId: o.session.swarmId,
           isP2PUploadDisabled: !o.p2p.upload,
           validateP2PSegment: validate,
-          // HTTP too: a download the engine moves from a peer to HTTP resumes with a range
-          // request, so its first bytes came from that peer.
+          // HTTP too: when a peer's transfer is cut after its last byte, the engine completes
+          // the download as HTTP with the bytes it already has, checked only by this hook.
           validateHTTPSegment: validate,
         },
       });
@@ -71,11 +75,13 @@ export class Playback {
     this.listenToHls(hls);
     hls.loadSource(src);
     hls.attachMedia(o.video);
-    this.stops.push(keepLatency(hls, o.video), watchForStalls(hls, o.video, () => o.onFatal("stalled")));
+    this.stops.push(keepLatency(hls, o.video), watchForStalls(hls, o.video, o.isLive, () => o.onFatal("stalled")));
     // The live latency on screen: wall clock minus the PROGRAM-DATE-TIME of the shown frame.
     this.timers.push(window.setInterval(() => {
       const shown = hls.playingDate;
-      if (shown && !o.video.paused) o.stats.latencyMs = Math.max(0, Date.now() - shown.getTime());
+      // A clock behind the origin's would give a negative figure: none is better than a wrong one.
+      const ms = shown && !o.video.paused ? Date.now() - shown.getTime() : undefined;
+      o.stats.latencyMs = ms !== undefined && ms >= 0 ? ms : undefined;
     }, 1000));
   }
 
@@ -108,6 +114,7 @@ export class Playback {
     const countPlaylist = (_e: unknown, data: { stats: { loaded: number } }) => (s.httpBytes += data.stats.loaded);
     hls.on(Hls.Events.MANIFEST_LOADED, countPlaylist);
     hls.on(Hls.Events.LEVEL_LOADED, countPlaylist);
+    hls.on(Hls.Events.LEVEL_LOADED, (_e, data) => this.integrity?.prefetch(data.details.url));
     hls.on(Hls.Events.AUDIO_TRACK_LOADED, countPlaylist);
     if (!this.engine) hls.on(Hls.Events.FRAG_LOADED, (_e, data) => (s.httpBytes += data.frag.stats.loaded));
     hls.on(Hls.Events.MANIFEST_PARSED, () => {
@@ -120,18 +127,23 @@ export class Playback {
       this.o.onLevels();
     });
     hls.on(Hls.Events.FRAG_LOADED, () => (this.networkRetryMs = 500));
+    // hls.js re-attaches the media after some errors: the element pauses and the P2P engine
+    // drops its streams. Start afresh rather than play on half-broken.
+    let attached = 0;
+    hls.on(Hls.Events.MEDIA_ATTACHED, () => ++attached > 1 && this.o.onFatal("media re-attached"));
     hls.on(Hls.Events.ERROR, (_e, data) => this.onError(hls, data));
   }
 
   private onError(hls: Hls, data: ErrorData): void {
     if (!data.fatal) return;
-    if (data.type === Hls.ErrorTypes.NETWORK_ERROR) {
+    if (data.type === Hls.ErrorTypes.NETWORK_ERROR && hls.levels.length === 0) {
+      this.o.onFatal(data.details); // no master playlist yet: only a new load fetches it again
+    } else if (data.type === Hls.ErrorTypes.NETWORK_ERROR) {
       // The origin or the network is away: retry with backoff, keep what is buffered.
       this.timers.push(window.setTimeout(() => hls.startLoad(), this.networkRetryMs));
       this.networkRetryMs = Math.min(this.networkRetryMs * 2, 8000);
-    } else if (data.type === Hls.ErrorTypes.MEDIA_ERROR) {
-      hls.recoverMediaError();
     } else {
+      // recoverMediaError would re-attach the media: see MEDIA_ATTACHED above.
       this.o.onFatal(data.details);
     }
   }

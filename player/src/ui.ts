@@ -9,9 +9,11 @@ export type PageMode = "watch" | "embed";
 const TEMPLATE = `
 <div class="pc-stage">
   <video class="pc-video" muted playsinline></video>
-  <div class="pc-slate" hidden><p class="pc-slate-title"></p><p class="pc-slate-text"></p></div>
+  <div class="pc-spinner" hidden aria-label="Loading"></div>
   <button class="pc-unmute" type="button">Unmute</button>
   <div class="pc-bar">
+    <button class="pc-play" type="button">Pause</button>
+    <button class="pc-mute" type="button">Unmute</button>
     <span class="pc-badge" hidden>LIVE</span>
     <span class="pc-viewers"></span>
     <span class="pc-spacer"></span>
@@ -19,6 +21,7 @@ const TEMPLATE = `
     <select class="pc-quality" aria-label="Quality"><option value="-1">Auto</option></select>
     <button class="pc-fullscreen" type="button" aria-label="Full screen">Full screen</button>
   </div>
+  <div class="pc-slate" hidden><p class="pc-slate-title"></p><p class="pc-slate-text"></p></div>
 </div>
 <section class="pc-p2p" aria-label="Peer-to-peer">
   <dl class="pc-figures">
@@ -39,13 +42,28 @@ export class PlayerUi {
     root.classList.add("pc-player", `pc-${mode}`);
     root.insertAdjacentHTML("beforeend", TEMPLATE);
     this.video = this.q<HTMLVideoElement>(".pc-video");
+    const v = this.video;
     const unmute = this.q<HTMLButtonElement>(".pc-unmute");
-    const syncMute = () => (unmute.hidden = !this.video.muted);
-    unmute.addEventListener("click", () => {
-      this.video.muted = false;
-      void this.video.play().catch(() => {});
+    const mute = this.q<HTMLButtonElement>(".pc-mute");
+    const play = this.q<HTMLButtonElement>(".pc-play");
+    const setMuted = (muted: boolean) => {
+      v.muted = muted;
+      if (!muted) void v.play().catch(() => {});
+    };
+    unmute.addEventListener("click", () => setMuted(false));
+    mute.addEventListener("click", () => setMuted(!v.muted));
+    v.addEventListener("volumechange", () => {
+      unmute.hidden = !v.muted;
+      mute.textContent = v.muted ? "Unmute" : "Mute";
     });
-    this.video.addEventListener("volumechange", syncMute);
+    // A live stream resumes at the live edge: hls.js jumps ahead if the pause outlasts the buffer.
+    play.addEventListener("click", () => (v.paused ? void v.play().catch(() => {}) : v.pause()));
+    const syncPlay = () => (play.textContent = v.paused ? "Play" : "Pause");
+    v.addEventListener("play", syncPlay);
+    v.addEventListener("pause", syncPlay);
+    const spinner = this.q<HTMLElement>(".pc-spinner");
+    v.addEventListener("waiting", () => (spinner.hidden = false));
+    for (const e of ["playing", "pause", "emptied"]) v.addEventListener(e, () => (spinner.hidden = true));
     this.q(".pc-fullscreen").addEventListener("click", () => {
       if (document.fullscreenElement) void document.exitFullscreen();
       else void this.q<HTMLElement>(".pc-stage").requestFullscreen?.().catch(() => {});
@@ -74,6 +92,11 @@ export class PlayerUi {
     select.replaceChildren(new Option("Auto", "-1"), ...levels.map((l, i) => new Option(`${l.height}p`, String(i))));
     select.value = String(selected);
     select.hidden = levels.length < 2;
+  }
+
+  /** With P2P off by the operator the viewer's switch has nothing to switch. */
+  setP2PChoiceEnabled(enabled: boolean): void {
+    this.q<HTMLInputElement>(".pc-p2p-allow").disabled = !enabled;
   }
 
   setTitle(title: string): void {

@@ -2,6 +2,8 @@
 // to the origin as cumulative counters (a lost or repeated beacon never skews its totals).
 import type { LatencyMode, P2POffReason, StatsBeacon } from "@peercast/origin/wire";
 
+const HOUR_MS = 3_600_000;
+
 export class ViewerStats {
   readonly viewerId = randomId();
   httpBytes = 0;
@@ -23,6 +25,8 @@ export class ViewerStats {
   private playingSince: number | undefined;
   /** When the player could first start: page load, or the moment the stream went live. */
   private startRequestedAt: number | undefined;
+  /** A new playback is starting: its first wait is start-up, not a stall. */
+  private awaitingFirstFrame = true;
 
   constructor(readonly stream: string) {}
 
@@ -37,12 +41,13 @@ export class ViewerStats {
     const on: [string, () => void][] = [
       ["playing", () => {
         if (this.startupMs === undefined && this.startRequestedAt !== undefined) this.startupMs = Math.round(now() - this.startRequestedAt);
+        this.awaitingFirstFrame = false;
         this.endStall();
         this.playingSince ??= now();
       }],
       ["waiting", () => {
-        // A wait before the first frame or during a seek is start-up, not a stall.
-        if (this.startupMs === undefined || video.seeking || this.stallSince !== undefined) return;
+        // A wait before a playback's first frame or during a seek is not a stall.
+        if (this.awaitingFirstFrame || video.seeking || this.stallSince !== undefined) return;
         this.stalls++;
         this.stallSince = now();
         this.pausePlayingClock();
@@ -57,6 +62,19 @@ export class ViewerStats {
   /** Start-up counts from the earliest moment playback could begin (performance.now() time). */
   requestStart(at: number): void {
     this.startRequestedAt ??= at;
+  }
+
+  expectFirstFrame(): void {
+    this.awaitingFirstFrame = true;
+  }
+
+  /** Playback stopped (ended, offline, rebuilt): figures of the picture no longer apply. */
+  stopped(): void {
+    this.endStall();
+    this.pausePlayingClock();
+    this.latencyMs = undefined;
+    this.rendition = undefined;
+    this.peers.clear();
   }
 
   stallMs(): number {
@@ -82,8 +100,9 @@ export class ViewerStats {
       playingMs: Math.round(this.playingMs()),
       peers: this.peers.size,
       ...(this.rendition ? { rendition: this.rendition } : {}),
-      ...(this.startupMs !== undefined ? { startupMs: this.startupMs } : {}),
-      ...(this.latencyMs !== undefined ? { latencyMs: Math.round(this.latencyMs) } : {}),
+      // Out of range (a tab in the background for hours, a clock far off): left out, not sent wrong.
+      ...(this.startupMs !== undefined && this.startupMs < HOUR_MS ? { startupMs: this.startupMs } : {}),
+      ...(this.latencyMs !== undefined && this.latencyMs < HOUR_MS ? { latencyMs: Math.round(this.latencyMs) } : {}),
       latencyMode: this.latencyMode,
       p2p: { ...this.p2p },
       ...(final ? { final: true } : {}),

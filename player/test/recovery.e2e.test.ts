@@ -61,3 +61,18 @@ test("a peer that stops sending mid-segment: the others fetch over HTTP in time"
   const after = await Promise.all(honest.map((v) => v.stats()));
   after.forEach((s, i) => assert.equal(s.stalls, before[i]!.stalls, "no stall while a peer held back data"));
 });
+
+test("hls.js resetting the media (as after some decoder errors): playback and P2P resume", async () => {
+  const viewers = [await openViewer(browser, url), await openViewer(browser, url)];
+  await Promise.all(viewers.map((v) => v.playsOn(2)));
+  const v = viewers[0]!;
+  await v.page.evaluate(() => (window as unknown as { peercast: { playback: { hls: { recoverMediaError(): void } } } }).peercast.playback.hls.recoverMediaError());
+  await v.playsOn(4, 30_000);
+  assert.equal(await v.page.evaluate(() => document.querySelector("video")!.paused), false);
+  const p2p = (await v.stats()).p2pBytes + (await v.stats()).uploadedBytes;
+  await waitFor(async () => {
+    const s = await v.stats();
+    return s.p2pBytes + s.uploadedBytes > p2p;
+  }, 30_000, () => "(no P2P traffic after the reset)");
+  await Promise.all(viewers.map((x) => x.close()));
+});

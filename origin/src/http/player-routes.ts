@@ -4,6 +4,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Context, Hono } from "hono";
+import { compress } from "hono/compress";
 import type { Logger } from "pino";
 import { defaultTracker, type OriginConfig } from "../config.js";
 import type { KeyStore } from "../keys/key-store.js";
@@ -29,10 +30,10 @@ export interface PlayerRoutesDeps {
 }
 
 /** Reads the built player once: it does not change while the origin runs. */
-function loadFiles(dir: string, log: Logger): Map<string, Buffer> {
-  const files = new Map<string, Buffer>();
+function loadFiles(dir: string, log: Logger): Map<string, Uint8Array<ArrayBuffer>> {
+  const files = new Map<string, Uint8Array<ArrayBuffer>>();
   try {
-    for (const f of fs.readdirSync(dir)) if (/^[a-z0-9._-]+$/i.test(f) && TYPES[path.extname(f)]) files.set(f, fs.readFileSync(path.join(dir, f)));
+    for (const f of fs.readdirSync(dir)) if (/^[a-z0-9._-]+$/i.test(f) && TYPES[path.extname(f)]) files.set(f, new Uint8Array(fs.readFileSync(path.join(dir, f))));
   } catch {
     /* reported below */
   }
@@ -42,29 +43,42 @@ function loadFiles(dir: string, log: Logger): Map<string, Buffer> {
 
 export function addPlayerRoutes(app: Hono, { config, keys, streamInfo, log }: PlayerRoutesDeps): void {
   const files = loadFiles(config.player.dir ?? DEFAULT_DIR, log);
-  // Without configured trackers, the page's own host (the Host header only affects its sender).
-  const trackers = (c: Context) => config.player.trackers ?? [defaultTracker(c.req.url)];
+  // Without configured trackers, the page's own host (the Host header only affects its sender),
+  // over wss when a trusted TLS-terminating proxy says the page came over https.
+  const trackers = (c: Context) => {
+    if (config.player.trackers) return config.player.trackers;
+    const url = new URL(c.req.url);
+    if (config.http.trustProxy && c.req.header("x-forwarded-proto") === "https") url.protocol = "https:";
+    return [defaultTracker(url.href)];
+  };
   // hls.js feeds MSE from blob: URLs and transmuxes in a blob: worker; peers are WebRTC (no CSP).
-  const csp = (c: Context) =>
-    `default-src 'self'; img-src 'self' data:; media-src 'self' blob:; worker-src 'self' blob:; connect-src 'self' ${trackers(c).map((t) => new URL(t).origin).join(" ")}; frame-ancestors *`;
+  // Only the embed page may be framed by other sites (the watch page's switches could be clickjacked).
+  const csp = (c: Context, framedBy: string) =>
+    `default-src 'self'; img-src 'self' data:; media-src 'self' blob:; worker-src 'self' blob:; ` +
+    `connect-src 'self' ${trackers(c).map((t) => new URL(t).origin).join(" ")}; base-uri 'none'; form-action 'none'; frame-ancestors ${framedBy}`;
 
   const file = (c: Context, name: string, status: 200 | 404 = 200) => {
     const body = files.get(name);
     if (!body) return c.text("the player is not built on this server\n", 503);
     const html = name.endsWith(".html");
-    return c.body(new Uint8Array(body), status, {
+    return c.body(body, status, {
       "Content-Type": TYPES[path.extname(name)]!,
       "Cache-Control": html ? "no-cache" : "public, max-age=300",
-      ...(html ? { "Content-Security-Policy": csp(c), "Referrer-Policy": "strict-origin-when-cross-origin" } : {}),
+      "X-Content-Type-Options": "nosniff",
+      ...(html ? { "Content-Security-Policy": csp(c, name === "embed.html" ? "*" : "'self'"), "Referrer-Policy": "strict-origin-when-cross-origin" } : {}),
     });
   };
+
+  // The player bundle is large and compresses to a third; segments (already compressed) are not touched.
+  app.use("/player/*", compress());
+  app.use("/embed.js", compress());
 
   for (const page of ["watch", "embed"] as const) {
     app.get(`/${page}/:stream{${NAME}}`, (c) => (streamInfo(c.req.param("stream")) ? file(c, `${page}.html`) : file(c, "not-found.html", 404)));
     app.get(`/${page}/*`, (c) => file(c, "not-found.html", 404));
   }
   app.get("/embed.js", (c) => file(c, "embed.js"));
-  app.get("/player/:file{[a-z0-9._-]+}", (c) => {
+  app.get("/player/:file{[A-Za-z0-9._-]+}", (c) => {
     const name = c.req.param("file");
     return name.endsWith(".html") || !files.has(name) ? c.text("not found\n", 404) : file(c, name);
   });
