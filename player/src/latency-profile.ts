@@ -28,9 +28,9 @@ export interface LatencyProfile {
 }
 
 const MODES: Record<LatencyMode, { liveSyncSegments: number; highDemandSegments: number; p2pTimeoutMs: number }> = {
-  // ~7.5 s glass-to-glass with 2 s segments, 2.5 s of slack for peers.
+  // ~9 s glass-to-glass with 2 s segments (sync point + a segment + ~0.3 s), 4 s of slack.
   balanced: { liveSyncSegments: 3.5, highDemandSegments: 0.5, p2pTimeoutMs: 1500 },
-  // ~5 s glass-to-glass with 2 s segments; less slack, so a slow peer is dropped sooner.
+  // ~5.5 s glass-to-glass with 2 s segments; 0.8 s of slack, so a slow peer is dropped sooner.
   low: { liveSyncSegments: 1.75, highDemandSegments: 0.35, p2pTimeoutMs: 800 },
 };
 
