@@ -2,6 +2,7 @@
 // `npm start` / `npm test` / `npm run bench`: install what is missing, build, then run.
 // Plain Node with no dependencies: it runs before node_modules exists.
 import { spawn, spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -46,7 +47,7 @@ function build() {
 }
 
 /** Prints where to point OBS and viewers once the origin says it is ready. */
-function printBanner(ready, tracker) {
+function printBanner(ready, tracker, tokenFile) {
   const env = process.env;
   const dataDir = path.resolve(root, env.PEERCAST_DATA_DIR ?? "./data");
   const keysFile = path.resolve(root, env.PEERCAST_KEYS_FILE ?? path.join(dataDir, "keys.json"));
@@ -68,6 +69,7 @@ function printBanner(ready, tracker) {
     `  Watch:          ${ready.publicUrl}/watch/${stream}`,
     `  Embed:          <script src="${ready.publicUrl}/embed.js" data-stream="${stream}"></script>`,
     `  Stream (HLS):   ${ready.publicUrl}/hls/${stream}/master.m3u8`,
+    `  Dashboard:      ${ready.publicUrl}/dashboard   (operator token: ${tokenFile ?? "PEERCAST_OPERATOR_TOKEN"})`,
     `  Streams API:    ${ready.publicUrl}/api/streams`,
     `  Metrics:        ${ready.publicUrl}/metrics`,
     `  Tracker:        ws://${host}:${tracker.port} (metrics: http://${host}:${tracker.port}/metrics)`,
@@ -101,8 +103,22 @@ function startService(script, env, readyMsg) {
   return { child, ready };
 }
 
+/** The dashboard's operator token: from the environment, or generated once into the data dir. */
+function operatorToken(env) {
+  if (env.PEERCAST_OPERATOR_TOKEN) return { token: env.PEERCAST_OPERATOR_TOKEN, file: undefined };
+  const file = path.resolve(root, env.PEERCAST_DATA_DIR ?? "./data", "operator-token");
+  if (!fs.existsSync(file)) {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, randomBytes(24).toString("base64url") + "\n", { mode: 0o600 });
+  }
+  return { token: fs.readFileSync(file, "utf8").trim(), file };
+}
+
 async function start() {
   const env = { PEERCAST_TEST_SOURCE: "1", ...process.env };
+  const operator = operatorToken(env);
+  env.PEERCAST_OPERATOR_TOKEN = operator.token;
+  env.PEERCAST_TRACKER_METRICS_URL ??= `http://127.0.0.1:${env.PEERCAST_TRACKER_PORT ?? 8000}/metrics`;
   const children = [];
   const stopAll = (sig) => children.forEach((c) => c.exitCode === null && c.kill(sig));
   for (const sig of ["SIGINT", "SIGTERM"]) process.on(sig, () => stopAll(sig));
@@ -120,7 +136,7 @@ async function start() {
     process.exitCode = code ?? 1;
   });
   const trackerReady = await tracker.ready;
-  printBanner(ready, trackerReady);
+  printBanner(ready, trackerReady, operator.file);
 }
 
 /**

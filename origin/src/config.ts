@@ -50,6 +50,8 @@ const EnvSchema = z.object({
   PEERCAST_STATS_BURST: z.coerce.number().int().min(1).max(10_000).default(30),
   PEERCAST_STATS_MAX_VIEWERS: z.coerce.number().int().min(1).max(10_000_000).default(100_000),
   PEERCAST_TRUST_PROXY: bool.default(false),
+  PEERCAST_OPERATOR_TOKEN: z.string().min(16, "at least 16 characters").optional(),
+  PEERCAST_TRACKER_METRICS_URL: z.url().optional(),
   PEERCAST_LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
 });
 
@@ -85,6 +87,11 @@ export interface OriginConfig {
   };
   /** POST /api/stats: beacons per client address (token bucket), viewers tracked at most. */
   stats: { ratePerMin: number; burst: number; maxViewers: number };
+  operator: {
+    /** Undefined: the dashboard is open on a loopback address and off on any other. */
+    token: string | undefined;
+    trackerMetricsUrl: string | undefined;
+  };
   logLevel: string;
 }
 
@@ -177,6 +184,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): OriginConfig {
       statsIntervalMs: e.PEERCAST_STATS_INTERVAL_MS,
     },
     stats: { ratePerMin: e.PEERCAST_STATS_RATE_PER_MIN, burst: e.PEERCAST_STATS_BURST, maxViewers: e.PEERCAST_STATS_MAX_VIEWERS },
+    operator: { token: e.PEERCAST_OPERATOR_TOKEN, trackerMetricsUrl: e.PEERCAST_TRACKER_METRICS_URL },
     logLevel: e.PEERCAST_LOG_LEVEL,
   };
 }

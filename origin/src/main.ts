@@ -6,6 +6,8 @@ import { loadConfig } from "./config.js";
 import { createApp } from "./http/app.js";
 import { RtmpIngest } from "./ingest/rtmp-server.js";
 import { KeyStore, generateKey, keyFingerprint, writeKeysFile } from "./keys/key-store.js";
+import { OperatorAuth } from "./operator/auth.js";
+import { MetricSamples } from "./operator/snapshots.js";
 import { createLogger } from "./logger.js";
 import { createMetrics } from "./metrics.js";
 import { configOrExit, runService, stopOnSignals } from "./service/index.js";
@@ -53,7 +55,17 @@ async function main(): Promise<void> {
     ...config.stats,
   });
   viewerStats.start();
-  const app = createApp({ sessions, metrics, log, viewerStats, trustProxy: config.http.trustProxy, config, keys });
+  const auth = new OperatorAuth(config.operator.token, config.http.host);
+  if (auth.mode === "disabled") log.warn({ host: config.http.host }, "dashboard disabled: listening beyond loopback without PEERCAST_OPERATOR_TOKEN");
+  const samples = new MetricSamples(metrics.registry, { intervalMs: 5000, trackerMetricsUrl: config.operator.trackerMetricsUrl });
+  samples.start();
+  const operator = {
+    auth,
+    samples,
+    rtmpUrl: `rtmp://${new URL(config.http.publicUrl).hostname}:${rtmpPort}/live`,
+    secureCookie: config.http.publicUrl.startsWith("https:"),
+  };
+  const app = createApp({ sessions, metrics, log, viewerStats, trustProxy: config.http.trustProxy, config, keys, operator });
   const server = serve({ fetch: app.fetch, port: config.http.port, hostname: config.http.host });
   await new Promise<void>((resolve, reject) => {
     server.once("listening", resolve);
@@ -79,6 +91,7 @@ async function main(): Promise<void> {
 
   // Sessions end their ffmpeg (SIGINT, then SIGKILL) within the stop timeout.
   stopOnSignals(log, config.transcode.stopTimeoutMs + 5000, async () => {
+    samples.stop();
     await testSource?.stop();
     await ingest.close();
     await sessions.shutdown();

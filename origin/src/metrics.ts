@@ -36,7 +36,7 @@ export function createMetrics() {
       buckets: [0, 1, 1.5, 2, 3, 5, 10, 20, 50],
       registers,
     }),
-    httpBytes: counter("peercast_http_bytes_total", "Response body bytes served over HTTP, by kind", ["kind"]),
+    httpBytes: counter("peercast_http_bytes_total", "Stream response body bytes served over HTTP (origin egress), by kind and stream", ["kind", "stream"]),
     // Viewer figures, as players report them in their stats beacons (POST /api/stats).
     statsBeacons: counter(
       "peercast_stats_beacons_total",

@@ -77,5 +77,7 @@ test("the beacons, /metrics and /api/streams agree with what the pages counted",
   assert.ok(Math.abs(uploaded(after) - sum(after, "p2pBytes")) <= 0.02 * sum(after, "p2pBytes") + 256 * 1024);
   const list = await getJson<StreamListResponse>(`${system.origin.http}/api/streams`);
   assert.equal(list.streams.find((s) => s.name === "main")?.viewers, 3);
+  // The tracker counts the same three, as peers of this stream's swarm.
+  await waitFor(async () => (await metricSum(system.tracker.http, "peercast_tracker_stream_peers", { stream: "main" })) === 3, 10_000);
   await waitFor(async () => (await viewers[0]!.page.textContent(".pc-viewers")) === "3 watching", 10_000);
 });

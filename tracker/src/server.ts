@@ -361,5 +361,13 @@ export class TrackerServer {
     this.d.metrics.connections.set(s.connections);
     this.d.metrics.peers.set(s.peers);
     this.d.metrics.swarms.set(s.liveSwarms);
+    const byStream = new Map<string, number>();
+    for (const [ih, swarm] of Object.entries(this.lib.torrents) as [string, PeerSwarm][]) {
+      const stream = this.d.live.get(ih)?.stream;
+      if (stream) byStream.set(stream, (byStream.get(stream) ?? 0) + swarm.size);
+    }
+    // Reset first: a stream whose swarms are gone must not keep its last count.
+    this.d.metrics.streamPeers.reset();
+    for (const [stream, n] of byStream) this.d.metrics.streamPeers.set({ stream }, n);
   }
 }

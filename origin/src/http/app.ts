@@ -1,5 +1,6 @@
 import { Hono, type Context } from "hono";
 import { cors } from "hono/cors";
+import { HTTPException } from "hono/http-exception";
 import type { Logger } from "pino";
 import type { OriginConfig } from "../config.js";
 import type { KeyStore } from "../keys/key-store.js";
@@ -7,6 +8,7 @@ import type { Metrics } from "../metrics.js";
 import type { SessionManager } from "../session/session-manager.js";
 import type { ViewerStats } from "../stats/viewer-stats.js";
 import type { StreamListResponse } from "../wire/index.js";
+import { addOperatorRoutes, type OperatorDeps } from "../operator/routes.js";
 import { addPlayerRoutes } from "./player-routes.js";
 import { statsRoute } from "./stats-route.js";
 
@@ -26,16 +28,17 @@ export interface AppDeps {
   viewerStats: ViewerStats;
   config: OriginConfig;
   keys: KeyStore;
+  operator: Omit<OperatorDeps, "sessions" | "keys" | "streams" | "trustProxy" | "log">;
   /** Client addresses from the rightmost X-Forwarded-For entry (behind one reverse proxy). */
   trustProxy: boolean;
 }
 
-export function createApp({ sessions, metrics, log, viewerStats, trustProxy, config, keys }: AppDeps): Hono {
+export function createApp({ sessions, metrics, log, viewerStats, trustProxy, config, keys, operator }: AppDeps): Hono {
   const app = new Hono();
   app.use("*", cors({ origin: "*", allowMethods: ["GET", "HEAD", "POST", "OPTIONS"], maxAge: 600 }));
 
   const text = (c: Context, body: string, type: string, cache: string, kind: string) => {
-    metrics.httpBytes.inc({ kind }, Buffer.byteLength(body));
+    metrics.httpBytes.inc({ kind, stream: c.req.param("stream") ?? "" }, Buffer.byteLength(body));
     return c.body(body, 200, { "Content-Type": type, "Cache-Control": cache });
   };
 
@@ -91,15 +94,17 @@ export function createApp({ sessions, metrics, log, viewerStats, trustProxy, con
     const bytes = segment.data;
     segment.fetches++;
     metrics.segmentFetches.inc({ stream: found.session.stream, rendition: c.req.param("rendition") });
-    metrics.httpBytes.inc({ kind: "segment" }, bytes.length);
+    metrics.httpBytes.inc({ kind: "segment", stream: found.session.stream }, bytes.length);
     // A view of the one in-memory copy: exactly the bytes that were hashed, never copied.
     return c.body(new Uint8Array(bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.length), 200, { "Content-Type": "video/mp2t", "Cache-Control": SEGMENT_CACHE });
   });
 
   addPlayerRoutes(app, { config, keys, log, streamInfo: (name) => streamList().find((s) => s.name === name) });
+  addOperatorRoutes(app, { ...operator, sessions, keys, streams: streamList, trustProxy, log: log.child({ component: "operator" }) });
 
   app.notFound((c) => c.text("not found\n", 404));
   app.onError((err, c) => {
+    if (err instanceof HTTPException) return err.getResponse(); // deliberate refusals (e.g. CSRF: 403)
     log.error({ err: err.message, path: c.req.path }, "request failed");
     return c.text("internal error\n", 500);
   });

@@ -65,6 +65,7 @@ export class KeyStore extends EventEmitter<KeyStoreEvents> {
   private byDigest = new Map<string, string>();
   private streamNames: string[] = [];
   private settings: NonNullable<KeysFile["streams"]> = {};
+  private listed: { fingerprint: string; stream: string; label?: string }[] = [];
   /** The file version last read: compared on every poll (edits, atomic renames, deletion). */
   private version = "";
   private timer: NodeJS.Timeout | undefined;
@@ -98,6 +99,36 @@ export class KeyStore extends EventEmitter<KeyStoreEvents> {
   /** Every configured stream name, sorted. */
   streams(): string[] {
     return this.streamNames;
+  }
+
+  /** Every key as the operator may see it: fingerprint, stream and label, never the key. */
+  entries(): readonly { fingerprint: string; stream: string; label?: string }[] {
+    return this.listed;
+  }
+
+  /** Adds a key for `stream` to the file; returns the new key (shown once, never stored elsewhere). */
+  addKey(stream: string, label: string | undefined): string {
+    const file = this.mustRead();
+    const key = generateKey();
+    writeKeysFile(this.file, { ...file, keys: [...file.keys, { key, stream, ...(label ? { label } : {}) }] });
+    this.reload();
+    return key;
+  }
+
+  /** Removes the key with this fingerprint; false if there is none. A live publisher with it is cut. */
+  revokeKey(fingerprint: string): boolean {
+    const file = this.mustRead();
+    const keys = file.keys.filter((k) => keyFingerprint(k.key) !== fingerprint);
+    if (keys.length === file.keys.length) return false;
+    writeKeysFile(this.file, { ...file, keys });
+    this.reload();
+    return true;
+  }
+
+  private mustRead(): KeysFile {
+    const file = this.read();
+    if (file instanceof Error) throw file;
+    return file;
   }
 
   /** The operator's player settings for a stream (empty when none are set). */
@@ -151,6 +182,7 @@ export class KeyStore extends EventEmitter<KeyStoreEvents> {
   private apply(file: KeysFile): void {
     this.byDigest = new Map(file.keys.map((k) => [digest(k.key), k.stream]));
     this.settings = file.streams ?? {};
+    this.listed = file.keys.map((k) => ({ fingerprint: keyFingerprint(k.key), stream: k.stream, ...(k.label ? { label: k.label } : {}) }));
     this.streamNames = [...new Set([...file.keys.map((k) => k.stream), ...Object.keys(this.settings)])].sort();
   }
 }

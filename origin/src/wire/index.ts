@@ -124,6 +124,50 @@ export interface StatsBeacon {
   final?: boolean;
 }
 
+/** One stream as the operator dashboard sees it; null where there is no data yet. */
+export interface OperatorStreamFigures {
+  name: string;
+  state: StreamState;
+  viewers: number;
+  /** Of the bytes players received in the last minute, the share from peers (0..1). */
+  shareFromPeers: number | null;
+  /** Origin egress for this stream over the last minute, bit/s. */
+  egressBps: number;
+  /** What peers delivered instead of the origin over the last minute, bit/s. */
+  savedBps: number;
+  /** Origin fetches per segment, per rendition, over the last 5 minutes (optimum 1.0). */
+  copiesPerSegment: Record<string, number | null>;
+  /** Peers in the tracker's swarms of this stream; null without tracker metrics. */
+  trackerPeers: number | null;
+  startupMedianSec: number | null;
+  startupP95Sec: number | null;
+  /** Stalled time over playing time, last 5 minutes. */
+  stallRatio: number | null;
+  latencyMedianSec: number | null;
+  /** Peer segments players rejected (SHA-256 mismatch) in the last hour. */
+  rejectedSegments: number;
+  ingest: { bitrateBps: number; fps: number; transcodeSpeed: number | null; reconnects: number; ffmpegRestarts: number };
+  /** Keys that publish this stream: fingerprints and labels only. */
+  keys: { fingerprint: string; label?: string }[];
+}
+
+export interface OperatorHistoryPoint {
+  at: number;
+  viewers: number;
+  shareFromPeers: number | null;
+  egressBps: number;
+  savedBps: number;
+}
+
+/** GET /api/operator/overview (operator only). */
+export interface OperatorOverview {
+  streams: OperatorStreamFigures[];
+  /** Per stream, the last hour. */
+  history: Record<string, OperatorHistoryPoint[]>;
+  /** Where to point OBS (the key is in the keys file, or added here). */
+  rtmpUrl: string;
+}
+
 /**
  * GET /hls/{stream}/{session}/{rendition}/hashes.json. Every segment listed by a media
  * playlist of that rendition is in `segments` before the playlist lists it, keyed by the

@@ -1,0 +1,107 @@
+// The operator's side: /dashboard (login, figures) and /api/operator/* (figures as JSON, key
+// and publisher actions). Nothing here answers without the operator session.
+import { getConnInfo } from "@hono/node-server/conninfo";
+import type { Context, Hono } from "hono";
+import { deleteCookie, setCookie } from "hono/cookie";
+import { csrf } from "hono/csrf";
+import type { Logger } from "pino";
+import { z } from "zod";
+import type { KeyStore } from "../keys/key-store.js";
+import { STREAM_NAME } from "../keys/key-store.js";
+import type { SessionManager } from "../session/session-manager.js";
+import { ClientLimiter, clientAddress, rateKey } from "../stats/client-limiter.js";
+import type { OperatorOverview, StreamInfo } from "../wire/index.js";
+import { SESSION_COOKIE, type OperatorAuth } from "./auth.js";
+import { streamFigures, streamHistory } from "./figures.js";
+import { dashboardPage, disabledPage, loginPage } from "./pages.js";
+import type { MetricSamples } from "./snapshots.js";
+
+export interface OperatorDeps {
+  auth: OperatorAuth;
+  samples: MetricSamples;
+  sessions: SessionManager;
+  keys: KeyStore;
+  streams: () => StreamInfo[];
+  rtmpUrl: string;
+  secureCookie: boolean;
+  trustProxy: boolean;
+  log: Logger;
+}
+
+const AddKey = z.object({ stream: z.string().regex(STREAM_NAME), label: z.string().max(200).optional() }).strict();
+
+export function addOperatorRoutes(app: Hono, d: OperatorDeps): void {
+  // Login attempts per client address: guessing a token is slow.
+  const logins = new ClientLimiter({ ratePerMin: 10, burst: 5, maxClients: 10_000 });
+  const html = (c: Context, body: string, status: 200 | 401 | 429 | 503 = 200) =>
+    c.html(body, status, { "Cache-Control": "no-store", "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'" });
+
+  app.use("/dashboard/*", csrf());
+  app.use("/api/operator/*", csrf());
+  app.use("/api/operator/*", async (c, next) => {
+    if (d.auth.mode === "disabled") return c.json({ error: "the dashboard is disabled: set PEERCAST_OPERATOR_TOKEN" }, 503);
+    if (!d.auth.isOperator(c)) return c.json({ error: "operator login required" }, 401);
+    c.header("Cache-Control", "no-store");
+    await next();
+  });
+
+  app.get("/dashboard", (c) => {
+    if (d.auth.mode === "disabled") return html(c, disabledPage(), 503);
+    if (!d.auth.isOperator(c)) return html(c, loginPage(), 401);
+    return html(c, dashboardPage(overview(d), d.auth.mode === "token"));
+  });
+
+  app.post("/dashboard/login", async (c) => {
+    if (d.auth.mode !== "token") return c.redirect("/dashboard", 303);
+    const client = rateKey(clientAddress(getConnInfo(c).remote.address, c.req.header("x-forwarded-for"), d.trustProxy));
+    if (!logins.take(client)) return html(c, loginPage("Too many attempts: wait a minute."), 429);
+    const form = await c.req.parseBody();
+    if (typeof form.token !== "string" || !d.auth.tokenMatches(form.token)) {
+      d.log.warn({ client }, "operator login refused");
+      return html(c, loginPage("Wrong token."), 401);
+    }
+    setCookie(c, SESSION_COOKIE, d.auth.sessionValue(), { httpOnly: true, sameSite: "Strict", secure: d.secureCookie, path: "/", maxAge: 12 * 3600 });
+    return c.redirect("/dashboard", 303);
+  });
+
+  app.post("/dashboard/logout", (c) => {
+    deleteCookie(c, SESSION_COOKIE, { path: "/" });
+    return c.redirect("/dashboard", 303);
+  });
+
+  app.get("/api/operator/overview", (c) => c.json(overview(d)));
+
+  app.post("/api/operator/keys", async (c) => {
+    const parsed = AddKey.safeParse(await c.req.json().catch(() => undefined));
+    if (!parsed.success) return c.json({ error: "expected {\"stream\": name, \"label\"?: text}" }, 400);
+    const key = d.keys.addKey(parsed.data.stream, parsed.data.label);
+    const entry = d.keys.entries().at(-1)!;
+    d.log.info({ stream: entry.stream, keyFingerprint: entry.fingerprint }, "stream key added by the operator");
+    return c.json({ key, fingerprint: entry.fingerprint, stream: entry.stream }, 201);
+  });
+
+  // By the fingerprint's hex part (`key#1a2b3c4d` -> /api/operator/keys/1a2b3c4d): no `#` in URLs.
+  app.delete("/api/operator/keys/:id{[0-9a-f]{8}}", (c) => {
+    const fingerprint = `key#${c.req.param("id")}`;
+    if (!d.keys.revokeKey(fingerprint)) return c.json({ error: "no such key" }, 404);
+    d.log.info({ keyFingerprint: fingerprint }, "stream key revoked by the operator");
+    return c.body(null, 204);
+  });
+
+  app.post(`/api/operator/streams/:stream{[a-z0-9_-]{1,64}}/disconnect`, (c) => {
+    const session = d.sessions.session(c.req.param("stream"));
+    if (!session?.hasPublisher) return c.json({ error: "no publisher on this stream" }, 404);
+    session.disconnectPublisher("disconnected by the operator");
+    return c.body(null, 204);
+  });
+}
+
+function overview(d: OperatorDeps): OperatorOverview {
+  const streams = d.streams();
+  const keys = d.keys.entries();
+  return {
+    streams: streams.map((s) => streamFigures(d.samples, s, keys.filter((k) => k.stream === s.name).map(({ fingerprint, label }) => ({ fingerprint, ...(label ? { label } : {}) })))),
+    history: Object.fromEntries(streams.map((s) => [s.name, streamHistory(d.samples, s.name)])),
+    rtmpUrl: d.rtmpUrl,
+  };
+}

@@ -1,0 +1,82 @@
+// The dashboard's view of the metrics: samples of the very registries /metrics exposes (the
+// origin's own, and the tracker's /metrics when configured), every few seconds for an hour.
+// Rates and charts are differences between samples: no second aggregation path.
+import type { Registry } from "prom-client";
+
+export interface Sample {
+  at: number;
+  /** `name{label="value",...}` (labels sorted) -> value. */
+  values: Map<string, number>;
+}
+
+const HOUR_MS = 3_600_000;
+
+export function seriesKey(name: string, labels: Record<string, string | number>): string {
+  const parts = Object.keys(labels)
+    .sort()
+    .map((k) => `${k}="${labels[k]}"`);
+  return parts.length ? `${name}{${parts.join(",")}}` : name;
+}
+
+/** Parses Prometheus text exposition (what prom-client writes) into series keys. */
+export function parsePromText(text: string, into: Map<string, number>): void {
+  for (const line of text.split("\n")) {
+    const m = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
+    if (!m) continue;
+    const labels: Record<string, string> = {};
+    for (const l of (m[2] ?? "").matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)) labels[l[1]!] = l[2]!;
+    const value = Number(m[3]);
+    if (Number.isFinite(value)) into.set(seriesKey(m[1]!, labels), value);
+  }
+}
+
+export class MetricSamples {
+  private readonly samples: Sample[] = [];
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly registry: Registry,
+    private readonly o: { intervalMs: number; trackerMetricsUrl: string | undefined; fetchTimeoutMs?: number },
+  ) {}
+
+  start(): void {
+    void this.take();
+    this.timer = setInterval(() => void this.take(), this.o.intervalMs);
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  latest(): Sample | undefined {
+    return this.samples.at(-1);
+  }
+
+  /** The newest sample at least `ms` older than the latest (or the oldest one there is). */
+  before(ms: number): Sample | undefined {
+    const latest = this.latest();
+    if (!latest) return undefined;
+    for (let i = this.samples.length - 1; i >= 0; i--) if (latest.at - this.samples[i]!.at >= ms) return this.samples[i];
+    return this.samples[0];
+  }
+
+  all(): readonly Sample[] {
+    return this.samples;
+  }
+
+  async take(): Promise<void> {
+    const values = new Map<string, number>();
+    parsePromText(await this.registry.metrics(), values);
+    if (this.o.trackerMetricsUrl) {
+      try {
+        const res = await fetch(this.o.trackerMetricsUrl, { signal: AbortSignal.timeout(this.o.fetchTimeoutMs ?? 2000) });
+        if (res.ok) parsePromText(await res.text(), values);
+      } catch {
+        /* tracker away: its figures are missing from this sample */
+      }
+    }
+    const at = Date.now();
+    this.samples.push({ at, values });
+    while (this.samples.length > 1 && at - this.samples[0]!.at > HOUR_MS) this.samples.shift();
+  }
+}
