@@ -42,8 +42,9 @@ function ensureNodeModules() {
 }
 
 function build() {
-  run(process.execPath, [path.join(root, "node_modules", "typescript", "bin", "tsc"), "-b", "origin", "tracker", "player"]);
+  run(process.execPath, [path.join(root, "node_modules", "typescript", "bin", "tsc"), "-b", "origin", "tracker", "player", "dashboard"]);
   run(process.execPath, [path.join(root, "player", "scripts", "bundle.mjs")]);
+  run(process.execPath, [path.join(root, "dashboard", "scripts", "bundle.mjs")]);
 }
 
 /** Prints where to point OBS and viewers once the origin says it is ready. */

@@ -52,6 +52,7 @@ const EnvSchema = z.object({
   PEERCAST_TRUST_PROXY: bool.default(false),
   PEERCAST_OPERATOR_TOKEN: z.string().min(16, "at least 16 characters").optional(),
   PEERCAST_TRACKER_METRICS_URL: z.url().optional(),
+  PEERCAST_DASHBOARD_DIR: z.string().min(1).optional(),
   PEERCAST_LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
 });
 
@@ -91,6 +92,8 @@ export interface OriginConfig {
     /** Undefined: the dashboard is open on a loopback address and off on any other. */
     token: string | undefined;
     trackerMetricsUrl: string | undefined;
+    /** Built dashboard files (dashboard/dist/www); undefined: found next to this package. */
+    dashboardDir: string | undefined;
   };
   logLevel: string;
 }
@@ -184,7 +187,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): OriginConfig {
       statsIntervalMs: e.PEERCAST_STATS_INTERVAL_MS,
     },
     stats: { ratePerMin: e.PEERCAST_STATS_RATE_PER_MIN, burst: e.PEERCAST_STATS_BURST, maxViewers: e.PEERCAST_STATS_MAX_VIEWERS },
-    operator: { token: e.PEERCAST_OPERATOR_TOKEN, trackerMetricsUrl: e.PEERCAST_TRACKER_METRICS_URL },
+    operator: {
+      token: e.PEERCAST_OPERATOR_TOKEN,
+      trackerMetricsUrl: e.PEERCAST_TRACKER_METRICS_URL,
+      dashboardDir: e.PEERCAST_DASHBOARD_DIR && path.resolve(e.PEERCAST_DASHBOARD_DIR),
+    },
     logLevel: e.PEERCAST_LOG_LEVEL,
   };
 }

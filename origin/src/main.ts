@@ -64,6 +64,7 @@ async function main(): Promise<void> {
     samples,
     rtmpUrl: `rtmp://${new URL(config.http.publicUrl).hostname}:${rtmpPort}/live`,
     secureCookie: config.http.publicUrl.startsWith("https:"),
+    dashboardDir: config.operator.dashboardDir,
   };
   const app = createApp({ sessions, metrics, log, viewerStats, trustProxy: config.http.trustProxy, config, keys, operator });
   const server = serve({ fetch: app.fetch, port: config.http.port, hostname: config.http.host });

@@ -1,7 +1,5 @@
 // The viewer-facing pages and the player's API: /watch/{stream}, /embed/{stream}, /embed.js,
 // the bundled player files (built by the player package) and /api/streams/{stream}.
-import fs from "node:fs";
-import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Context, Hono } from "hono";
 import { compress } from "hono/compress";
@@ -9,18 +7,11 @@ import type { Logger } from "pino";
 import { defaultTracker, type OriginConfig } from "../config.js";
 import type { KeyStore } from "../keys/key-store.js";
 import type { StreamDetailResponse, StreamInfo } from "../wire/index.js";
+import { contentType, loadStaticFiles } from "./static-files.js";
 
 // origin/dist/src/http -> player/dist/www, where `npm run build` puts the bundle.
 const DEFAULT_DIR = fileURLToPath(new URL("../../../../player/dist/www/", import.meta.url));
 const NAME = "[a-z0-9_-]{1,64}";
-const TYPES: Record<string, string> = {
-  ".js": "text/javascript; charset=utf-8",
-  ".css": "text/css; charset=utf-8",
-  ".html": "text/html; charset=utf-8",
-  ".map": "application/json",
-  ".txt": "text/plain; charset=utf-8",
-};
-
 export interface PlayerRoutesDeps {
   config: OriginConfig;
   keys: KeyStore;
@@ -29,20 +20,8 @@ export interface PlayerRoutesDeps {
   log: Logger;
 }
 
-/** Reads the built player once: it does not change while the origin runs. */
-function loadFiles(dir: string, log: Logger): Map<string, Uint8Array<ArrayBuffer>> {
-  const files = new Map<string, Uint8Array<ArrayBuffer>>();
-  try {
-    for (const f of fs.readdirSync(dir)) if (/^[a-z0-9._-]+$/i.test(f) && TYPES[path.extname(f)]) files.set(f, new Uint8Array(fs.readFileSync(path.join(dir, f))));
-  } catch {
-    /* reported below */
-  }
-  if (!files.has("player.js")) log.warn({ dir }, "player files not found (run npm run build): the watch and embed pages answer 503");
-  return files;
-}
-
 export function addPlayerRoutes(app: Hono, { config, keys, streamInfo, log }: PlayerRoutesDeps): void {
-  const files = loadFiles(config.player.dir ?? DEFAULT_DIR, log);
+  const files = loadStaticFiles(config.player.dir ?? DEFAULT_DIR, "player.js", log);
   // Without configured trackers, the page's own host (the Host header only affects its sender),
   // over wss when a trusted TLS-terminating proxy says the page came over https.
   const trackers = (c: Context) => {
@@ -62,7 +41,7 @@ export function addPlayerRoutes(app: Hono, { config, keys, streamInfo, log }: Pl
     if (!body) return c.text("the player is not built on this server\n", 503);
     const html = name.endsWith(".html");
     return c.body(body, status, {
-      "Content-Type": TYPES[path.extname(name)]!,
+      "Content-Type": contentType(name),
       "Cache-Control": html ? "no-cache" : "public, max-age=300",
       "X-Content-Type-Options": "nosniff",
       ...(html ? { "Content-Security-Policy": csp(c, name === "embed.html" ? "*" : "'self'"), "Referrer-Policy": "strict-origin-when-cross-origin" } : {}),

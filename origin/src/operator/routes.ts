@@ -1,5 +1,6 @@
 // The operator's side: /dashboard (login, figures) and /api/operator/* (figures as JSON, key
 // and publisher actions). Nothing here answers without the operator session.
+import { fileURLToPath } from "node:url";
 import { getConnInfo } from "@hono/node-server/conninfo";
 import type { Context, Hono } from "hono";
 import { deleteCookie, setCookie } from "hono/cookie";
@@ -13,8 +14,13 @@ import { ClientLimiter, clientAddress, rateKey } from "../stats/client-limiter.j
 import type { OperatorOverview, StreamInfo } from "../wire/index.js";
 import { SESSION_COOKIE, type OperatorAuth } from "./auth.js";
 import { streamFigures, streamHistory } from "./figures.js";
-import { dashboardPage, disabledPage, loginPage } from "./pages.js";
+import { contentType, loadStaticFiles } from "../http/static-files.js";
+import { disabledPage, loginPage } from "./pages.js";
 import type { MetricSamples } from "./snapshots.js";
+
+// origin/dist/src/operator -> dashboard/dist/www, where `npm run build` puts the page.
+const DEFAULT_DIR = fileURLToPath(new URL("../../../../dashboard/dist/www/", import.meta.url));
+const DASHBOARD_CSP = "default-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 export interface OperatorDeps {
   auth: OperatorAuth;
@@ -24,6 +30,8 @@ export interface OperatorDeps {
   streams: () => StreamInfo[];
   rtmpUrl: string;
   secureCookie: boolean;
+  /** Built dashboard files; undefined: found next to this package. */
+  dashboardDir: string | undefined;
   trustProxy: boolean;
   log: Logger;
 }
@@ -45,10 +53,22 @@ export function addOperatorRoutes(app: Hono, d: OperatorDeps): void {
     await next();
   });
 
+  const files = loadStaticFiles(d.dashboardDir ?? DEFAULT_DIR, "dashboard.js", d.log);
+  const file = (c: Context, name: string) => {
+    const body = files.get(name);
+    if (!body) return c.text("the dashboard is not built on this server\n", 503);
+    return c.body(body, 200, { "Content-Type": contentType(name), "Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff", "Content-Security-Policy": DASHBOARD_CSP });
+  };
+
   app.get("/dashboard", (c) => {
     if (d.auth.mode === "disabled") return html(c, disabledPage(), 503);
     if (!d.auth.isOperator(c)) return html(c, loginPage(), 401);
-    return html(c, dashboardPage(overview(d), d.auth.mode === "token"));
+    return file(c, "dashboard.html");
+  });
+  // Code and styles only (no figures): served like the player's files.
+  app.get("/dashboard/assets/:file{[A-Za-z0-9._-]+}", (c) => {
+    const name = c.req.param("file");
+    return name.endsWith(".html") || !files.has(name) ? c.text("not found\n", 404) : file(c, name);
   });
 
   app.post("/dashboard/login", async (c) => {

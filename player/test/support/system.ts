@@ -28,7 +28,14 @@ export async function startSystem(o: { keys?: { key: string; stream: string }[];
   const trackerPort = await freePort();
   const origin = await startOrigin({
     keys: o.keys ?? [],
-    env: { PEERCAST_TRACKER_URLS: `ws://127.0.0.1:${trackerPort}/`, PEERCAST_STATS_INTERVAL_MS: "1000", PEERCAST_STATS_RATE_PER_MIN: "6000", PEERCAST_LOG_LEVEL: "info", ...o.env },
+    env: {
+      PEERCAST_TRACKER_URLS: `ws://127.0.0.1:${trackerPort}/`,
+      PEERCAST_TRACKER_METRICS_URL: `http://127.0.0.1:${trackerPort}/metrics`,
+      PEERCAST_STATS_INTERVAL_MS: "1000",
+      PEERCAST_STATS_RATE_PER_MIN: "6000",
+      PEERCAST_LOG_LEVEL: "info",
+      ...o.env,
+    },
   });
   const launch = () => startTracker(origin.http, { PEERCAST_TRACKER_PORT: String(trackerPort), PEERCAST_LOG_LEVEL: "info" });
   const system: System = {
