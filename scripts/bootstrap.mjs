@@ -165,4 +165,4 @@ build();
 if (mode === "start") void start();
 else if (mode === "test") runIsolated("npm run test --workspaces");
 // Benchmarks run isolated too: the tracker's opens thousands of loopback sockets.
-else runIsolated("npm run bench --workspaces");
+else runIsolated("npm run bench --workspaces --if-present");

@@ -97,7 +97,8 @@ function addKeyForm(): HTMLFormElement {
   return form;
 }
 
-const form = addKeyForm();
+// Outside the refreshed part: typing in it survives the refreshes.
+document.getElementById("add-key-slot")?.append(addKeyForm());
 
 function render(o: OperatorOverview): void {
   const parts: HTMLElement[] = [];
@@ -111,7 +112,6 @@ function render(o: OperatorOverview): void {
     parts.push(empty);
   }
   if (o.streams.length) parts.push(table(o.streams), ...o.streams.map((s) => streamSection(s, o.history[s.name] ?? [])));
-  parts.push(form);
   root.replaceChildren(...parts);
 }
 

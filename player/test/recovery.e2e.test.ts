@@ -66,7 +66,18 @@ test("hls.js resetting the media (as after some decoder errors): playback and P2
   const viewers = [await openViewer(browser, url), await openViewer(browser, url)];
   await Promise.all(viewers.map((v) => v.playsOn(2)));
   const v = viewers[0]!;
-  await v.page.evaluate(() => (window as unknown as { peercast: { playback: { hls: { recoverMediaError(): void } } } }).peercast.playback.hls.recoverMediaError());
+  type Page = { peercast: { playback?: { hls: { recoverMediaError(): void } } }; resetHls?: unknown };
+  await v.page.evaluate(() => {
+    const w = window as unknown as Page;
+    w.resetHls = w.peercast.playback!.hls;
+    w.peercast.playback!.hls.recoverMediaError();
+  });
+  // The re-attached element is paused (with no pause event) and its currentTime may jump:
+  // what counts is a new player that plays on.
+  await waitFor(() => v.page.evaluate(() => {
+    const w = window as unknown as Page;
+    return !!w.peercast.playback && w.peercast.playback.hls !== w.resetHls && !document.querySelector("video")!.paused;
+  }), 15_000, () => "(no rebuilt player playing)");
   await v.playsOn(4, 30_000);
   assert.equal(await v.page.evaluate(() => document.querySelector("video")!.paused), false);
   const p2p = (await v.stats()).p2pBytes + (await v.stats()).uploadedBytes;
