@@ -10,6 +10,8 @@ export interface Sample {
 }
 
 const HOUR_MS = 3_600_000;
+// An hour of samples is kept: only Peercast's own series, not the runtime's (process, nodejs).
+const DASHBOARD_SERIES = (name: string) => name.startsWith("peercast_") && !/_(process|nodejs)_/.test(name);
 
 export function seriesKey(name: string, labels: Record<string, string | number>): string {
   const parts = Object.keys(labels)
@@ -19,10 +21,10 @@ export function seriesKey(name: string, labels: Record<string, string | number>)
 }
 
 /** Parses Prometheus text exposition (what prom-client writes) into series keys. */
-export function parsePromText(text: string, into: Map<string, number>): void {
+export function parsePromText(text: string, into: Map<string, number>, keep: (name: string) => boolean = () => true): void {
   for (const line of text.split("\n")) {
     const m = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
-    if (!m) continue;
+    if (!m || !keep(m[1]!)) continue;
     const labels: Record<string, string> = {};
     for (const l of (m[2] ?? "").matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)) labels[l[1]!] = l[2]!;
     const value = Number(m[3]);
@@ -66,11 +68,11 @@ export class MetricSamples {
 
   async take(): Promise<void> {
     const values = new Map<string, number>();
-    parsePromText(await this.registry.metrics(), values);
+    parsePromText(await this.registry.metrics(), values, DASHBOARD_SERIES);
     if (this.o.trackerMetricsUrl) {
       try {
         const res = await fetch(this.o.trackerMetricsUrl, { signal: AbortSignal.timeout(this.o.fetchTimeoutMs ?? 2000) });
-        if (res.ok) parsePromText(await res.text(), values);
+        if (res.ok) parsePromText(await res.text(), values, DASHBOARD_SERIES);
       } catch {
         /* tracker away: its figures are missing from this sample */
       }
