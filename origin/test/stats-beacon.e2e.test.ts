@@ -4,28 +4,9 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { startOrigin, type OriginHandle } from "./support/origin-process.js";
 import { streamInfo } from "./support/hls.js";
-import type { StatsBeacon } from "../src/wire/index.js";
+import { beacon } from "./support/beacons.js";
 
 const KEY = "stats-key-Qw3rty9";
-
-function beacon(viewerId: string, o: Partial<StatsBeacon> = {}): StatsBeacon {
-  return {
-    v: 1,
-    viewerId,
-    stream: "main",
-    httpBytes: 0,
-    p2pBytes: 0,
-    uploadedBytes: 0,
-    rejectedSegments: 0,
-    stalls: 0,
-    stallMs: 0,
-    playingMs: 0,
-    peers: 0,
-    latencyMode: "balanced",
-    p2p: { download: true, upload: true },
-    ...o,
-  };
-}
 
 /** A sample from the Prometheus text, whatever order its labels are printed in; 0 if absent. */
 function sample(text: string, name: string, labels: Record<string, string> = {}): number {

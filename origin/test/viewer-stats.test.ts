@@ -5,7 +5,7 @@ import { createMetrics, type Metrics } from "../src/metrics.js";
 import { parseBeacon } from "../src/stats/beacon-schema.js";
 import { ClientLimiter, clientAddress, rateKey } from "../src/stats/client-limiter.js";
 import { ViewerStats, type ViewerStatsOptions } from "../src/stats/viewer-stats.js";
-import type { StatsBeacon } from "../src/wire/index.js";
+import { beacon } from "./support/beacons.js";
 
 const INTERVAL = 5000;
 
@@ -24,25 +24,6 @@ function setup(o: Partial<ViewerStatsOptions> = {}) {
   });
   const advance = (ms: number) => (clock.t += ms);
   return { stats, metrics, advance };
-}
-
-function beacon(viewerId: string, o: Partial<StatsBeacon> = {}): StatsBeacon {
-  return {
-    v: 1,
-    viewerId,
-    stream: "main",
-    httpBytes: 0,
-    p2pBytes: 0,
-    uploadedBytes: 0,
-    rejectedSegments: 0,
-    stalls: 0,
-    stallMs: 0,
-    playingMs: 0,
-    peers: 0,
-    latencyMode: "balanced",
-    p2p: { download: true, upload: true },
-    ...o,
-  };
 }
 
 type Labels = Record<string, string>;

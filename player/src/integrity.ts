@@ -36,14 +36,12 @@ export class SegmentIntegrity {
    */
   prefetch(playlistUrl: string): void {
     const { dir } = split(playlistUrl);
-    let entry = this.byDir.get(dir);
-    if (!entry) this.byDir.set(dir, (entry = { segments: {} }));
+    const entry = this.entryFor(dir);
     void this.refresh(dir, entry);
   }
 
   private async expected(dir: string, file: string): Promise<string | undefined> {
-    let entry = this.byDir.get(dir);
-    if (!entry) this.byDir.set(dir, (entry = { segments: {} }));
+    const entry = this.entryFor(dir);
     // The origin lists a hash before any playlist lists the segment, so one fresh fetch
     // normally answers; retries cover an edge serving a slightly older copy.
     for (let attempt = 0; attempt <= RETRIES && !Object.hasOwn(entry.segments, file); attempt++) {
@@ -51,6 +49,12 @@ export class SegmentIntegrity {
       await this.refresh(dir, entry);
     }
     return Object.hasOwn(entry.segments, file) ? entry.segments[file] : undefined;
+  }
+
+  private entryFor(dir: string): RenditionHashes {
+    let entry = this.byDir.get(dir);
+    if (!entry) this.byDir.set(dir, (entry = { segments: {} }));
+    return entry;
   }
 
   private refresh(dir: string, entry: RenditionHashes): Promise<void> {
