@@ -42,9 +42,7 @@ function ensureNodeModules() {
 }
 
 function build() {
-  run(process.execPath, [path.join(root, "node_modules", "typescript", "bin", "tsc"), "-b", "origin", "tracker", "player", "dashboard"]);
-  run(process.execPath, [path.join(root, "player", "scripts", "bundle.mjs")]);
-  run(process.execPath, [path.join(root, "dashboard", "scripts", "bundle.mjs")]);
+  run("npm", ["run", "--silent", "build"]); // the root package.json's build script: one list of steps
 }
 
 /** Prints where to point OBS and viewers once the origin says it is ready. */
@@ -149,20 +147,29 @@ function runIsolated(command) {
   run("unshare", [...userns, "-n", "sh", "-c", `ip link set lo up && ${command}`]);
 }
 
-if (!["start", "test", "bench"].includes(mode)) {
-  say("usage: bootstrap.mjs start|test|bench");
+if (!["start", "test", "bench", "loadtest"].includes(mode)) {
+  say("usage: bootstrap.mjs start|test|bench|loadtest [loadtest flags]");
   process.exit(2);
 }
 const packages = [["ffmpeg", "ffmpeg"], ["ffprobe", "ffmpeg"]];
-if (mode === "test") {
-  // Real players in Debian's Chromium (never a downloaded browser), real OBS under Xvfb,
-  // and `ip` to bring up loopback in the tests' own network namespace.
-  packages.push(["chromium", "chromium"], ["obs", "obs-studio"], ["xvfb-run", "xvfb"], ["xauth", "xauth"], ["ip", "iproute2"]);
-}
+// Real players in Debian's Chromium (never a downloaded browser), and `ip` to bring up
+// loopback in the tests' own network namespace.
+if (mode !== "start") packages.push(["chromium", "chromium"], ["ip", "iproute2"]);
+// Real OBS under Xvfb.
+if (mode === "test") packages.push(["obs", "obs-studio"], ["xvfb-run", "xvfb"], ["xauth", "xauth"]);
 ensureDebianPackages(packages);
 ensureNodeModules();
 build();
 if (mode === "start") void start();
 else if (mode === "test") runIsolated("npm run test --workspaces");
 // Benchmarks run isolated too: the tracker's opens thousands of loopback sockets.
-else runIsolated("npm run bench --workspaces --if-present");
+else if (mode === "bench") runIsolated("npm run bench --workspaces --if-present");
+else loadtest(process.argv.slice(3));
+
+/** Against a system of its own: isolated; against `--origin URL`: on the host's network. */
+function loadtest(args) {
+  const quoted = args.map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(" ");
+  const command = `node loadtest/dist/src/cli.js ${quoted}`;
+  if (args.some((a) => a === "--origin" || a.startsWith("--origin="))) run("sh", ["-c", command]);
+  else runIsolated(command);
+}

@@ -4,7 +4,8 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { createMetrics } from "../src/metrics.js";
 import { streamFigures, streamHistory } from "../src/operator/figures.js";
-import { MetricSamples, parsePromText } from "../src/operator/snapshots.js";
+import { MetricSamples } from "../src/operator/snapshots.js";
+import { parsePromText } from "../src/operator/prom-text.js";
 import type { StreamInfo } from "../src/wire/index.js";
 
 const info: StreamInfo = {

@@ -5,7 +5,7 @@
 // `highDemandTimeWindow` of the playhead. P2P has the time in between, less the segment's
 // own duration, to spread it: slack = liveSync - segment - highDemand. Balanced keeps it above
 // one source handoff (~1.5 s measured on loopback); low trades it for latency, so expect more
-// HTTP fetches there (the player bench measures both).
+// HTTP fetches there (the load test measures both).
 import type { LatencyMode } from "@peercast/origin/wire";
 
 export interface LatencyProfile {

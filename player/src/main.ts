@@ -122,6 +122,7 @@ class StreamPage {
       },
       onFatal: () => setTimeout(() => this.session === session && this.start(session), 1000),
       isLive: () => this.live,
+      quality: new URLSearchParams(location.search).get("quality") ?? undefined,
     });
   }
 

@@ -22,6 +22,8 @@ export interface PlaybackOptions {
   /** False while the publisher is away (reconnecting): no new segments is then normal. */
   isLive: () => boolean;
   onLevels: () => void;
+  /** A rendition to hold (its path name, e.g. "360p", from the page's ?quality=), else ABR. */
+  quality?: string | undefined;
 }
 
 export class Playback {
@@ -118,6 +120,8 @@ export class Playback {
     hls.on(Hls.Events.AUDIO_TRACK_LOADED, countPlaylist);
     if (!this.engine) hls.on(Hls.Events.FRAG_LOADED, (_e, data) => (s.httpBytes += data.frag.stats.loaded));
     hls.on(Hls.Events.MANIFEST_PARSED, () => {
+      const held = hls.levels.findIndex((_l, i) => this.renditionName(i) === this.o.quality);
+      if (held >= 0) hls.currentLevel = held; // manual: ABR stays off until the viewer picks Auto
       this.o.onLevels();
       // Muted autoplay is allowed everywhere; the viewer unmutes with the visible control.
       void v.play().catch(() => {});

@@ -2,6 +2,7 @@
 // origin's own, and the tracker's /metrics when configured), every few seconds for an hour.
 // Rates and charts are differences between samples: no second aggregation path.
 import type { Registry } from "prom-client";
+import { parsePromText } from "./prom-text.js";
 
 export interface Sample {
   at: number;
@@ -12,25 +13,6 @@ export interface Sample {
 const HOUR_MS = 3_600_000;
 // An hour of samples is kept: only Peercast's own series, not the runtime's (process, nodejs).
 const DASHBOARD_SERIES = (name: string) => name.startsWith("peercast_") && !/_(process|nodejs)_/.test(name);
-
-export function seriesKey(name: string, labels: Record<string, string | number>): string {
-  const parts = Object.keys(labels)
-    .sort()
-    .map((k) => `${k}="${labels[k]}"`);
-  return parts.length ? `${name}{${parts.join(",")}}` : name;
-}
-
-/** Parses Prometheus text exposition (what prom-client writes) into series keys. */
-export function parsePromText(text: string, into: Map<string, number>, keep: (name: string) => boolean = () => true): void {
-  for (const line of text.split("\n")) {
-    const m = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
-    if (!m || !keep(m[1]!)) continue;
-    const labels: Record<string, string> = {};
-    for (const l of (m[2] ?? "").matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)) labels[l[1]!] = l[2]!;
-    const value = Number(m[3]);
-    if (Number.isFinite(value)) into.set(seriesKey(m[1]!, labels), value);
-  }
-}
 
 export class MetricSamples {
   private readonly samples: Sample[] = [];

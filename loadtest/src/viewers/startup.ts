@@ -2,8 +2,9 @@
 // peer id) loading the watch page, timed twice: by the player (its beacon's startupMs,
 // navigation start to the first `playing`) and by us (page.goto called to the video's
 // currentTime first moving).
-import type { Browser } from "playwright-core";
+import type { Browser, BrowserContext } from "playwright-core";
 import type { StatsBeacon } from "@peercast/origin/wire";
+import { stopPlayback } from "../audience.js";
 
 export type Transport = "p2p" | "http";
 
@@ -11,7 +12,7 @@ export interface StartResult {
   transport: Transport;
   ok: boolean;
   error?: string;
-  /** The whole start, new context to context closed: what it costs the bench. */
+  /** The whole start, new context to context closed: what it costs the load test. */
   wallMs?: number;
   /** The player's figure (beacon startupMs): navigation start to the first `playing` event. */
   startupMs?: number;
@@ -27,6 +28,8 @@ export interface StartResult {
   peers?: number;
   p2pBytes?: number;
   httpBytes?: number;
+  /** The page's counters when it closed: what it cost the origin and its peers in all. */
+  final?: StatsBeacon;
 }
 
 export interface StartMilestones {
@@ -80,9 +83,18 @@ export async function timeOneStart(browser: Browser, url: string, transport: Tra
 
 async function startInNewContext(browser: Browser, url: string, transport: Transport, timeoutMs: number): Promise<StartResult> {
   const context = await browser.newContext({ permissions: ["microphone"] });
+  let final: StatsBeacon | undefined;
+  const result = await measureStart(context, url, transport, timeoutMs, (f) => (final = f)).catch(
+    (err: unknown): StartResult => ({ transport, ok: false, error: String(err).split("\n")[0] }),
+  );
+  await context.close().catch(() => {});
+  return { ...result, ...(final && { final }) };
+}
+
+async function measureStart(context: BrowserContext, url: string, transport: Transport, timeoutMs: number, onFinal: (b: StatsBeacon) => void): Promise<StartResult> {
+  await context.addInitScript(startProbe, transport === "http");
+  const page = await context.newPage();
   try {
-    await context.addInitScript(startProbe, transport === "http");
-    const page = await context.newPage();
     const errors: string[] = [];
     page.on("pageerror", (e) => errors.push(e.message));
     const gotoAt = Date.now();
@@ -124,23 +136,12 @@ async function startInNewContext(browser: Browser, url: string, transport: Trans
       p2pBytes: b.p2pBytes,
       httpBytes: b.httpBytes,
     };
-  } catch (err) {
-    return { transport, ok: false, error: String(err).split("\n")[0] };
   } finally {
-    await context.close().catch(() => {});
+    // Let the first buffer fill finish (the origin counts what it sent), then stop before
+    // reading, so that what this page sent to peers and what they received add up.
+    await new Promise((r) => setTimeout(r, 1500));
+    await page.evaluate(stopPlayback).catch(() => {});
+    const final = await page.evaluate(() => (window as unknown as ProbeWindow).peercast?.stats.beacon()).catch(() => undefined);
+    if (final) onFinal(final);
   }
-}
-
-/** `pairs` interleaved starts (P2P, HTTP, P2P, HTTP...), after `warmupPairs` not counted. */
-export async function runStarts(o: { browser: Browser; url: string; pairs: number; warmupPairs: number; log: (line: string) => void }): Promise<StartResult[]> {
-  const results: StartResult[] = [];
-  const show = (r: StartResult) => (r.ok ? `${r.startupMs} ms (own ${r.gotoToPlayingMs}, 1st segment done ${r.milestones?.firstSegmentDoneMs}, peers ${r.peers}, whole start ${r.wallMs})` : `FAILED ${r.error}`);
-  for (let i = -o.warmupPairs; i < o.pairs; i++) {
-    const p2p = await timeOneStart(o.browser, o.url, "p2p");
-    const http = await timeOneStart(o.browser, o.url, "http");
-    const label = i < 0 ? "warm-up" : `start ${i + 1}/${o.pairs}`;
-    o.log(`${label}: p2p ${show(p2p)} | http ${show(http)}`);
-    if (i >= 0) results.push(p2p, http);
-  }
-  return results;
 }

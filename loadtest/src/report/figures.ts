@@ -1,4 +1,4 @@
-// Order statistics for the bench's figures.
+// Order statistics for the load test's figures.
 
 export interface Summary {
   n: number;

@@ -3,7 +3,7 @@
 import fs from "node:fs";
 import os from "node:os";
 
-/** Above this average a phase's timings say more about the machine than about the player. */
+/** Above this average a phase's timings say more about the machine than about Peercast. */
 export const HIGH_CPU_PCT = 85;
 
 export interface MachineInfo {
@@ -39,12 +39,12 @@ function cpuTimes(): CpuTimes {
   return { busy: total - idle, total };
 }
 
-/** The bench's own processes by kind, and everything else on the host (other users' work). */
-export type ProcessGroup = "chromium" | "ffmpeg" | "origin" | "tracker" | "bench" | "bench-other" | "outside-bench";
+/** The load test's own processes by kind, and everything else on the host (other users' work). */
+export type ProcessGroup = "chromium" | "ffmpeg" | "origin" | "tracker" | "light-peers" | "loadtest" | "loadtest-other" | "outside-loadtest";
 const TICKS_PER_SEC = 100; // USER_HZ on Linux
 
-function groupOf(pid: number, comm: string): Exclude<ProcessGroup, "outside-bench"> {
-  if (pid === process.pid) return "bench";
+function groupOf(pid: number, comm: string): Exclude<ProcessGroup, "outside-loadtest"> {
+  if (pid === process.pid) return "loadtest";
   if (/chrom/i.test(comm)) return "chromium";
   if (comm === "ffmpeg") return "ffmpeg";
   let cmd = "";
@@ -55,7 +55,8 @@ function groupOf(pid: number, comm: string): Exclude<ProcessGroup, "outside-benc
   }
   if (cmd.includes("origin/dist")) return "origin";
   if (cmd.includes("tracker/dist")) return "tracker";
-  return "bench-other";
+  if (cmd.includes("peers/host.js")) return "light-peers";
+  return "loadtest-other";
 }
 
 interface ProcessSample {
@@ -80,7 +81,7 @@ function processTable(): Map<number, ProcessSample> {
   return out;
 }
 
-/** Each process's group: ours if the bench is among its ancestors (cached per pid). */
+/** Each process's group: ours if the load test is among its ancestors (cached per pid). */
 function classify(table: Map<number, ProcessSample>, groups: Map<number, ProcessGroup>): void {
   const ours = (pid: number): boolean => {
     for (let p = pid, hops = 0; p > 1 && hops < 64; hops++) {
@@ -91,7 +92,7 @@ function classify(table: Map<number, ProcessSample>, groups: Map<number, Process
     }
     return false;
   };
-  for (const [pid, proc] of table) if (!groups.has(pid)) groups.set(pid, ours(pid) ? groupOf(pid, proc.comm) : "outside-bench");
+  for (const [pid, proc] of table) if (!groups.has(pid)) groups.set(pid, ours(pid) ? groupOf(pid, proc.comm) : "outside-loadtest");
 }
 
 const pct = (a: CpuTimes, b: CpuTimes) => (b.total > a.total ? Math.round((1000 * (b.busy - a.busy)) / (b.total - a.total)) / 10 : 0);

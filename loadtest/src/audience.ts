@@ -1,0 +1,98 @@
+// Everyone watching in one phase: real Chromium viewers and light peers, joining and leaving
+// as the scenario says (light peers' counters are kept after they leave).
+import type { Browser } from "playwright-core";
+import type { StatsBeacon } from "@peercast/origin/wire";
+import { openViewer, type Viewer } from "@peercast/player/testing";
+import type { Transport } from "./peers/light-peer.js";
+import { PeerHost } from "./peers/peer-host.js";
+import { startBlockCodeSampler } from "./viewers/block-code.js";
+
+export type MemberKind = "chromium" | "light" | "hostile";
+
+export interface MemberSample {
+  id: string;
+  kind: MemberKind;
+  stats: StatsBeacon;
+  left: boolean;
+  errors: string[];
+}
+
+/** In the page: the player's playback (hls.js and its P2P engine) ends; its counters stay. */
+export function stopPlayback(): void {
+  (window as unknown as { peercast?: { playback?: { destroy(): void } } }).peercast?.playback?.destroy();
+}
+
+/** The player turns P2P off for a viewer who chose so (see the player's main.ts). */
+const P2P_OFF = `try { localStorage.setItem("peercast.p2p", "off") } catch {}`;
+
+export class Audience {
+  readonly peers = new PeerHost();
+  private readonly viewers = new Map<string, Viewer>();
+  private readonly lightIds = new Set<string>();
+  private next = 1;
+
+  constructor(
+    private readonly o: { browser: Browser | undefined; originUrl: string; stream: string; rendition: string; transport: Transport; sampleMs: number },
+  ) {}
+
+  /** Watch-page URL of a viewer holding the load test's rendition. */
+  get watchUrl(): string {
+    return `${this.o.originUrl}/watch/${this.o.stream}?quality=${encodeURIComponent(this.o.rendition)}`;
+  }
+
+  async addViewer(): Promise<void> {
+    if (!this.o.browser) throw new Error("no browser");
+    const id = `chromium-${this.next++}`;
+    const viewer = await openViewer(this.o.browser, this.watchUrl, this.o.transport === "http" ? { initScript: P2P_OFF } : {});
+    this.viewers.set(id, viewer);
+    await startBlockCodeSampler(viewer.page, this.o.sampleMs);
+  }
+
+  addLightPeer(hostile = false): string {
+    const id = `${hostile ? "hostile" : "light"}-${this.next++}`;
+    if (!hostile) this.lightIds.add(id);
+    this.peers.add({ id, originUrl: this.o.originUrl, stream: this.o.stream, rendition: this.o.rendition, transport: this.o.transport, hostile });
+    return id;
+  }
+
+  /** The light peer that joined first and is still here, for churn. */
+  removeLightPeer(): boolean {
+    const id = this.lightIds.values().next().value;
+    if (id === undefined) return false;
+    this.lightIds.delete(id);
+    this.peers.remove(id);
+    return true;
+  }
+
+  get viewerPages(): [string, Viewer][] {
+    return [...this.viewers.entries()];
+  }
+
+  get lightCount(): number {
+    return this.lightIds.size;
+  }
+
+  async snapshot(): Promise<MemberSample[]> {
+    const [pages, host] = await Promise.all([
+      Promise.all(this.viewerPages.map(async ([id, v]) => ({ id, kind: "chromium" as const, stats: await v.stats(), left: false, errors: [...v.errors] }))),
+      this.peers.snapshot(),
+    ]);
+    const light = host.peers.map((p) => ({ ...p, kind: (p.id.startsWith("hostile") ? "hostile" : "light") as MemberKind }));
+    return [...pages, ...light];
+  }
+
+  /**
+   * Everyone stops at once, then the counters are read: nothing moves between one member's
+   * figures and another's, so bytes sent and received add up.
+   */
+  async close(): Promise<MemberSample[]> {
+    this.peers.leaveAll();
+    await Promise.all(this.viewerPages.map(([, v]) => v.page.evaluate(stopPlayback).catch(() => {})));
+    await new Promise((r) => setTimeout(r, 500));
+    const final = await this.snapshot().catch(() => [] as MemberSample[]);
+    await Promise.all(this.viewerPages.map(([, v]) => v.close().catch(() => {})));
+    this.viewers.clear();
+    await this.peers.stop();
+    return final;
+  }
+}

@@ -1,0 +1,104 @@
+// The command line: `npm run loadtest -- --viewers 3 --peers 8 --duration 120`.
+import { parseArgs } from "node:util";
+import { z } from "zod";
+
+export const SCENARIOS = ["steady", "churn", "late", "hostile", "tracker-restart", "publisher-drop", "ffmpeg-kill"] as const;
+export type ScenarioName = (typeof SCENARIOS)[number];
+/** Scenarios that need the system in this process's hands (not a remote --origin). */
+export const LOCAL_ONLY: readonly ScenarioName[] = ["tracker-restart", "publisher-drop", "ffmpeg-kill"];
+
+export const HELP = `Peercast load test: real viewers (headless Chromium) and light peers (p2p-media-loader's
+engine in Node) against a running system; every phase is played HTTP-only and with P2P.
+
+  npm run loadtest -- [flags]
+
+  --viewers N        real Chromium viewers per phase (default 2; never more than the machine's
+                     measured capacity, see --find-capacity)
+  --peers N          light peers per phase (default 8)
+  --duration S       seconds per phase (default 120)
+  --warmup S         seconds at the start of a phase left out of the figures (default 20)
+  --scenario LIST    comma-separated, each played in its own phases (default steady):
+                     ${SCENARIOS.join(", ")}
+  --mode LIST        latency modes to play: balanced, low (default balanced)
+  --rounds R         HTTP-only / P2P pairs of phases per scenario and mode (default 1)
+  --starts K         start-up probes (fresh Chromium pages) per phase (default 20, 0 for none)
+  --rendition NAME   the rendition every viewer holds (default 360p)
+  --churn-every S    churn: a light peer joins or leaves every S seconds (default 10)
+  --origin URL       target a running system (HTTP origin URL) instead of starting one
+  --stream NAME      stream to watch (default main)
+  --ladder SPEC      local system's ladder (default 360p:640x360:800)
+  --out DIR          where the report goes (default loadtest/results/<timestamp>)
+  --find-capacity    measure how many playing Chromium viewers this machine sustains
+  --bench            the benchmark run: both modes, 3 rounds, steady
+  --no-progress      no live progress line (logs only)
+  --help
+`;
+
+const list = <T extends string>(values: readonly [T, ...T[]]) =>
+  z.string().transform((s, ctx) => {
+    const items = s.split(",").map((x) => x.trim()).filter(Boolean);
+    for (const item of items) if (!values.includes(item as T)) ctx.addIssue({ code: "custom", message: `"${item}" is not one of ${values.join(", ")}` });
+    return [...new Set(items)] as T[];
+  });
+const count = (max: number) => z.coerce.number().int().min(0).max(max);
+
+const Schema = z
+  .object({
+    viewers: count(64).default(2),
+    peers: count(500).default(8),
+    duration: z.coerce.number().int().min(10).max(86_400).default(120),
+    warmup: z.coerce.number().int().min(0).max(3600).default(20),
+    scenario: list(SCENARIOS).default(["steady"]),
+    mode: list(["balanced", "low"] as const).default(["balanced"]),
+    rounds: z.coerce.number().int().min(1).max(20).default(1),
+    starts: count(500).default(20),
+    rendition: z.string().regex(/^[a-z0-9_-]{1,64}$/).default("360p"),
+    churnEvery: z.coerce.number().min(1).max(3600).default(10),
+    origin: z.url({ protocol: /^https?$/ }).optional(),
+    stream: z.string().regex(/^[a-z0-9_-]{1,64}$/).default("main"),
+    ladder: z.string().default("360p:640x360:800"),
+    out: z.string().optional(),
+    findCapacity: z.boolean().default(false),
+    bench: z.boolean().default(false),
+    progress: z.boolean().default(true),
+  })
+  .superRefine((o, ctx) => {
+    if (o.warmup >= o.duration) ctx.addIssue({ code: "custom", path: ["warmup"], message: "must be shorter than --duration" });
+    if (o.viewers + o.peers === 0 && !o.findCapacity) ctx.addIssue({ code: "custom", path: ["viewers"], message: "no audience: set --viewers or --peers" });
+    const remoteOnly = o.origin ? o.scenario.filter((s) => LOCAL_ONLY.includes(s)) : [];
+    if (remoteOnly.length) ctx.addIssue({ code: "custom", path: ["scenario"], message: `${remoteOnly.join(", ")} need the local system (not --origin)` });
+  });
+
+export type Options = z.infer<typeof Schema>;
+
+/** Parses argv; throws an Error whose message says what to fix. */
+export function parseOptions(argv: string[]): Options | "help" {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    options: {
+      viewers: { type: "string" }, peers: { type: "string" }, duration: { type: "string" }, warmup: { type: "string" },
+      scenario: { type: "string" }, mode: { type: "string" }, rounds: { type: "string" }, starts: { type: "string" },
+      rendition: { type: "string" }, "churn-every": { type: "string" }, origin: { type: "string" }, stream: { type: "string" },
+      ladder: { type: "string" }, out: { type: "string" }, "find-capacity": { type: "boolean" }, bench: { type: "boolean" },
+      "no-progress": { type: "boolean" }, help: { type: "boolean" },
+    },
+  });
+  if (values.help) return "help";
+  const bench = values.bench === true;
+  const parsed = Schema.safeParse({
+    ...(bench && { mode: "balanced,low", rounds: "3", duration: "150" }),
+    ...values,
+    churnEvery: values["churn-every"],
+    findCapacity: values["find-capacity"],
+    progress: values["no-progress"] ? false : undefined,
+    "churn-every": undefined,
+    "find-capacity": undefined,
+    "no-progress": undefined,
+  });
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  --${String(i.path[0] ?? "").replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}: ${i.message}`);
+    throw new Error(`invalid flags:\n${lines.join("\n")}\n(see --help)`);
+  }
+  return parsed.data;
+}

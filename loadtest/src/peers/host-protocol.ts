@@ -1,0 +1,20 @@
+// Messages between the load test and its light-peer host process.
+import type { StatsBeacon } from "@peercast/origin/wire";
+import type { LightPeerOptions } from "./light-peer.js";
+
+export type PeerHostRequest =
+  | { cmd: "add"; options: LightPeerOptions }
+  | { cmd: "remove"; id: string }
+  /** Every peer leaves (its engine stops); counters stay for the snapshot. */
+  | { cmd: "leave-all" }
+  | { cmd: "snapshot"; requestId: number }
+  | { cmd: "stop" };
+
+export interface PeerSnapshot {
+  id: string;
+  stats: StatsBeacon;
+  errors: string[];
+  left: boolean;
+}
+
+export type PeerHostReply = { type: "snapshot"; requestId: number; peers: PeerSnapshot[]; memoryBytes: number };

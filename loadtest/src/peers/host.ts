@@ -1,0 +1,50 @@
+// A child process holding light peers, driven over IPC by the load test: their CPU and
+// memory are measured apart from the coordinator's, and a busy engine never delays its clock.
+import { LightPeer, type LightPeerOptions } from "./light-peer.js";
+import type { PeerHostReply, PeerHostRequest, PeerSnapshot } from "./host-protocol.js";
+
+const peers = new Map<string, LightPeer>();
+/** Peers that left: their final counters still count in the run's totals. */
+const departed: PeerSnapshot[] = [];
+const reply = (r: PeerHostReply) => process.send?.(r);
+
+function leave(id: string): void {
+  const peer = peers.get(id);
+  if (!peer) return;
+  peer.stop();
+  peers.delete(id);
+  departed.push({ id, stats: peer.snapshot(), errors: [...peer.errors], left: true });
+}
+
+process.on("message", (m: PeerHostRequest) => {
+  switch (m.cmd) {
+    case "add": {
+      const peer = new LightPeer(m.options satisfies LightPeerOptions);
+      peers.set(m.options.id, peer);
+      peer.start().catch((err: unknown) => peer.errors.push(`start: ${String(err)}`));
+      break;
+    }
+    case "remove":
+      leave(m.id);
+      break;
+    case "leave-all":
+      for (const id of [...peers.keys()]) leave(id);
+      break;
+    case "snapshot":
+      reply({
+        type: "snapshot",
+        requestId: m.requestId,
+        peers: [...departed, ...[...peers.entries()].map(([id, p]) => ({ id, stats: p.snapshot(), errors: [...p.errors], left: false }))],
+        memoryBytes: process.memoryUsage().rss,
+      });
+      break;
+    case "stop":
+      for (const p of peers.values()) p.stop();
+      peers.clear();
+      process.disconnect();
+      setTimeout(() => process.exit(0), 200).unref();
+      break;
+  }
+});
+// The coordinator went away: nothing to report to.
+process.on("disconnect", () => process.exit(0));

@@ -1,0 +1,67 @@
+// The load test's side of a light-peer host process.
+import { fork, type ChildProcess } from "node:child_process";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import type { LightPeerOptions } from "./light-peer.js";
+import type { PeerHostReply, PeerHostRequest, PeerSnapshot } from "./host-protocol.js";
+
+const HOST_MAIN = path.join(path.dirname(fileURLToPath(import.meta.url)), "host.js");
+
+export class PeerHost {
+  private readonly child: ChildProcess;
+  private nextRequest = 1;
+  private readonly waiting = new Map<number, (r: PeerHostReply) => void>();
+  private readonly exited: Promise<void>;
+
+  constructor() {
+    this.child = fork(HOST_MAIN, [], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
+    this.child.on("message", (r: PeerHostReply) => {
+      this.waiting.get(r.requestId)?.(r);
+      this.waiting.delete(r.requestId);
+    });
+    this.exited = new Promise((resolve) => this.child.once("exit", () => resolve()));
+  }
+
+  get pid(): number {
+    return this.child.pid!;
+  }
+
+  add(options: LightPeerOptions): void {
+    this.send({ cmd: "add", options });
+  }
+
+  remove(id: string): void {
+    this.send({ cmd: "remove", id });
+  }
+
+  leaveAll(): void {
+    this.send({ cmd: "leave-all" });
+  }
+
+  /** Every peer's counters, those that left included; rejects if the host does not answer. */
+  snapshot(timeoutMs = 10_000): Promise<{ peers: PeerSnapshot[]; memoryBytes: number }> {
+    const requestId = this.nextRequest++;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiting.delete(requestId);
+        reject(new Error("light-peer host did not answer"));
+      }, timeoutMs);
+      this.waiting.set(requestId, (r) => {
+        clearTimeout(timer);
+        resolve(r);
+      });
+      this.send({ cmd: "snapshot", requestId });
+    });
+  }
+
+  async stop(): Promise<void> {
+    if (this.child.exitCode === null && this.child.connected) this.send({ cmd: "stop" });
+    const killer = setTimeout(() => this.child.kill("SIGKILL"), 5000);
+    await this.exited;
+    clearTimeout(killer);
+  }
+
+  private send(m: PeerHostRequest): void {
+    if (this.child.connected) this.child.send(m);
+  }
+}

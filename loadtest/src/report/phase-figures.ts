@@ -1,0 +1,172 @@
+// A phase's figures from what it collected: offload, viewer experience and cost, each from
+// its one source (the origin's counters for copies and egress, the members' own counters for
+// share and stalls, the picture's block code for glass-to-glass latency).
+import type { StatsBeacon } from "@peercast/origin/wire";
+import type { MemberKind, MemberSample } from "../audience.js";
+import type { PhaseLoad } from "../host-load.js";
+import type { PhaseRaw, PhaseSpec, TimelinePoint } from "../phase.js";
+import type { Scrape } from "../scrape.js";
+import { round, summarize, type Summary } from "./figures.js";
+
+export interface PhaseResult {
+  spec: PhaseSpec;
+  label: string;
+  durationSec: number;
+  /** The measured window: from the end of the warm-up to the end of the phase. */
+  windowSec: number;
+  /** Members watching at the end, and light peers that joined at any time (churn). */
+  audience: Record<MemberKind, number> & { lightJoined: number };
+  offload: {
+    /** Origin fetches per segment, by rendition, from the origin's count as segments leave the playlist. */
+    copiesPerSegment: Record<string, number | null>;
+    /** Segments behind each figure. */
+    segmentsCounted: Record<string, number>;
+    shareFromPeers: number;
+    p2pBytes: number;
+    httpBytes: number;
+  };
+  startup: { probesMs: Summary; probesFailed: number; audienceMs: Record<"chromium" | "light", Summary> };
+  stalls: { count: number; seconds: number; ratio: number; byKind: Record<"chromium" | "light", { count: number; seconds: number; ratio: number }> };
+  latency: { glassToGlassMs: Summary; playerReportedMs: Summary; lightPeersMs: Summary };
+  renditionSwitches: number;
+  rejectedSegments: number;
+  errors: string[];
+  cost: {
+    originEgressBytes: number;
+    originEgressMbps: number;
+    originCpuPctOfCore: number | null;
+    originRssMiB: number | null;
+    trackerCpuPctOfCore: number | null;
+    trackerRssMiB: number | null;
+    trackerMessagesPerSec: number;
+    lightPeerHostRssMiB: number | null;
+    host: PhaseLoad;
+  };
+  reconcile: { clientHttpBytes: number; originBytes: number; httpDiffPct: number | null; p2pReceivedBytes: number; p2pUploadedBytes: number; p2pDiffPct: number | null };
+  timeline: { tSec: number; shareFromPeers: number | null; originEgressMbps: number }[];
+  events: PhaseRaw["events"];
+}
+
+type Counter = "httpBytes" | "p2pBytes" | "uploadedBytes" | "stalls" | "stallMs" | "playingMs" | "rejectedSegments";
+
+/** Sum over members of how much `key` grew between two points (members new at `b` count from 0). */
+function grew(a: MemberSample[] | undefined, b: MemberSample[], key: Counter, only?: (m: MemberSample) => boolean): number {
+  const before = new Map((a ?? []).map((m) => [m.id, m.stats[key]]));
+  return b.filter((m) => !only || only(m)).reduce((n, m) => n + m.stats[key] - (before.get(m.id) ?? 0), 0);
+}
+
+const total = (members: MemberSample[], key: keyof Pick<StatsBeacon, Counter>) => members.reduce((n, m) => n + m.stats[key], 0);
+const pctDiff = (a: number, b: number) => (b > 0 ? round((100 * (a - b)) / b, 2) : a === 0 ? 0 : null);
+const mib = (bytes: number | null) => (bytes === null ? null : round(bytes / 2 ** 20, 1));
+
+function copiesByRendition(raw: PhaseRaw, stream: string): Pick<PhaseResult["offload"], "copiesPerSegment" | "segmentsCounted"> {
+  // A segment's copies are counted when it leaves the playlist: shift the window by that time.
+  const from = raw.timeline.find((p) => p.tSec >= raw.warmupSec + raw.playlistWindowSec);
+  const to = raw.timeline.at(-1);
+  const copiesPerSegment: Record<string, number | null> = {};
+  const segmentsCounted: Record<string, number> = {};
+  if (!from || !to) return { copiesPerSegment, segmentsCounted };
+  for (const rendition of to.origin.labelValues("peercast_origin_segment_copies_count", "rendition")) {
+    const labels = { stream, rendition };
+    const d = (s: Scrape, name: string) => s.sum(name, labels);
+    const count = d(to.origin, "peercast_origin_segment_copies_count") - d(from.origin, "peercast_origin_segment_copies_count");
+    const sum = d(to.origin, "peercast_origin_segment_copies_sum") - d(from.origin, "peercast_origin_segment_copies_sum");
+    copiesPerSegment[rendition] = count > 0 ? round(sum / count, 2) : null;
+    segmentsCounted[rendition] = count;
+  }
+  return { copiesPerSegment, segmentsCounted };
+}
+
+function stallFigures(a: MemberSample[] | undefined, b: MemberSample[], only?: (m: MemberSample) => boolean) {
+  const stallMs = grew(a, b, "stallMs", only);
+  const playingMs = grew(a, b, "playingMs", only);
+  return { count: grew(a, b, "stalls", only), seconds: round(stallMs / 1000, 1), ratio: stallMs + playingMs > 0 ? round(stallMs / (stallMs + playingMs), 4) : 0 };
+}
+
+/** A process's CPU (% of one core) and peak memory from its own /metrics over the window. */
+function processCost(points: TimelinePoint[], which: "origin" | "tracker"): { cpu: number | null; rss: number | null } {
+  const scraped = points.map((p) => p[which]).filter((s) => s.values.size > 0);
+  const [a, b] = [scraped[0], scraped.at(-1)];
+  const prefix = `peercast_${which}_process_`;
+  const rss = scraped.length ? Math.max(...scraped.map((s) => s.sum(`${prefix}resident_memory_bytes`))) : null;
+  if (!a || !b || b.at <= a.at) return { cpu: null, rss };
+  const cpuSec = b.sum(`${prefix}cpu_seconds_total`) - a.sum(`${prefix}cpu_seconds_total`);
+  // A restarted tracker's counter began again: no figure rather than a wrong one.
+  return { cpu: cpuSec >= 0 ? round((100 * cpuSec * 1000) / (b.at - a.at), 1) : null, rss };
+}
+
+export function phaseFigures(raw: PhaseRaw, stream: string): PhaseResult {
+  const points = raw.timeline;
+  const start = points.find((p) => p.tSec >= raw.warmupSec) ?? points[0];
+  const end = points.at(-1);
+  if (!start || !end) throw new Error(`${raw.label}: no samples`);
+  const inWindow = points.filter((p) => p.tSec >= start.tSec);
+  const p2p = grew(start.members, end.members, "p2pBytes");
+  const http = grew(start.members, end.members, "httpBytes");
+  const kind = (k: MemberKind) => (m: MemberSample) => m.kind === k;
+  const egressBytes = end.origin.sum("peercast_http_bytes_total", { stream }) - start.origin.sum("peercast_http_bytes_total", { stream });
+  const windowSec = end.tSec - start.tSec;
+  const origin = processCost(inWindow, "origin");
+  const tracker = processCost(inWindow, "tracker");
+  const current = (k: MemberKind) => inWindow.flatMap((p) => p.members.filter((m) => m.kind === k && !m.left && m.stats.latencyMs !== undefined).map((m) => m.stats.latencyMs!));
+  const finalHttp = total(raw.finalMembers, "httpBytes");
+  const originBytes = raw.originAfter.sum("peercast_http_bytes_total", { stream }) - raw.originBefore.sum("peercast_http_bytes_total", { stream });
+  const received = total(raw.finalMembers, "p2pBytes");
+  const uploaded = total(raw.finalMembers, "uploadedBytes");
+  const okStarts = raw.starts.filter((s) => s.ok);
+  const audienceStartup = (k: MemberKind) => summarize(end.members.filter((m) => m.kind === k && m.stats.startupMs !== undefined).map((m) => m.stats.startupMs!));
+  return {
+    spec: raw.spec,
+    label: raw.label,
+    durationSec: raw.durationSec,
+    windowSec: round(windowSec, 1),
+    audience: {
+      chromium: end.members.filter(kind("chromium")).length,
+      light: end.members.filter((m) => m.kind === "light" && !m.left).length,
+      hostile: end.members.filter(kind("hostile")).length,
+      lightJoined: end.members.filter(kind("light")).length,
+    },
+    offload: { ...copiesByRendition(raw, stream), shareFromPeers: p2p + http > 0 ? round(p2p / (p2p + http), 3) : 0, p2pBytes: p2p, httpBytes: http },
+    startup: {
+      probesMs: summarize(okStarts.map((s) => s.startupMs!)),
+      probesFailed: raw.starts.length - okStarts.length,
+      audienceMs: { chromium: audienceStartup("chromium"), light: audienceStartup("light") },
+    },
+    stalls: {
+      ...stallFigures(start.members, end.members, (m) => m.kind !== "hostile"),
+      byKind: { chromium: stallFigures(start.members, end.members, kind("chromium")), light: stallFigures(start.members, end.members, kind("light")) },
+    },
+    latency: {
+      glassToGlassMs: summarize(raw.latency.map((s) => s.latencyMs)),
+      playerReportedMs: summarize(current("chromium")),
+      lightPeersMs: summarize(current("light")),
+    },
+    renditionSwitches: raw.renditionSwitches,
+    rejectedSegments: grew(start.members, end.members, "rejectedSegments"),
+    errors: [
+      ...raw.finalMembers.flatMap((m) => m.errors.map((e) => `${m.id}: ${e}`)),
+      ...raw.starts.filter((s) => !s.ok).map((s) => `start-up probe: ${s.error}`),
+      ...raw.events.filter((e) => e.error).map((e) => `${e.what}: ${e.error}`),
+    ],
+    cost: {
+      originEgressBytes: egressBytes,
+      originEgressMbps: windowSec > 0 ? round((egressBytes * 8) / windowSec / 1e6, 3) : 0,
+      originCpuPctOfCore: origin.cpu,
+      originRssMiB: mib(origin.rss),
+      trackerCpuPctOfCore: tracker.cpu,
+      trackerRssMiB: mib(tracker.rss),
+      trackerMessagesPerSec: round(raw.trackerMessages / raw.durationSec, 1),
+      lightPeerHostRssMiB: mib(Math.max(0, ...points.map((p) => p.lightHostRssBytes))),
+      host: raw.cpu,
+    },
+    reconcile: { clientHttpBytes: finalHttp, originBytes, httpDiffPct: pctDiff(finalHttp, originBytes), p2pReceivedBytes: received, p2pUploadedBytes: uploaded, p2pDiffPct: pctDiff(received, uploaded) },
+    timeline: points.slice(1).map((p, i) => {
+      const prev = points[i]!;
+      const dp = grew(prev.members, p.members, "p2pBytes");
+      const dh = grew(prev.members, p.members, "httpBytes");
+      const egress = p.origin.sum("peercast_http_bytes_total", { stream }) - prev.origin.sum("peercast_http_bytes_total", { stream });
+      return { tSec: p.tSec, shareFromPeers: dp + dh > 0 ? round(dp / (dp + dh), 3) : null, originEgressMbps: round((egress * 8) / (p.tSec - prev.tSec) / 1e6, 3) };
+    }),
+    events: raw.events,
+  };
+}

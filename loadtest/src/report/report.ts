@@ -1,0 +1,149 @@
+// The run's report: every phase, P2P against HTTP-only per scenario and mode (medians over
+// rounds, busy-machine phases left out), the self-checks, and the files it is written to.
+import fs from "node:fs";
+import path from "node:path";
+import { HIGH_CPU_PCT, type MachineInfo } from "../host-load.js";
+import type { Options } from "../options.js";
+import { round } from "./figures.js";
+import type { PhaseResult } from "./phase-figures.js";
+import { plotSvg } from "./plot.js";
+import { renderMarkdown } from "./markdown.js";
+
+export interface Check {
+  name: string;
+  phase: string;
+  ok: boolean;
+  detail: string;
+}
+
+/** One scenario and mode: P2P beside HTTP-only, medians over the rounds that count. */
+export interface Comparison {
+  scenario: string;
+  mode: string;
+  /** Rounds left out of the medians for a busy host (each transport). */
+  leftOut: { p2p: number; http: number };
+  p2p: Figures;
+  http: Figures;
+  ratios: { startupMedian: number | null; startupDiffMs: number | null; latencyMedian: number | null; stallRatioDiffPoints: number | null };
+}
+
+interface Figures {
+  copiesPerSegment: Record<string, number | null>;
+  shareFromPeers: number | null;
+  startupMedianMs: number | null;
+  startupP95Ms: number | null;
+  starts: number;
+  stallRatio: number | null;
+  stalls: number;
+  latencyMedianMs: number | null;
+  latencyP95Ms: number | null;
+  lightPeerLatencyMedianMs: number | null;
+  originEgressMbps: number | null;
+}
+
+export interface RunReport {
+  tool: "peercast-loadtest";
+  generatedAt: string;
+  runtimeSec: number;
+  machine: MachineInfo;
+  target: { originUrl: string; local: boolean; stream: string; segmentSec: number };
+  options: Options;
+  viewerCapacity: { max: number | null; source: string };
+  comparisons: Comparison[];
+  checks: Check[];
+  phases: PhaseResult[];
+  plots: string[];
+  warnings: string[];
+}
+
+/** Median across rounds, unrounded (shares and ratios are fractions). */
+function med(values: (number | null)[]): number | null {
+  const v = values.filter((x): x is number => x !== null).sort((a, b) => a - b);
+  if (v.length === 0) return null;
+  const mid = Math.floor(v.length / 2);
+  return round(v.length % 2 ? v[mid]! : (v[mid - 1]! + v[mid]!) / 2, 4);
+}
+
+function figures(phases: PhaseResult[]): Figures {
+  const renditions = [...new Set(phases.flatMap((p) => Object.keys(p.offload.copiesPerSegment)))];
+  const startMs = phases.flatMap((p) => p.startup.probesMs.n ? [p.startup.probesMs] : []);
+  return {
+    copiesPerSegment: Object.fromEntries(renditions.map((r) => [r, med(phases.map((p) => p.offload.copiesPerSegment[r] ?? null))])),
+    shareFromPeers: med(phases.map((p) => p.offload.shareFromPeers)),
+    startupMedianMs: med(startMs.map((s) => s.median)),
+    startupP95Ms: med(startMs.map((s) => s.p95)),
+    starts: phases.reduce((n, p) => n + p.startup.probesMs.n, 0),
+    stallRatio: med(phases.map((p) => p.stalls.ratio)),
+    stalls: phases.reduce((n, p) => n + p.stalls.count, 0),
+    latencyMedianMs: med(phases.map((p) => p.latency.glassToGlassMs.median)),
+    latencyP95Ms: med(phases.map((p) => p.latency.glassToGlassMs.p95)),
+    lightPeerLatencyMedianMs: med(phases.map((p) => p.latency.lightPeersMs.median)),
+    originEgressMbps: med(phases.map((p) => p.cost.originEgressMbps)),
+  };
+}
+
+export function compare(phases: PhaseResult[]): Comparison[] {
+  const keys = [...new Set(phases.map((p) => `${p.spec.scenario}|${p.spec.mode}`))];
+  return keys.map((key) => {
+    const [scenario, mode] = key.split("|") as [string, string];
+    const mine = phases.filter((p) => p.spec.scenario === scenario && p.spec.mode === mode);
+    const pick = (t: "p2p" | "http") => {
+      const all = mine.filter((p) => p.spec.transport === t);
+      const calm = all.filter((p) => !p.cost.host.high);
+      return { used: calm.length ? calm : all, leftOut: calm.length ? all.length - calm.length : 0 };
+    };
+    const [p2p, http] = [pick("p2p"), pick("http")];
+    const [a, b] = [figures(p2p.used), figures(http.used)];
+    const ratio = (x: number | null, y: number | null) => (x === null || y === null || y === 0 ? null : round(x / y, 2));
+    return {
+      scenario, mode,
+      leftOut: { p2p: p2p.leftOut, http: http.leftOut },
+      p2p: a, http: b,
+      ratios: {
+        startupMedian: ratio(a.startupMedianMs, b.startupMedianMs),
+        startupDiffMs: a.startupMedianMs === null || b.startupMedianMs === null ? null : round(a.startupMedianMs - b.startupMedianMs),
+        latencyMedian: ratio(a.latencyMedianMs, b.latencyMedianMs),
+        stallRatioDiffPoints: a.stallRatio === null || b.stallRatio === null ? null : round(100 * (a.stallRatio - b.stallRatio), 2),
+      },
+    };
+  });
+}
+
+/** What makes a toy report impossible: counts that must agree, bounds that must hold. */
+export function selfChecks(phases: PhaseResult[], segmentSec: number): Check[] {
+  const checks: Check[] = [];
+  for (const p of phases) {
+    const c = (name: string, ok: boolean, detail: string) => checks.push({ name, phase: p.label, ok, detail });
+    const r = p.reconcile;
+    c("HTTP bytes reconcile with the origin (within 2 %)", r.httpDiffPct !== null && Math.abs(r.httpDiffPct) <= 2, `members ${r.clientHttpBytes} B, origin ${r.originBytes} B (${r.httpDiffPct} %)`);
+    if (p.spec.transport === "http") {
+      c("HTTP-only share from peers is 0", r.p2pReceivedBytes === 0 && p.offload.shareFromPeers === 0, `${r.p2pReceivedBytes} B from peers`);
+    } else {
+      c("peer bytes received reconcile with bytes sent (within 2 %)", r.p2pDiffPct !== null && Math.abs(r.p2pDiffPct) <= 2, `received ${r.p2pReceivedBytes} B, sent ${r.p2pUploadedBytes} B (${r.p2pDiffPct} %)`);
+    }
+    for (const [rendition, copies] of Object.entries(p.offload.copiesPerSegment)) {
+      if (copies !== null) c(`origin copies per segment >= 1.0 (${rendition})`, copies >= 1, `${copies} over ${p.offload.segmentsCounted[rendition]} segments`);
+    }
+    const latency = p.latency.glassToGlassMs.median ?? p.latency.lightPeersMs.median;
+    c("latency is more than one segment", latency !== null && latency > segmentSec * 1000, `median ${latency} ms, segment ${segmentSec * 1000} ms`);
+  }
+  return checks;
+}
+
+/** Writes report.json, report.md and one SVG plot per scenario and mode. */
+export function writeReport(dir: string, report: Omit<RunReport, "plots">): RunReport {
+  fs.mkdirSync(dir, { recursive: true });
+  const plots: string[] = [];
+  for (const c of report.comparisons) {
+    const file = `plot-${c.scenario}-${c.mode}.svg`;
+    const phases = report.phases.filter((p) => p.spec.scenario === c.scenario && p.spec.mode === c.mode);
+    fs.writeFileSync(path.join(dir, file), plotSvg(`${c.scenario}, ${c.mode}: P2P (solid) and HTTP-only (dashed)`, phases));
+    plots.push(file);
+  }
+  const full: RunReport = { ...report, plots };
+  fs.writeFileSync(path.join(dir, "report.json"), JSON.stringify(full, null, 2) + "\n");
+  fs.writeFileSync(path.join(dir, "report.md"), renderMarkdown(full));
+  return full;
+}
+
+export { HIGH_CPU_PCT };

@@ -1,0 +1,101 @@
+// What the load test runs against: a system of its own (origin with its test source and a
+// tracker, on loopback) or a running one (`--origin URL`), with the controls the scenarios use.
+import fs from "node:fs";
+import { descendants, cmdline, getJson, waitFor, waitLive, waitForSegment } from "@peercast/origin/testing";
+import type { LatencyMode, StreamDetailResponse } from "@peercast/origin/wire";
+import { startSystem, type System } from "@peercast/player/testing";
+
+export interface Target {
+  originUrl: string;
+  /** The tracker's /metrics, when known. */
+  trackerMetricsUrl: string | undefined;
+  stream: string;
+  /** Present for a system of our own: what scenarios and cost figures need. */
+  local: LocalSystem | undefined;
+  stop(): Promise<void>;
+}
+
+export interface LocalSystem {
+  pids(): { origin: number; tracker: number };
+  setLatencyMode(mode: LatencyMode): Promise<void>;
+  /** Stops the tracker and starts it again on the same port after `downMs`. */
+  restartTracker(downMs: number): Promise<void>;
+  /** SIGKILLs the test source's publisher (as OBS losing its network); the origin restarts it. */
+  dropPublisher(): void;
+  /** SIGKILLs the transcoding ffmpeg; the origin restarts it. */
+  killTranscoder(): void;
+}
+
+/** The keys file as far as the load test touches it (the origin validates the rest). */
+interface KeysFileContent {
+  keys: unknown[];
+  streams?: Record<string, Record<string, unknown>>;
+}
+
+export async function startLocalTarget(o: { stream: string; ladder: string; rendition: string }): Promise<Target> {
+  const size = o.ladder.split(",")[0]!.split(":")[1] ?? "640x360";
+  const system = await startSystem({
+    env: {
+      PEERCAST_TEST_SOURCE: "1",
+      PEERCAST_TEST_SOURCE_STREAM: o.stream,
+      // As wide as the first rendition: the block code reads cleanly without scaling.
+      PEERCAST_TEST_SOURCE_SIZE: size,
+      PEERCAST_LADDER: o.ladder,
+      // Every light peer and viewer beacons from 127.0.0.1: one address, many viewers.
+      PEERCAST_STATS_RATE_PER_MIN: "60000",
+      PEERCAST_STATS_BURST: "1000",
+    },
+  });
+  const http = system.origin.http;
+  const session = (await waitLive(http, o.stream)).session!.id;
+  // Phases start against a playlist as long as a steady stream's, not a go-live one.
+  await waitForSegment(http, o.stream, session, o.rendition, 6, 60_000);
+  return {
+    originUrl: http,
+    trackerMetricsUrl: `http://127.0.0.1:${system.trackerPort}/metrics`,
+    stream: o.stream,
+    local: localControls(system, o.stream),
+    stop: async () => {
+      await system.stop();
+      fs.rmSync(system.origin.dataDir, { recursive: true, force: true }); // our own temp dir
+    },
+  };
+}
+
+export async function remoteTarget(originUrl: string, stream: string): Promise<Target> {
+  const detail = await getJson<StreamDetailResponse>(`${originUrl}/api/streams/${stream}`);
+  if (detail.stream.state !== "live") throw new Error(`stream "${stream}" at ${originUrl} is ${detail.stream.state}, not live`);
+  const tracker = detail.player.trackers[0];
+  // The tracker serves /metrics over HTTP on its WebSocket port.
+  const trackerMetricsUrl = tracker ? tracker.replace(/^ws/, "http").replace(/\/?$/, "/metrics") : undefined;
+  return { originUrl, trackerMetricsUrl, stream, local: undefined, stop: async () => {} };
+}
+
+function localControls(system: System, stream: string): LocalSystem {
+  const ffmpegs = () => descendants(system.origin.pid).filter((pid) => cmdline(pid).startsWith("ffmpeg"));
+  const kill = (pid: number | undefined, what: string) => {
+    if (pid === undefined) throw new Error(`no ${what} process found`);
+    process.kill(pid, "SIGKILL"); // a child of the origin we started
+  };
+  return {
+    pids: () => ({ origin: system.origin.pid, tracker: system.tracker.pid }),
+    setLatencyMode: async (mode) => {
+      const file = system.origin.keysFile;
+      const content = JSON.parse(fs.readFileSync(file, "utf8")) as KeysFileContent;
+      content.streams = { ...content.streams, [stream]: { ...content.streams?.[stream], latency: mode } };
+      // Atomic, as an operator's editor does: the origin never reads a half-written file.
+      fs.writeFileSync(`${file}.tmp`, JSON.stringify(content));
+      fs.renameSync(`${file}.tmp`, file);
+      const url = `${system.origin.http}/api/streams/${stream}`;
+      await waitFor(async () => (await getJson<StreamDetailResponse>(url)).player.latency === mode, 10_000, () => `(mode ${mode} not applied)`);
+    },
+    restartTracker: async (downMs) => {
+      await system.tracker.stop();
+      await new Promise((r) => setTimeout(r, downMs));
+      await system.restartTracker();
+    },
+    // The test source reads lavfi; the transcoder reads the FLV feed on stdin.
+    dropPublisher: () => kill(ffmpegs().find((pid) => cmdline(pid).includes("lavfi")), "test source ffmpeg"),
+    killTranscoder: () => kill(ffmpegs().find((pid) => !cmdline(pid).includes("lavfi")), "transcoder ffmpeg"),
+  };
+}

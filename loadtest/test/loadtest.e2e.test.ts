@@ -1,0 +1,58 @@
+// The real command, short: its own system (origin with the test source, tracker), one Chromium
+// viewer and three light peers, HTTP-only then P2P; the report must pass its self-checks.
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import test from "node:test";
+import { fileURLToPath } from "node:url";
+import type { RunReport } from "../src/report/report.js";
+
+const CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../src/cli.js");
+
+function runCli(args: string[]): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [CLI, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+    let output = "";
+    child.stdout.on("data", (c: Buffer) => (output += c.toString()));
+    child.stderr.on("data", (c: Buffer) => (output += c.toString()));
+    child.on("exit", (code) => resolve({ code, output }));
+  });
+}
+
+test("bad flags: a clear message and exit code 2, nothing started", async () => {
+  const { code, output } = await runCli(["--scenario", "bogus"]);
+  assert.equal(code, 2);
+  assert.match(output, /--scenario: "bogus" is not one of steady, churn/);
+});
+
+test("a short run: viewers and light peers, P2P beside HTTP-only, a report that passes its self-checks", { timeout: 300_000 }, async () => {
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), "peercast-loadtest-"));
+  try {
+    const { code, output } = await runCli(["--viewers", "1", "--peers", "3", "--duration", "40", "--warmup", "10", "--starts", "3", "--out", out, "--no-progress"]);
+    assert.equal(code, 0, output);
+    const report = JSON.parse(fs.readFileSync(path.join(out, "report.json"), "utf8")) as RunReport;
+    assert.ok(report.checks.length >= 7 && report.checks.every((c) => c.ok), JSON.stringify(report.checks, null, 1));
+    const [http, p2p] = report.phases;
+    assert.equal(http?.spec.transport, "http");
+    assert.equal(p2p?.spec.transport, "p2p");
+    assert.deepEqual([p2p.audience.chromium, p2p.audience.light], [1, 3]);
+    // Four members on one rendition: peers must carry a real part of it.
+    assert.ok(p2p.offload.shareFromPeers > 0.3, `share ${p2p.offload.shareFromPeers}`);
+    assert.ok(p2p.cost.originEgressMbps < http.cost.originEgressMbps, "P2P must cost the origin less");
+    for (const p of report.phases) {
+      assert.equal(p.startup.probesMs.n, 3, `${p.label}: start-up probes`);
+      assert.ok(p.latency.glassToGlassMs.n > 20, `${p.label}: block-code samples`);
+      assert.deepEqual(p.errors, []);
+    }
+    assert.equal(report.comparisons.length, 1);
+    const md = fs.readFileSync(path.join(out, "report.md"), "utf8");
+    assert.match(md, /\| origin copies per segment \(bound 1\.0\) \| \d\.\d\d \(360p\)/);
+    assert.match(md, /Self-checks: all passed/);
+    const svg = fs.readFileSync(path.join(out, report.plots[0]!), "utf8");
+    assert.ok((svg.match(/<path /g) ?? []).length === 4, "two charts, two phases each");
+  } finally {
+    fs.rmSync(out, { recursive: true, force: true });
+  }
+});

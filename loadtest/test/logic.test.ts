@@ -1,0 +1,92 @@
+// The load test's logic without a system: flags, playlists, and the self-checks that make a
+// toy report impossible.
+import assert from "node:assert/strict";
+import test from "node:test";
+import { parseOptions } from "../src/options.js";
+import { parseMediaPlaylist } from "../src/peers/media-playlist.js";
+import type { PhaseResult } from "../src/report/phase-figures.js";
+import { compare, selfChecks } from "../src/report/report.js";
+import { plotSvg } from "../src/report/plot.js";
+
+test("flags: defaults, lists, and clear errors for bad values", () => {
+  const o = parseOptions(["--viewers", "3", "--scenario", "steady,churn", "--mode", "low"]);
+  assert.ok(o !== "help");
+  assert.equal(o.viewers, 3);
+  assert.deepEqual(o.scenario, ["steady", "churn"]);
+  assert.deepEqual(o.mode, ["low"]);
+  assert.equal(o.duration, 120);
+  assert.equal(parseOptions(["--help"]), "help");
+  assert.throws(() => parseOptions(["--scenario", "stedy"]), /--scenario: "stedy" is not one of steady/);
+  assert.throws(() => parseOptions(["--duration", "30", "--warmup", "40"]), /--warmup: must be shorter than --duration/);
+  assert.throws(() => parseOptions(["--viewers", "-1"]), /--viewers/);
+  assert.throws(() => parseOptions(["--origin", "http://127.0.0.1:8080", "--scenario", "ffmpeg-kill"]), /ffmpeg-kill need the local system/);
+  assert.throws(() => parseOptions(["--viewers", "0", "--peers", "0"]), /no audience/);
+  assert.throws(() => parseOptions(["--frobnicate"]), /Unknown option '--frobnicate'/);
+});
+
+test("media playlist: sequence numbers, program date-times that follow on, gaps, end", () => {
+  const text = [
+    "#EXTM3U", "#EXT-X-TARGETDURATION:2", "#EXT-X-MEDIA-SEQUENCE:41",
+    "#EXT-X-PROGRAM-DATE-TIME:2026-11-25T10:00:00.000Z", "#EXTINF:2.000,", "41.ts",
+    "#EXTINF:1.500,", "42.ts",
+    "#EXT-X-GAP", "#EXTINF:2.000,", "43.ts",
+    "#EXT-X-DISCONTINUITY", "#EXT-X-PROGRAM-DATE-TIME:2026-11-25T10:01:00.000Z", "#EXTINF:2.000,", "44.ts",
+    "#EXT-X-ENDLIST",
+  ].join("\n");
+  const p = parseMediaPlaylist(text, "http://127.0.0.1/hls/main/s/360p/index.m3u8");
+  assert.equal(p.targetDurationSec, 2);
+  assert.deepEqual(p.segments.map((s) => s.seq), [41, 42, 43, 44]);
+  assert.equal(p.segments[0]!.url, "http://127.0.0.1/hls/main/s/360p/41.ts");
+  assert.equal(p.segments[1]!.pdtMs - p.segments[0]!.pdtMs, 2000);
+  assert.equal(p.segments[2]!.gap, true);
+  assert.equal(p.segments[3]!.pdtMs, Date.parse("2026-11-25T10:01:00.000Z"));
+  assert.equal(p.ended, true);
+  assert.throws(() => parseMediaPlaylist("<html>", "http://x/"), /not an HLS playlist/);
+});
+
+function phase(transport: "p2p" | "http", o: Partial<{ copies: number; share: number; p2p: number; sent: number; http: number; origin: number; latency: number; high: boolean }> = {}): PhaseResult {
+  const summary = (v: number | null) => ({ n: v === null ? 0 : 20, median: v, p95: v, min: v, max: v });
+  return {
+    spec: { scenario: "steady", mode: "balanced", transport, round: 1 },
+    label: `steady balanced ${transport}`,
+    durationSec: 60,
+    windowSec: 40,
+    audience: { chromium: 1, light: 4, hostile: 0, lightJoined: 4 },
+    offload: { copiesPerSegment: { "360p": o.copies ?? 1.1 }, segmentsCounted: { "360p": 15 }, shareFromPeers: o.share ?? (transport === "p2p" ? 0.7 : 0), p2pBytes: 0, httpBytes: 0 },
+    startup: { probesMs: summary(transport === "p2p" ? 2100 : 2000), probesFailed: 0, audienceMs: { chromium: summary(null), light: summary(null) } },
+    stalls: { count: 0, seconds: 0, ratio: 0, byKind: { chromium: { count: 0, seconds: 0, ratio: 0 }, light: { count: 0, seconds: 0, ratio: 0 } } },
+    latency: { glassToGlassMs: summary(o.latency ?? 8000), playerReportedMs: summary(null), lightPeersMs: summary(null) },
+    renditionSwitches: 0,
+    rejectedSegments: 0,
+    errors: [],
+    cost: { originEgressBytes: 1, originEgressMbps: 1, originCpuPctOfCore: 5, originRssMiB: 100, trackerCpuPctOfCore: 1, trackerRssMiB: 80, trackerMessagesPerSec: 1, lightPeerHostRssMiB: 100, host: { avgPct: o.high ? 95 : 50, peakPct: 60, secondsOverPct: 0, high: o.high ?? false, byGroupPct: {} } },
+    reconcile: {
+      clientHttpBytes: o.http ?? 1000, originBytes: o.origin ?? 1000, httpDiffPct: o.origin ? Math.round((100 * ((o.http ?? 1000) - o.origin)) / o.origin) : 0,
+      p2pReceivedBytes: o.p2p ?? (transport === "p2p" ? 500 : 0), p2pUploadedBytes: o.sent ?? (transport === "p2p" ? 500 : 0), p2pDiffPct: o.sent ? Math.round((100 * ((o.p2p ?? 500) - o.sent)) / o.sent) : 0,
+    },
+    timeline: [{ tSec: 2, shareFromPeers: 0.5, originEgressMbps: 1 }, { tSec: 4, shareFromPeers: null, originEgressMbps: 2 }],
+    events: [],
+  };
+}
+
+test("self-checks pass for a consistent run and catch each kind of toy figure", () => {
+  assert.ok(selfChecks([phase("http"), phase("p2p")], 2).every((c) => c.ok));
+  const failed = (p: PhaseResult) => selfChecks([p], 2).filter((c) => !c.ok).map((c) => c.name);
+  assert.deepEqual(failed(phase("p2p", { copies: 0.8 })), ["origin copies per segment >= 1.0 (360p)"]);
+  assert.deepEqual(failed(phase("p2p", { http: 900, origin: 1000 })), ["HTTP bytes reconcile with the origin (within 2 %)"]);
+  assert.deepEqual(failed(phase("p2p", { p2p: 600, sent: 500 })), ["peer bytes received reconcile with bytes sent (within 2 %)"]);
+  assert.deepEqual(failed(phase("http", { p2p: 10 })), ["HTTP-only share from peers is 0"]);
+  assert.deepEqual(failed(phase("p2p", { latency: 1500 })), ["latency is more than one segment"]);
+});
+
+test("comparison: medians over rounds, busy-host rounds left out, ratios", () => {
+  const rounds = [phase("p2p", { copies: 1.2 }), phase("p2p", { copies: 1.4 }), phase("p2p", { copies: 9, high: true }), phase("http", { copies: 5 })];
+  const [c] = compare(rounds);
+  assert.equal(c!.leftOut.p2p, 1);
+  assert.equal(c!.p2p.copiesPerSegment["360p"], 1.3);
+  assert.equal(c!.ratios.startupMedian, 1.05);
+  assert.equal(c!.ratios.startupDiffMs, 100);
+  const svg = plotSvg("t", rounds);
+  assert.match(svg, /^<svg[^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+  assert.equal((svg.match(/<path /g) ?? []).length, 8); // two charts, four phases each
+});
