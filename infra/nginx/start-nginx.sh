@@ -46,6 +46,9 @@ export PEERCAST_NGINX_PREFIX="$prefix"
 conf="$prefix/conf"
 rm -rf "$conf"
 mkdir -p "$conf/conf.d" "$conf/peercast-origins" "$prefix/temp" "$prefix/cache"
+# Started as root (a plain Debian host), nginx's workers run as nobody: they write the cache and
+# temp files. The images run nginx as an unprivileged user from the start.
+if [ "$(id -u)" = 0 ]; then chmod 755 "$prefix" && chown -R nobody "$prefix/temp" "$prefix/cache"; fi
 # Only our own variables are substituted: nginx's $uri, $host... stay as they are.
 vars='${PEERCAST_NGINX_PREFIX} ${PEERCAST_NGINX_LISTEN} ${PEERCAST_NGINX_ORIGIN} ${PEERCAST_NGINX_TRACKERS_SERVERS}
       ${PEERCAST_NGINX_TLS_LISTEN} ${PEERCAST_NGINX_TLS_CERT} ${PEERCAST_NGINX_TLS_KEY} ${PEERCAST_NGINX_CACHE_SIZE}
