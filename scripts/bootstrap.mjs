@@ -42,7 +42,7 @@ function ensureNodeModules() {
 }
 
 function build() {
-  run(process.execPath, [path.join(root, "node_modules", "typescript", "bin", "tsc"), "-b", "origin", "tracker", "player", "dashboard"]);
+  run(process.execPath, [path.join(root, "node_modules", "typescript", "bin", "tsc"), "-b", "origin", "tracker", "player", "dashboard", "infra"]);
   run(process.execPath, [path.join(root, "player", "scripts", "bundle.mjs")]);
   run(process.execPath, [path.join(root, "dashboard", "scripts", "bundle.mjs")]);
 }
@@ -158,6 +158,9 @@ if (mode === "test") {
   // Real players in Debian's Chromium (never a downloaded browser), real OBS under Xvfb,
   // and `ip` to bring up loopback in the tests' own network namespace.
   packages.push(["chromium", "chromium"], ["obs", "obs-studio"], ["xvfb-run", "xvfb"], ["xauth", "xauth"], ["ip", "iproute2"]);
+  // infra/: Debian's nginx (edge caches, TLS, tracker shard router) run for real, promtool for
+  // the Prometheus configs, envsubst for the nginx templates.
+  packages.push(["nginx", "nginx"], ["promtool", "prometheus"], ["envsubst", "gettext-base"], ["openssl", "openssl"]);
 }
 ensureDebianPackages(packages);
 ensureNodeModules();

@@ -30,8 +30,14 @@ export function nginxEnv(env: Record<string, string>): Record<string, string> {
 
 /** `nginx -t` on the rendered config; status and output. */
 export function checkNginx(env: Record<string, string>): { status: number | null; output: string } {
-  const r = spawnSync("sh", [START_NGINX], { env: { ...nginxEnv(env), PEERCAST_NGINX_CHECK: "1" }, encoding: "utf8", timeout: 20_000 });
-  return { status: r.status, output: `${r.stdout}${r.stderr}` };
+  const full: Record<string, string> = { ...nginxEnv(env), PEERCAST_NGINX_CHECK: "1" };
+  // stdout a file, as in a container: nginx opens /dev/stdout (its default access log), which
+  // fails on the socket Node would give it.
+  const out = path.join(full.PEERCAST_NGINX_PREFIX!, "check.out");
+  const fd = fs.openSync(out, "w");
+  const r = spawnSync("sh", [START_NGINX], { env: full, stdio: ["ignore", fd, "pipe"], encoding: "utf8", timeout: 20_000 });
+  fs.closeSync(fd);
+  return { status: r.status, output: `${fs.readFileSync(out, "utf8")}${r.stderr}` };
 }
 
 function listening(port: number): Promise<boolean> {
