@@ -157,6 +157,9 @@ const packages = [["ffmpeg", "ffmpeg"], ["ffprobe", "ffmpeg"]];
 if (mode !== "start") packages.push(["chromium", "chromium"], ["ip", "iproute2"]);
 // Real OBS under Xvfb.
 if (mode === "test") packages.push(["obs", "obs-studio"], ["xvfb-run", "xvfb"], ["xauth", "xauth"]);
+// infra/: Debian's nginx (edge caches, TLS, tracker shard router) run for real, promtool for
+// the Prometheus configs, envsubst for the nginx templates.
+if (mode === "test") packages.push(["nginx", "nginx"], ["promtool", "prometheus"], ["envsubst", "gettext-base"], ["openssl", "openssl"]);
 ensureDebianPackages(packages);
 ensureNodeModules();
 build();

@@ -124,12 +124,26 @@ export function defaultTracker(pageUrl: string): string {
   return `${u.protocol === "https:" ? "wss" : "ws"}://${u.hostname}:8000/`;
 }
 
+/**
+ * A configured tracker as a player of `stream` on `pageUrl` gets it: `{stream}` replaced (so a
+ * hash router in front of tracker shards can see the stream in the path), and a path-only entry
+ * (`/tracker/{stream}`) on the page's own host, wss under https (an edge proxies it).
+ */
+export function trackerFor(configured: string, pageUrl: string, stream: string): string {
+  const url = configured.replaceAll("{stream}", stream);
+  if (!url.startsWith("/")) return url;
+  const page = new URL(pageUrl);
+  return `${page.protocol === "https:" ? "wss" : "ws"}://${page.host}${url}`;
+}
+
 /** The operator's trackers; by default port 8000 of the public host, or of each page's host. */
 function parseTrackers(raw: string | undefined, publicUrl: string | undefined): string[] | undefined {
   if (raw === undefined) return publicUrl === undefined ? undefined : [defaultTracker(publicUrl)];
   const urls = raw.split(",").map((t) => t.trim()).filter(Boolean);
-  const bad = urls.filter((t) => !/^wss?:\/\/[^\s]+$/.test(t));
-  if (urls.length === 0 || bad.length > 0) throw configError([`PEERCAST_TRACKER_URLS: expected ws:// or wss:// URLs, comma-separated`]);
+  const bad = urls.filter((t) => !/^(wss?:\/\/[^\s/]|\/)[^\s]*$/.test(t));
+  if (urls.length === 0 || bad.length > 0) {
+    throw configError([`PEERCAST_TRACKER_URLS: expected ws:// or wss:// URLs or paths on the page's host (/tracker/{stream}), comma-separated`]);
+  }
   return urls;
 }
 

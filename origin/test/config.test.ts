@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { test } from "node:test";
-import { loadConfig } from "../src/config.js";
+import { loadConfig, trackerFor } from "../src/config.js";
 import { ORIGIN_MAIN } from "./support/origin-process.js";
 
 test("defaults give the documented ladder, ports and segment duration", () => {
@@ -44,4 +44,15 @@ test("player settings: the operator's tracker on the public host by default, ICE
   assert.throws(() => loadConfig({ PEERCAST_ICE_SERVERS: "stun:x" }), /PEERCAST_ICE_SERVERS: not JSON/);
   assert.throws(() => loadConfig({ PEERCAST_ICE_SERVERS: '[{"urls":"http://x"}]' }), /PEERCAST_ICE_SERVERS\.0\.urls/);
   assert.throws(() => loadConfig({ PEERCAST_LATENCY_MODE: "ultra" }), /PEERCAST_LATENCY_MODE/);
+});
+
+test("tracker URLs may name the stream and be paths on the page's host (edges, tracker shards)", () => {
+  const c = loadConfig({ PEERCAST_TRACKER_URLS: "/tracker/{stream}, wss://t.example.org/s/{stream}" });
+  assert.deepEqual(c.player.trackers, ["/tracker/{stream}", "wss://t.example.org/s/{stream}"]);
+  assert.equal(trackerFor("/tracker/{stream}", "https://edge1.example.org/watch/talks", "talks"), "wss://edge1.example.org/tracker/talks");
+  assert.equal(trackerFor("/tracker/{stream}", "http://127.0.0.1:8081/api/streams/main", "main"), "ws://127.0.0.1:8081/tracker/main");
+  assert.equal(trackerFor("wss://t.example.org/s/{stream}", "https://x.example.org/", "main"), "wss://t.example.org/s/main");
+  assert.equal(trackerFor("ws://t.example.org:8000/", "https://x.example.org/", "main"), "ws://t.example.org:8000/");
+  assert.throws(() => loadConfig({ PEERCAST_TRACKER_URLS: "tracker/{stream}" }), /PEERCAST_TRACKER_URLS: expected ws:\/\/ or wss:\/\/ URLs or paths/);
+  assert.throws(() => loadConfig({ PEERCAST_TRACKER_URLS: "ws:///x" }), /PEERCAST_TRACKER_URLS/);
 });

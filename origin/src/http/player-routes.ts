@@ -4,7 +4,7 @@ import { fileURLToPath } from "node:url";
 import type { Context, Hono } from "hono";
 import { compress } from "hono/compress";
 import type { Logger } from "pino";
-import { defaultTracker, type OriginConfig } from "../config.js";
+import { defaultTracker, trackerFor, type OriginConfig } from "../config.js";
 import type { KeyStore } from "../keys/key-store.js";
 import type { StreamDetailResponse, StreamInfo } from "../wire/index.js";
 import { contentType, loadStaticFiles } from "./static-files.js";
@@ -22,19 +22,19 @@ export interface PlayerRoutesDeps {
 
 export function addPlayerRoutes(app: Hono, { config, keys, streamInfo, log }: PlayerRoutesDeps): void {
   const files = loadStaticFiles(config.player.dir ?? DEFAULT_DIR, "player.js", log);
-  // Without configured trackers, the page's own host (the Host header only affects its sender),
-  // over wss when a trusted TLS-terminating proxy says the page came over https.
-  const trackers = (c: Context) => {
-    if (config.player.trackers) return config.player.trackers;
+  // Trackers as the page's player must reach them (paths resolved on the page's host, `{stream}`
+  // filled in); without configured ones, port 8000 of the page's host. The Host header only
+  // affects its sender; wss when a trusted TLS-terminating proxy says the page came over https.
+  const trackers = (c: Context, stream: string) => {
     const url = new URL(c.req.url);
     if (config.http.trustProxy && c.req.header("x-forwarded-proto") === "https") url.protocol = "https:";
-    return [defaultTracker(url.href)];
+    return config.player.trackers?.map((t) => trackerFor(t, url.href, stream)) ?? [defaultTracker(url.href)];
   };
   // hls.js feeds MSE from blob: URLs and transmuxes in a blob: worker; peers are WebRTC (no CSP).
   // Only the embed page may be framed by other sites (the watch page's switches could be clickjacked).
   const csp = (c: Context, framedBy: string) =>
     `default-src 'self'; img-src 'self' data:; media-src 'self' blob:; worker-src 'self' blob:; ` +
-    `connect-src 'self' ${trackers(c).map((t) => new URL(t).origin).join(" ")}; base-uri 'none'; form-action 'none'; frame-ancestors ${framedBy}`;
+    `connect-src 'self' ${trackers(c, c.req.param("stream") ?? "").map((t) => new URL(t).origin).join(" ")}; base-uri 'none'; form-action 'none'; frame-ancestors ${framedBy}`;
 
   const file = (c: Context, name: string, status: 200 | 404 = 200) => {
     const body = files.get(name);
@@ -75,7 +75,7 @@ export function addPlayerRoutes(app: Hono, { config, keys, streamInfo, log }: Pl
       stream,
       player: {
         title: s.title ?? name,
-        trackers: trackers(c),
+        trackers: trackers(c, name),
         iceServers: config.player.iceServers,
         p2p: s.p2p ?? true,
         latency: s.latency ?? config.player.latency,

@@ -1,0 +1,40 @@
+// Reading the shipped deployment files: YAML documents, Dockerfile instructions.
+import fs from "node:fs";
+import path from "node:path";
+import { parseAllDocuments } from "yaml";
+import { INFRA_DIR } from "./nginx.js";
+
+export const REPO_DIR = path.dirname(INFRA_DIR);
+
+export function yamlDocs(file: string): Record<string, any>[] {
+  const docs = parseAllDocuments(fs.readFileSync(path.join(INFRA_DIR, file), "utf8"));
+  for (const d of docs) if (d.errors.length > 0) throw new Error(`${file}: ${d.errors.map((e) => e.message).join("; ")}`);
+  return docs.map((d) => d.toJS() as Record<string, any>).filter((d) => d !== null);
+}
+
+export interface Dockerfile {
+  from: string[];
+  user: string | undefined;
+  cmd: string[];
+  healthcheck: string[];
+  run: string[];
+}
+
+/** The instructions that matter here; CMD and HEALTHCHECK in exec (JSON) form only. */
+export function dockerfile(file: string): Dockerfile {
+  const text = fs.readFileSync(path.join(INFRA_DIR, file), "utf8").replace(/\\\n/g, " ");
+  const lines = text.split("\n").map((l) => l.trim()).filter((l) => l && !l.startsWith("#"));
+  const args = (kw: string) => lines.filter((l) => l.startsWith(`${kw} `)).map((l) => l.slice(kw.length + 1).trim());
+  const json = (s: string | undefined, what: string) => {
+    if (!s?.startsWith("[")) throw new Error(`${file}: ${what} must be in exec (JSON) form`);
+    return JSON.parse(s) as string[];
+  };
+  const hc = args("HEALTHCHECK").at(-1);
+  return {
+    from: args("FROM"),
+    user: args("USER").at(-1),
+    cmd: json(args("CMD").at(-1), "CMD"),
+    healthcheck: hc ? json(hc.slice(hc.indexOf("CMD ") + 4).trim(), "HEALTHCHECK CMD") : [],
+    run: args("RUN"),
+  };
+}
