@@ -29,6 +29,7 @@ export class Audience {
   readonly peers = new PeerHost();
   private readonly viewers = new Map<string, Viewer>();
   private readonly lightIds = new Set<string>();
+  private readonly joinTimers: NodeJS.Timeout[] = [];
   private next = 1;
 
   constructor(
@@ -68,17 +69,19 @@ export class Audience {
     return [...this.viewers.entries()];
   }
 
-  get lightCount(): number {
-    return this.lightIds.size;
+  /** `count` light peers join `spacingMs` apart (a crowd arrives over a moment, not at once). */
+  addLightPeers(count: number, spacingMs: number): void {
+    for (let i = 0; i < count; i++) this.joinTimers.push(setTimeout(() => this.addLightPeer(), i * spacingMs));
   }
 
-  async snapshot(): Promise<MemberSample[]> {
+  /** Every member's counters (light peers that left included) and the light-peer host's memory. */
+  async snapshot(): Promise<{ members: MemberSample[]; lightHostRssBytes: number }> {
     const [pages, host] = await Promise.all([
       Promise.all(this.viewerPages.map(async ([id, v]) => ({ id, kind: "chromium" as const, stats: await v.stats(), left: false, errors: [...v.errors] }))),
       this.peers.snapshot(),
     ]);
     const light = host.peers.map((p) => ({ ...p, kind: (p.id.startsWith("hostile") ? "hostile" : "light") as MemberKind }));
-    return [...pages, ...light];
+    return { members: [...pages, ...light], lightHostRssBytes: host.memoryBytes };
   }
 
   /**
@@ -86,13 +89,18 @@ export class Audience {
    * figures and another's, so bytes sent and received add up.
    */
   async close(): Promise<MemberSample[]> {
+    this.joinTimers.forEach((t) => clearTimeout(t));
     this.peers.leaveAll();
     await Promise.all(this.viewerPages.map(([, v]) => v.page.evaluate(stopPlayback).catch(() => {})));
     await new Promise((r) => setTimeout(r, 500));
-    const final = await this.snapshot().catch(() => [] as MemberSample[]);
-    await Promise.all(this.viewerPages.map(([, v]) => v.close().catch(() => {})));
-    this.viewers.clear();
-    await this.peers.stop();
-    return final;
+    try {
+      return (await this.snapshot()).members;
+    } catch {
+      return [];
+    } finally {
+      await Promise.all(this.viewerPages.map(([, v]) => v.close().catch(() => {})));
+      this.viewers.clear();
+      await this.peers.stop();
+    }
   }
 }

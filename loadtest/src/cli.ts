@@ -4,11 +4,10 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Browser } from "playwright-core";
 import { launchChromium } from "@peercast/origin/testing";
-import type { StreamDetailResponse } from "@peercast/origin/wire";
 import { readCapacity, findCapacity } from "./capacity.js";
 import { formatLoad, HostLoad, machineInfo } from "./host-load.js";
 import { HELP, parseOptions, type Options } from "./options.js";
-import { runPhase, type PhaseSpec } from "./phase.js";
+import { runPhase, type PhaseContext, type PhaseSpec } from "./phase.js";
 import { phaseFigures, type PhaseResult } from "./report/phase-figures.js";
 import { compare, selfChecks, writeReport } from "./report/report.js";
 import { remoteTarget, startLocalTarget, type Target } from "./target.js";
@@ -44,46 +43,44 @@ async function run(o: Options, signal: AbortSignal): Promise<number> {
   const { log, progress } = makeLog(o.progress);
   const machine = machineInfo();
   log(`machine: ${machine.cpuModel}, ${machine.cores} cores, ${machine.totalMemoryGiB} GiB, Node ${machine.node}`);
+  const capacity = readCapacity(RESULTS_DIR, machine, o.rendition);
+  // A start-up probe is one more playing page while it runs.
+  const pages = o.viewers + (o.starts > 0 ? 1 : 0);
+  if (!o.findCapacity && capacity.max !== null && pages > capacity.max) {
+    const most = capacity.max - (o.starts > 0 ? 1 : 0);
+    throw new Error(`this machine sustains ${capacity.max} playing Chromium viewers of ${o.rendition} (${capacity.source}), start-up probes included: use --viewers ${most} or fewer, and --peers for a larger audience`);
+  }
   const load = new HostLoad();
   let target: Target | undefined;
   let browser: Browser | undefined;
+  let probeBrowser: Browser | undefined;
   try {
     target = o.origin ? await remoteTarget(o.origin, o.stream) : await startLocalTarget(o);
     log(`target: ${target.originUrl}${target.local ? " (own system on loopback, test source)" : ""}`);
+    if (o.viewers > 0 || o.findCapacity) browser = await launchChromium({ webrtc: true, ownSignals: true });
     if (o.findCapacity) {
       if (!target.local) throw new Error("--find-capacity measures this machine: run it without --origin");
-      browser = await launchChromium({ webrtc: true });
-      const file = await findCapacity({ browser, target, rendition: o.rendition, load, log, resultsDir: RESULTS_DIR });
-      log(`wrote ${file}`);
+      log(`wrote ${await findCapacity({ browser: browser!, target, rendition: o.rendition, load, log, resultsDir: RESULTS_DIR, signal })}`);
       return 0;
     }
-    const capacity = readCapacity(RESULTS_DIR, machine);
-    if (capacity.max !== null && o.viewers > capacity.max) {
-      throw new Error(`this machine sustains ${capacity.max} playing Chromium viewers (${capacity.source}): use --viewers ${capacity.max} or fewer, and --peers for a larger audience`);
-    }
-    if (o.viewers > 0) browser = await launchChromium({ webrtc: true });
-    const detail = (await (await fetch(`${target.originUrl}/api/streams/${o.stream}`)).json()) as StreamDetailResponse;
-    const segmentSec = detail.stream.session?.segmentDurationSec ?? 2;
-    const phases: PhaseResult[] = [];
-    const warnings: string[] = capacity.max === null ? [`viewer capacity not measured on this machine (run --find-capacity)`] : [];
-    for (const spec of phasesOf(o)) {
-      if (signal.aborted) return 130;
-      log(`phase: ${spec.scenario}, ${spec.mode}, ${spec.transport === "p2p" ? "P2P" : "HTTP-only"}, round ${spec.round}`);
-      const raw = await runPhase(spec, { target, browser, options: o, load, log, progress, signal });
-      const p = phaseFigures(raw, o.stream);
-      phases.push(p);
-      log(`  => copies/segment ${JSON.stringify(p.offload.copiesPerSegment)}, share ${Math.round(100 * p.offload.shareFromPeers)} %, start-up median ${p.startup.probesMs.median} ms (${p.startup.probesMs.n}), stalls ${p.stalls.count} (${p.stalls.seconds} s), latency median ${p.latency.glassToGlassMs.median} ms, egress ${p.cost.originEgressMbps} Mbit/s, host CPU ${formatLoad(p.cost.host)}`);
-      if (p.cost.host.high) warnings.push(`${p.label}: host CPU ${p.cost.host.avgPct} % (above the limit): left out of the medians`);
-      if (p.errors.length) warnings.push(`${p.label}: ${p.errors.length} error(s): ${p.errors.slice(0, 3).join("; ")}`);
-    }
+    if (o.starts > 0) probeBrowser = await launchChromium({ webrtc: true, ownSignals: true });
+    const { phases, stopped } = await runPhases(o, { target, browser, probeBrowser, options: o, load, log, progress, signal });
+    const warnings = [
+      ...(capacity.max === null ? [`viewer capacity not measured on this machine (run --find-capacity): ${capacity.source}`] : []),
+      ...(stopped ? [`run stopped early: ${stopped}; the report has the phases that completed`] : []),
+      ...phases.flatMap((p) => [
+        ...(p.cost.host.high ? [`${p.label}: host CPU ${p.cost.host.avgPct} % (above the limit): left out of the medians where calmer rounds exist`] : []),
+        ...(p.errors.length ? [`${p.label}: ${p.errors.length} error(s): ${p.errors.slice(0, 3).join("; ")}`] : []),
+      ]),
+    ];
     const out = o.out ? path.resolve(o.out) : path.join(RESULTS_DIR, new Date().toISOString().replace(/[:.]/g, "-"));
-    const checks = selfChecks(phases, segmentSec);
+    const checks = selfChecks(phases, target.segmentSec);
     writeReport(out, {
       tool: "peercast-loadtest",
       generatedAt: new Date().toISOString(),
       runtimeSec: Math.round((Date.now() - began) / 1000),
       machine,
-      target: { originUrl: target.originUrl, local: target.local !== undefined, stream: o.stream, segmentSec },
+      target: { originUrl: target.originUrl, local: target.local !== undefined, stream: o.stream, segmentSec: target.segmentSec },
       options: o,
       viewerCapacity: capacity,
       comparisons: compare(phases),
@@ -93,13 +90,36 @@ async function run(o: Options, signal: AbortSignal): Promise<number> {
     });
     const failed = checks.filter((c) => !c.ok);
     for (const c of failed) log(`SELF-CHECK FAILED: ${c.name}, ${c.phase}: ${c.detail}`);
+    for (const w of warnings) log(`warning: ${w}`);
     log(`report: ${path.join(out, "report.md")} (${checks.length - failed.length}/${checks.length} self-checks passed)`);
-    return failed.length ? 3 : 0;
+    if (stopped) return signal.aborted ? 130 : 1;
+    return failed.length || checks.length === 0 ? 3 : 0;
   } finally {
     load.stop();
     await browser?.close().catch(() => {});
+    await probeBrowser?.close().catch(() => {});
     await target?.stop().catch(() => {});
   }
+}
+
+/** Every phase in turn; one that fails or is interrupted ends the run, keeping what completed. */
+async function runPhases(o: Options, ctx: PhaseContext): Promise<{ phases: PhaseResult[]; stopped: string | undefined }> {
+  const phases: PhaseResult[] = [];
+  for (const spec of phasesOf(o)) {
+    if (ctx.signal.aborted) return { phases, stopped: "interrupted" };
+    ctx.log(`phase: ${spec.scenario}, ${spec.mode}, ${spec.transport === "p2p" ? "P2P" : "HTTP-only"}, round ${spec.round}`);
+    try {
+      const raw = await runPhase(spec, ctx);
+      if (ctx.signal.aborted) return { phases, stopped: "interrupted" }; // a cut phase has no figures
+      const p = phaseFigures(raw, o.stream);
+      phases.push(p);
+      ctx.log(`  => copies/segment ${JSON.stringify(p.offload.copiesPerSegment)}, share ${Math.round(100 * p.offload.shareFromPeers)} %, start-up median ${p.startup.probesMs.median} ms (${p.startup.probesMs.n}; ${JSON.stringify(p.startup.probeMilestonesMs)}; ${p.startup.probeAbortedSegmentRequests} segment requests cut), stalls ${p.stalls.count} (${p.stalls.seconds} s), latency median ${p.latency.glassToGlassMs.median} ms, egress ${p.cost.originEgressMbps} Mbit/s, host CPU ${formatLoad(p.cost.host)}`);
+    } catch (err) {
+      ctx.log(`phase failed: ${err instanceof Error ? err.message : String(err)}`);
+      return { phases, stopped: `${spec.scenario} ${spec.mode} ${spec.transport} failed: ${err instanceof Error ? err.message : String(err)}` };
+    }
+  }
+  return { phases, stopped: undefined };
 }
 
 async function main(): Promise<number> {

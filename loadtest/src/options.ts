@@ -29,7 +29,8 @@ engine in Node) against a running system; every phase is played HTTP-only and wi
   --ladder SPEC      local system's ladder (default 360p:640x360:800)
   --out DIR          where the report goes (default loadtest/results/<timestamp>)
   --find-capacity    measure how many playing Chromium viewers this machine sustains
-  --bench            the benchmark run: both modes, 3 rounds, steady
+  --bench            the benchmark run (npm run bench): both modes, 3 rounds, 60 s phases,
+                     7 start-up probes a phase
   --no-progress      no live progress line (logs only)
   --help
 `;
@@ -37,6 +38,7 @@ engine in Node) against a running system; every phase is played HTTP-only and wi
 const list = <T extends string>(values: readonly [T, ...T[]]) =>
   z.string().transform((s, ctx) => {
     const items = s.split(",").map((x) => x.trim()).filter(Boolean);
+    if (items.length === 0) ctx.addIssue({ code: "custom", message: `empty: give one or more of ${values.join(", ")}` });
     for (const item of items) if (!values.includes(item as T)) ctx.addIssue({ code: "custom", message: `"${item}" is not one of ${values.join(", ")}` });
     return [...new Set(items)] as T[];
   });
@@ -87,7 +89,8 @@ export function parseOptions(argv: string[]): Options | "help" {
   if (values.help) return "help";
   const bench = values.bench === true;
   const parsed = Schema.safeParse({
-    ...(bench && { mode: "balanced,low", rounds: "3", duration: "150" }),
+    // 3 interleaved rounds per mode, 7 start-up probes each: 21 starts per transport and mode.
+    ...(bench && { mode: "balanced,low", rounds: "3", duration: "60", starts: "7" }),
     ...values,
     churnEvery: values["churn-every"],
     findCapacity: values["find-capacity"],

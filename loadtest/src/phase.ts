@@ -6,8 +6,9 @@ import type { LatencyMode, StreamDetailResponse } from "@peercast/origin/wire";
 import { Audience, type MemberSample } from "./audience.js";
 import type { HostLoad, PhaseLoad } from "./host-load.js";
 import type { Options, ScenarioName } from "./options.js";
+import { findRendition } from "./peers/media-playlist.js";
 import type { Transport } from "./peers/light-peer.js";
-import { planScenario } from "./scenarios.js";
+import { planScenario, type ScenarioEvent } from "./scenarios.js";
 import { CounterSum, scrape, type Scrape } from "./scrape.js";
 import type { Target } from "./target.js";
 import { drainBlockCodeSamples, type LatencySample } from "./viewers/block-code.js";
@@ -29,14 +30,18 @@ export interface TimelinePoint {
   lightHostRssBytes: number;
 }
 
-/** What a phase collected; figures are computed from it (phase-figures.ts). */
+/**
+ * What a phase collected; figures are computed from it (phase-figures.ts). A phase is: warm-up,
+ * the measured window (to `durationSec`), a settling time until the window's segments have left
+ * the origin's retention (their copies are counted then), then the start-up probes.
+ */
 export interface PhaseRaw {
   spec: PhaseSpec;
   label: string;
   durationSec: number;
   warmupSec: number;
-  /** Seconds a segment stays in the playlist: copies are counted when it leaves. */
-  playlistWindowSec: number;
+  /** Seconds from a segment's production until the origin counts its copies. */
+  copiesDelaySec: number;
   timeline: TimelinePoint[];
   /** Before the first member joined and after the last one left (all members' totals). */
   originBefore: Scrape;
@@ -54,6 +59,11 @@ export interface PhaseRaw {
 export interface PhaseContext {
   target: Target;
   browser: Browser | undefined;
+  /**
+   * A browser of its own for start-up probes: a new viewer is someone else's browser, not a tab
+   * beside busy P2P viewers (whose WebRTC traffic crosses the same browser process).
+   */
+  probeBrowser: Browser | undefined;
   options: Options;
   load: HostLoad;
   log: (line: string) => void;
@@ -64,125 +74,181 @@ export interface PhaseContext {
 
 const SAMPLE_MS = 2000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const round1 = (x: number) => Math.round(x * 10) / 10;
 
 export async function runPhase(spec: PhaseSpec, ctx: PhaseContext): Promise<PhaseRaw> {
   const { target, options: o } = ctx;
   const label = `${spec.scenario} ${spec.mode} ${spec.transport === "p2p" ? "P2P" : "HTTP-only"}${o.rounds > 1 ? ` round ${spec.round}` : ""}`;
   await target.local?.setLatencyMode(spec.mode);
-  const playlistWindowSec = await playlistWindow(target, o.rendition);
+  await checkRendition(target, o.rendition);
   const audience = new Audience({ browser: ctx.browser, originUrl: target.originUrl, stream: target.stream, rendition: o.rendition, transport: spec.transport, sampleMs: 500 });
   const plan = planScenario({ ...o, scenario: spec.scenario, durationSec: o.duration, warmupSec: o.warmup, churnEverySec: o.churnEvery, audience, local: target.local });
   const originBefore = await scrape(`${target.originUrl}/metrics`);
   const started = Date.now();
-  const elapsed = () => (Date.now() - started) / 1000;
-  const events: PhaseRaw["events"] = [];
-  const note = (what: string, error?: unknown) => {
-    events.push({ tSec: Math.round(elapsed() * 10) / 10, what, ...(error !== undefined && { error: String(error) }) });
-    ctx.log(`  ${label} +${Math.round(elapsed())} s: ${what}${error !== undefined ? ` FAILED: ${String(error)}` : ""}`);
-  };
-
-  // Light peers join half a second apart, viewers a second apart (each at its own moment).
-  for (let i = 0; i < plan.initial.peers; i++) setTimeout(() => audience.addLightPeer(), i * 500);
-  for (let i = 0; i < plan.initial.hostile; i++) audience.addLightPeer(true);
-  for (let i = 0; i < plan.initial.viewers; i++) {
-    await audience.addViewer();
-    await sleep(1000);
-  }
-  note(`${plan.initial.viewers} viewer(s), ${plan.initial.peers} light peer(s)${plan.initial.hostile ? `, ${plan.initial.hostile} hostile` : ""} joined`);
-
-  const pending = [...plan.events];
+  const sampler = new Sampler(ctx, audience, started);
+  const events = new EventRunner(plan.events, sampler, (line) => ctx.log(`  ${label} ${line}`));
+  let closed: MemberSample[] | undefined;
   const starts: StartResult[] = [];
-  let probing = true;
-  // Start-up probes: fresh pages one after another while the audience plays, spread over the phase.
-  const probes = (async () => {
-    if (!ctx.browser || o.starts === 0) return;
-    const spacingMs = Math.max(0, ((o.duration - 10) * 1000) / o.starts - 3000);
-    while (probing && starts.length < o.starts && elapsed() < o.duration - 8) {
-      starts.push(await timeOneStart(ctx.browser, audience.watchUrl, spec.transport));
-      await sleep(spacingMs);
-    }
-  })();
-
-  const timeline: TimelinePoint[] = [];
-  const latency: LatencySample[] = [];
-  const trackerMessages = new CounterSum();
-  const lastRendition = new Map<string, string>();
-  let renditionSwitches = 0;
-  let endLoad: (() => PhaseLoad) | undefined;
   try {
-    while (elapsed() < o.duration && !ctx.signal.aborted) {
-      await sleep(Math.min(SAMPLE_MS, (o.duration - elapsed()) * 1000));
-      if (!endLoad && elapsed() >= o.warmup) endLoad = ctx.load.phase();
-      for (const e of pending.filter((e) => e.atSec <= elapsed())) {
-        pending.splice(pending.indexOf(e), 1);
-        try {
-          await e.run();
-          note(e.what);
-        } catch (err) {
-          note(e.what, err);
-        }
-      }
-      const [members, host, origin, tracker] = await Promise.all([
-        audience.snapshot(),
-        audience.peers.snapshot(),
-        scrape(`${target.originUrl}/metrics`),
-        scrape(target.trackerMetricsUrl),
-      ]);
-      trackerMessages.add(tracker.values.size ? tracker.sum("peercast_tracker_messages_total") : undefined);
-      timeline.push({ tSec: Math.round(elapsed() * 10) / 10, members, origin, tracker, lightHostRssBytes: host.memoryBytes });
-      for (const m of members) {
-        const r = m.kind === "chromium" ? m.stats.rendition : undefined;
-        if (r && lastRendition.has(m.id) && lastRendition.get(m.id) !== r) renditionSwitches++;
-        if (r) lastRendition.set(m.id, r);
-      }
-      const drained = await Promise.all(audience.viewerPages.map(([, v]) => drainBlockCodeSamples(v.page).catch(() => undefined)));
-      const windowStartMs = started + o.warmup * 1000;
-      for (const d of drained) latency.push(...(d?.valid.filter((s) => s.atMs >= windowStartMs) ?? []));
-      ctx.progress(progressLine(label, elapsed(), o.duration, timeline));
+    // Light peers arrive over the first half of the warm-up; viewers one a second.
+    audience.addLightPeers(plan.initial.peers, Math.min(500, (o.warmup * 500) / Math.max(1, plan.initial.peers)));
+    for (let i = 0; i < plan.initial.hostile; i++) audience.addLightPeer(true);
+    for (let i = 0; i < plan.initial.viewers; i++) await Promise.all([audience.addViewer(), sleep(1000)]);
+    events.note(`${plan.initial.viewers} viewer(s), ${plan.initial.peers} light peer(s)${plan.initial.hostile ? `, ${plan.initial.hostile} hostile` : ""} joining`);
+    const loop = (untilSec: number, stage: string, done?: Promise<unknown>) => sampler.until(untilSec, `${label}${stage ? `, ${stage}` : ""}`, events, done);
+
+    // 1. The measured window (after the warm-up).
+    await loop(o.warmup, "warm-up");
+    const endLoad = ctx.load.phase();
+    await loop(o.duration, "");
+    const cpu = endLoad();
+    await events.settled();
+    // 2. The audience plays on until the window's segments have left the origin's retention:
+    // their copies are counted then.
+    const copiesDelaySec = sampler.copiesDelaySec(target.stream, o.rendition);
+    await loop(o.duration + copiesDelaySec + SAMPLE_MS / 1000, "settling");
+    // 3. Start-up probes: fresh pages one after another while the audience plays. They come after
+    // the window because each new viewer fetches its first segments from the origin.
+    const probeBrowser = ctx.probeBrowser;
+    if (probeBrowser && o.starts > 0) {
+      const probes = (async () => {
+        while (starts.length < o.starts && !ctx.signal.aborted) starts.push(await timeOneStart(probeBrowser, audience.watchUrl, spec.transport));
+      })();
+      await loop(Infinity, "start-up probes", probes);
+      await probes;
     }
+    closed = await audience.close();
+    await sleep(1500); // responses in flight reach the origin's counters
+    const originAfter = await scrape(`${target.originUrl}/metrics`);
+    return {
+      spec, label, durationSec: o.duration, warmupSec: o.warmup, copiesDelaySec,
+      timeline: sampler.timeline, originBefore, originAfter,
+      finalMembers: [...closed, ...starts.flatMap((s, i) => (s.final ? [{ id: `start-${i + 1}`, kind: "chromium" as const, stats: s.final, left: true, errors: [] }] : []))],
+      starts, latency: sampler.latency, events: events.log, trackerMessages: sampler.trackerMessages.total, cpu, renditionSwitches: sampler.renditionSwitches,
+    };
   } finally {
-    probing = false;
+    if (!closed) await audience.close().catch(() => {});
   }
-  const cpu = (endLoad ?? ctx.load.phase())();
-  await probes;
-  const finalMembers = await audience.close();
-  await sleep(1500); // responses in flight reach the origin's counters
-  const originAfter = await scrape(`${target.originUrl}/metrics`);
-  return {
-    spec, label, durationSec: o.duration, warmupSec: o.warmup, playlistWindowSec, timeline, originBefore, originAfter,
-    finalMembers: [...finalMembers, ...starts.flatMap((s, i) => (s.final ? [{ id: `start-${i + 1}`, kind: "chromium" as const, stats: s.final, left: true, errors: [] }] : []))],
-    starts, latency, events, trackerMessages: trackerMessages.total, cpu, renditionSwitches,
-  };
 }
 
-/** How long a segment stays listed in the rendition's playlist. */
-async function playlistWindow(target: Target, rendition: string): Promise<number> {
+/** The timeline: every member's counters and the origin's and tracker's, every SAMPLE_MS. */
+class Sampler {
+  readonly timeline: TimelinePoint[] = [];
+  readonly latency: LatencySample[] = [];
+  /** Tracker messages over the measured window only (start-up probes are not the audience). */
+  readonly trackerMessages = new CounterSum();
+  renditionSwitches = 0;
+  private readonly lastRendition = new Map<string, string>();
+
+  constructor(
+    private readonly ctx: PhaseContext,
+    private readonly audience: Audience,
+    private readonly started: number,
+  ) {}
+
+  elapsed(): number {
+    return (Date.now() - this.started) / 1000;
+  }
+
+  /** Samples until `untilSec` (or `done` settles), running the scenario's due events meanwhile. */
+  async until(untilSec: number, label: string, events: EventRunner, done?: Promise<unknown>): Promise<void> {
+    let finished = false;
+    const over = done?.then(() => (finished = true), () => (finished = true));
+    while (this.elapsed() < untilSec && !finished && !this.ctx.signal.aborted) {
+      await Promise.race([sleep(Math.min(SAMPLE_MS, (untilSec - this.elapsed()) * 1000)), ...(over ? [over] : [])]);
+      events.runDue(this.elapsed());
+      await this.sample();
+      this.ctx.progress(progressLine(label, this.elapsed(), untilSec, this.timeline));
+    }
+  }
+
+  private async sample(): Promise<void> {
+    const { target, options: o } = this.ctx;
+    const [{ members, lightHostRssBytes }, origin, tracker] = await Promise.all([
+      this.audience.snapshot(),
+      scrape(`${target.originUrl}/metrics`),
+      scrape(target.trackerMetricsUrl),
+    ]);
+    const t = this.elapsed();
+    if (t >= o.warmup && t <= o.duration + SAMPLE_MS / 1000) this.trackerMessages.add(tracker.values.size ? tracker.sum("peercast_tracker_messages_total") : undefined);
+    this.timeline.push({ tSec: round1(t), members, origin, tracker, lightHostRssBytes });
+    for (const m of members) {
+      const r = m.kind === "chromium" ? m.stats.rendition : undefined;
+      if (r && this.lastRendition.has(m.id) && this.lastRendition.get(m.id) !== r) this.renditionSwitches++;
+      if (r) this.lastRendition.set(m.id, r);
+    }
+    const drained = await Promise.all(this.audience.viewerPages.map(([, v]) => drainBlockCodeSamples(v.page).catch(() => undefined)));
+    const [from, to] = [this.started + o.warmup * 1000, this.started + o.duration * 1000];
+    for (const d of drained) this.latency.push(...(d?.valid.filter((s) => s.atMs >= from && s.atMs <= to) ?? []));
+  }
+
+  /**
+   * How long the origin holds a segment before counting its copies: the segments produced but
+   * not yet counted, times the segment duration (playlist plus retention, from its own counters).
+   */
+  copiesDelaySec(stream: string, rendition: string): number {
+    const last = this.timeline.at(-1)?.origin;
+    if (!last) return 0;
+    const labels = { stream, rendition };
+    const pending = last.sum("peercast_segments_produced_total", labels) - last.sum("peercast_origin_segment_copies_count", labels);
+    const segmentSec = this.ctx.target.segmentSec;
+    return Math.max(0, pending) * segmentSec;
+  }
+}
+
+/** Scenario events run when due, in parallel with the sampling (a restart takes seconds). */
+class EventRunner {
+  readonly log: PhaseRaw["events"] = [];
+  private readonly running: Promise<void>[] = [];
+
+  constructor(
+    private readonly pending: ScenarioEvent[],
+    private readonly sampler: Sampler,
+    private readonly print: (line: string) => void,
+  ) {}
+
+  note(what: string, error?: unknown): void {
+    const tSec = round1(this.sampler.elapsed());
+    this.log.push({ tSec, what, ...(error !== undefined && { error: String(error) }) });
+    this.print(`+${Math.round(tSec)} s: ${what}${error !== undefined ? ` FAILED: ${String(error)}` : ""}`);
+  }
+
+  runDue(nowSec: number): void {
+    for (const e of this.pending.filter((e) => e.atSec <= nowSec)) {
+      this.pending.splice(this.pending.indexOf(e), 1);
+      this.note(e.what);
+      this.running.push(Promise.resolve().then(e.run).then(() => undefined, (err: unknown) => this.note(`${e.what}`, err)));
+    }
+  }
+
+  /** Waits for events still running (a restart in progress). */
+  async settled(): Promise<void> {
+    await Promise.all(this.running);
+  }
+}
+
+/** Fails early, with a clear message, when the stream has no such rendition. */
+async function checkRendition(target: Target, rendition: string): Promise<void> {
   const detail = (await (await fetch(`${target.originUrl}/api/streams/${target.stream}`)).json()) as StreamDetailResponse;
   if (!detail.stream.session) throw new Error(`stream ${target.stream} is not live`);
   const masterUrl = new URL(detail.stream.session.masterPlaylist, target.originUrl);
-  const uri = (await (await fetch(masterUrl)).text()).split("\n").find((l) => !l.startsWith("#") && l.split("/").at(-2) === rendition);
-  if (!uri) throw new Error(`no rendition ${rendition} in ${masterUrl.href}`);
-  const playlist = await (await fetch(new URL(uri, masterUrl))).text();
-  return playlist
-    .split("\n")
-    .filter((l) => l.startsWith("#EXTINF:"))
-    .reduce((sum, l) => sum + parseFloat(l.slice(8)), 0);
+  if (!findRendition(await (await fetch(masterUrl)).text(), rendition)) throw new Error(`no rendition "${rendition}" in ${masterUrl.href}`);
 }
 
 function progressLine(label: string, t: number, total: number, timeline: TimelinePoint[]): string {
   const width = 20;
-  const done = Math.min(width, Math.round((t / total) * width));
+  const done = Number.isFinite(total) ? Math.min(width, Math.round((t / total) * width)) : width;
   const bar = "#".repeat(done) + ".".repeat(width - done);
   const [a, b] = [timeline.at(-6), timeline.at(-1)];
   let figures = "";
-  if (a && b && b.tSec > a.tSec) {
+  if (a && b && b.origin.at > a.origin.at) {
     const sum = (p: TimelinePoint, k: "p2pBytes" | "httpBytes") => p.members.reduce((n, m) => n + m.stats[k], 0);
     const p2p = sum(b, "p2pBytes") - sum(a, "p2pBytes");
     const http = sum(b, "httpBytes") - sum(a, "httpBytes");
-    const egress = ((b.origin.sum("peercast_http_bytes_total") - a.origin.sum("peercast_http_bytes_total")) * 8) / (b.tSec - a.tSec) / 1e6;
+    const egress = ((b.origin.sum("peercast_http_bytes_total") - a.origin.sum("peercast_http_bytes_total")) * 8) / ((b.origin.at - a.origin.at) / 1000) / 1e6;
     const stalls = b.members.reduce((n, m) => n + m.stats.stalls, 0);
-    const peers = b.members.filter((m) => !m.left).length;
-    figures = ` | ${peers} watching, share ${p2p + http > 0 ? Math.round((100 * p2p) / (p2p + http)) : 0} %, origin ${egress.toFixed(2)} Mbit/s, stalls ${stalls}`;
+    const watching = b.members.filter((m) => !m.left).length;
+    figures = ` | ${watching} watching, share ${p2p + http > 0 ? Math.round((100 * p2p) / (p2p + http)) : 0} %, origin ${egress.toFixed(2)} Mbit/s, stalls ${stalls}`;
   }
-  return `[${bar}] ${label} ${Math.round(t)}/${total} s${figures}`;
+  return `[${bar}] ${label} ${Math.round(t)}${Number.isFinite(total) ? `/${Math.round(total)}` : ""} s${figures}`;
 }

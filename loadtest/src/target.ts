@@ -10,6 +10,7 @@ export interface Target {
   /** The tracker's /metrics, when known. */
   trackerMetricsUrl: string | undefined;
   stream: string;
+  segmentSec: number;
   /** Present for a system of our own: what scenarios and cost figures need. */
   local: LocalSystem | undefined;
   stop(): Promise<void>;
@@ -41,17 +42,18 @@ export async function startLocalTarget(o: { stream: string; ladder: string; rend
       // As wide as the first rendition: the block code reads cleanly without scaling.
       PEERCAST_TEST_SOURCE_SIZE: size,
       PEERCAST_LADDER: o.ladder,
-      // Every light peer and viewer beacons from 127.0.0.1: one address, many viewers.
+      // Every Chromium viewer beacons from 127.0.0.1: one address, many viewers.
       PEERCAST_STATS_RATE_PER_MIN: "60000",
       PEERCAST_STATS_BURST: "1000",
     },
   });
   const http = system.origin.http;
-  const session = (await waitLive(http, o.stream)).session!.id;
+  const session = (await waitLive(http, o.stream)).session!;
   // Phases start against a playlist as long as a steady stream's, not a go-live one.
-  await waitForSegment(http, o.stream, session, o.rendition, 6, 60_000);
+  await waitForSegment(http, o.stream, session.id, o.rendition, 6, 60_000);
   return {
     originUrl: http,
+    segmentSec: session.segmentDurationSec,
     trackerMetricsUrl: `http://127.0.0.1:${system.trackerPort}/metrics`,
     stream: o.stream,
     local: localControls(system, o.stream),
@@ -62,13 +64,14 @@ export async function startLocalTarget(o: { stream: string; ladder: string; rend
   };
 }
 
-export async function remoteTarget(originUrl: string, stream: string): Promise<Target> {
+export async function remoteTarget(url: string, stream: string): Promise<Target> {
+  const originUrl = url.replace(/\/+$/, "");
   const detail = await getJson<StreamDetailResponse>(`${originUrl}/api/streams/${stream}`);
-  if (detail.stream.state !== "live") throw new Error(`stream "${stream}" at ${originUrl} is ${detail.stream.state}, not live`);
+  if (detail.stream.state !== "live" || !detail.stream.session) throw new Error(`stream "${stream}" at ${originUrl} is ${detail.stream.state}, not live`);
   const tracker = detail.player.trackers[0];
   // The tracker serves /metrics over HTTP on its WebSocket port.
   const trackerMetricsUrl = tracker ? tracker.replace(/^ws/, "http").replace(/\/?$/, "/metrics") : undefined;
-  return { originUrl, trackerMetricsUrl, stream, local: undefined, stop: async () => {} };
+  return { originUrl, trackerMetricsUrl, stream, segmentSec: detail.stream.session.segmentDurationSec, local: undefined, stop: async () => {} };
 }
 
 function localControls(system: System, stream: string): LocalSystem {
@@ -94,8 +97,8 @@ function localControls(system: System, stream: string): LocalSystem {
       await new Promise((r) => setTimeout(r, downMs));
       await system.restartTracker();
     },
-    // The test source reads lavfi; the transcoder reads the FLV feed on stdin.
-    dropPublisher: () => kill(ffmpegs().find((pid) => cmdline(pid).includes("lavfi")), "test source ffmpeg"),
-    killTranscoder: () => kill(ffmpegs().find((pid) => !cmdline(pid).includes("lavfi")), "transcoder ffmpeg"),
+    // The test source draws testsrc2; the transcoder reads the FLV feed on stdin.
+    dropPublisher: () => kill(ffmpegs().find((pid) => cmdline(pid).includes("testsrc2")), "test source ffmpeg"),
+    killTranscoder: () => kill(ffmpegs().find((pid) => cmdline(pid).includes("pipe:0")), "transcoder ffmpeg"),
   };
 }

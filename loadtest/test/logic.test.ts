@@ -22,6 +22,7 @@ test("flags: defaults, lists, and clear errors for bad values", () => {
   assert.throws(() => parseOptions(["--origin", "http://127.0.0.1:8080", "--scenario", "ffmpeg-kill"]), /ffmpeg-kill need the local system/);
   assert.throws(() => parseOptions(["--viewers", "0", "--peers", "0"]), /no audience/);
   assert.throws(() => parseOptions(["--frobnicate"]), /Unknown option '--frobnicate'/);
+  assert.throws(() => parseOptions(["--scenario", ","]), /--scenario: empty/);
 });
 
 test("media playlist: sequence numbers, program date-times that follow on, gaps, end", () => {
@@ -53,7 +54,7 @@ function phase(transport: "p2p" | "http", o: Partial<{ copies: number; share: nu
     windowSec: 40,
     audience: { chromium: 1, light: 4, hostile: 0, lightJoined: 4 },
     offload: { copiesPerSegment: { "360p": o.copies ?? 1.1 }, segmentsCounted: { "360p": 15 }, shareFromPeers: o.share ?? (transport === "p2p" ? 0.7 : 0), p2pBytes: 0, httpBytes: 0 },
-    startup: { probesMs: summary(transport === "p2p" ? 2100 : 2000), probesFailed: 0, audienceMs: { chromium: summary(null), light: summary(null) } },
+    startup: { probesMs: summary(transport === "p2p" ? 2100 : 2000), probesFailed: 0, probeMilestonesMs: { apiDoneMs: 1, masterRequestedMs: 2, firstSegmentRequestedMs: 3, firstSegmentDoneMs: 4 }, probeAbortedSegmentRequests: 0, audienceMs: { chromium: summary(null), light: summary(null) } },
     stalls: { count: 0, seconds: 0, ratio: 0, byKind: { chromium: { count: 0, seconds: 0, ratio: 0 }, light: { count: 0, seconds: 0, ratio: 0 } } },
     latency: { glassToGlassMs: summary(o.latency ?? 8000), playerReportedMs: summary(null), lightPeersMs: summary(null) },
     renditionSwitches: 0,
@@ -77,6 +78,12 @@ test("self-checks pass for a consistent run and catch each kind of toy figure", 
   assert.deepEqual(failed(phase("p2p", { p2p: 600, sent: 500 })), ["peer bytes received reconcile with bytes sent (within 2 %)"]);
   assert.deepEqual(failed(phase("http", { p2p: 10 })), ["HTTP-only share from peers is 0"]);
   assert.deepEqual(failed(phase("p2p", { latency: 1500 })), ["latency is more than one segment"]);
+  // Nothing measured is not a pass.
+  assert.deepEqual(failed(phase("p2p", { p2p: 0, sent: 0 })), ["peer bytes received reconcile with bytes sent (within 2 %)"]);
+  assert.deepEqual(failed(phase("http", { http: 0, origin: 0 })), ["HTTP bytes reconcile with the origin (within 2 %)"]);
+  const uncounted = phase("p2p");
+  uncounted.offload.copiesPerSegment = {};
+  assert.deepEqual(failed(uncounted), ["origin copies per segment >= 1.0"]);
 });
 
 test("comparison: medians over rounds, busy-host rounds left out, ratios", () => {

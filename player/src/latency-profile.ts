@@ -25,6 +25,8 @@ export interface LatencyProfile {
   };
   /** liveSync - segment - highDemand: the time P2P has to spread a new segment. */
   slackSec: number;
+  /** HTTP-urgent window while no peer is connected (see highDemandWindow). */
+  aloneHighDemandSec: number;
 }
 
 const MODES: Record<LatencyMode, { liveSyncSegments: number; highDemandSegments: number; p2pTimeoutMs: number }> = {
@@ -57,5 +59,16 @@ export function latencyProfile(mode: LatencyMode, segmentSec: number): LatencyPr
       httpNotReceivingBytesTimeoutMs: 3000,
     },
     slackSec: liveSync - segmentSec - highDemand,
+    aloneHighDemandSec: Math.min(liveSync + segmentSec, 2 * segmentSec),
   };
+}
+
+/**
+ * How far ahead segments are HTTP-urgent. With no peer connected nothing can come from peers:
+ * the next two segments are fetched at once (the engine otherwise waits until a segment is about
+ * to play, and a lone viewer, or one still meeting its peers, stalls on any slow fetch); the rest
+ * of the buffer waits a moment for peers that may connect.
+ */
+export function highDemandWindow(profile: LatencyProfile, connectedPeers: number): number {
+  return connectedPeers > 0 ? profile.core.highDemandTimeWindow : profile.aloneHighDemandSec;
 }

@@ -2,10 +2,11 @@
 // recovering by itself from network and media errors. A new session gets a new Playback.
 import Hls, { type ErrorData, type HlsConfig } from "hls.js";
 import { HlsJsP2PEngine } from "p2p-media-loader-hlsjs";
+import type { Core } from "p2p-media-loader-core";
 import type { PlayerSettings, StreamSessionInfo } from "@peercast/origin/wire";
 import { SegmentIntegrity } from "./integrity.js";
 import { keepLatency } from "./latency-keeper.js";
-import { latencyProfile } from "./latency-profile.js";
+import { highDemandWindow, latencyProfile, type LatencyProfile } from "./latency-profile.js";
 import { watchForStalls } from "./stall-watchdog.js";
 import type { P2PDecision } from "./p2p-policy.js";
 import { UploadCap } from "./upload-cap.js";
@@ -56,6 +57,7 @@ export class Playback {
       this.engine = new HlsJsP2PEngine({
         core: {
           ...profile.core,
+          highDemandTimeWindow: highDemandWindow(profile, 0),
           // Always the operator's own tracker and ICE servers, never the library's defaults.
           announceTrackers: o.settings.trackers,
           rtcConfig: { iceServers: o.settings.iceServers },
@@ -67,7 +69,7 @@ export class Playback {
           validateHTTPSegment: validate,
         },
       });
-      this.listenToEngine(this.engine);
+      this.listenToEngine(this.engine, profile);
       Object.assign(hlsConfig, this.engine.getConfigForHlsJs());
       if (o.p2p.upload && o.settings.uploadKbps > 0) this.uploadCap = new UploadCap(this.engine, o.settings.uploadKbps, o.stats);
     }
@@ -98,15 +100,26 @@ export class Playback {
     }
   }
 
-  private listenToEngine(engine: HlsJsP2PEngine): void {
+  private listenToEngine(engine: HlsJsP2PEngine, profile: LatencyProfile): void {
     const s = this.o.stats;
     engine.addEventListener("onChunkDownloaded", (bytes, source) => {
       if (source === "p2p") s.p2pBytes += bytes;
       else s.httpBytes += bytes;
     });
     engine.addEventListener("onChunkUploaded", (bytes) => (s.uploadedBytes += bytes));
-    engine.addEventListener("onPeerConnect", ({ peerId }) => s.peers.add(peerId));
-    engine.addEventListener("onPeerClose", ({ peerId }) => s.peers.delete(peerId));
+    let window = highDemandWindow(profile, 0);
+    const peersChanged = () => {
+      const next = highDemandWindow(profile, s.peers.size);
+      if (next !== window) engine.applyDynamicConfig({ core: { highDemandTimeWindow: (window = next) } });
+    };
+    engine.addEventListener("onPeerConnect", ({ peerId }) => {
+      s.peers.add(peerId);
+      peersChanged();
+    });
+    engine.addEventListener("onPeerClose", ({ peerId }) => {
+      s.peers.delete(peerId);
+      peersChanged();
+    });
   }
 
   private listenToHls(hls: Hls): void {
@@ -118,7 +131,12 @@ export class Playback {
     hls.on(Hls.Events.LEVEL_LOADED, countPlaylist);
     hls.on(Hls.Events.LEVEL_LOADED, (_e, data) => this.integrity?.prefetch(data.details.url));
     hls.on(Hls.Events.AUDIO_TRACK_LOADED, countPlaylist);
-    if (!this.engine) hls.on(Hls.Events.FRAG_LOADED, (_e, data) => (s.httpBytes += data.frag.stats.loaded));
+    // Segments reach the byte counters through the engine's events, except those the engine
+    // hands to hls.js's own loader (it does so when its core has not seen the playlist update
+    // that lists them yet): those, and every segment without P2P, are counted here.
+    const bypassed = new Set<string>();
+    hls.on(Hls.Events.FRAG_LOADING, (_e, { frag }) => this.engine && !engineLoads(this.engine, frag.url) && bypassed.add(frag.url));
+    hls.on(Hls.Events.FRAG_LOADED, (_e, { frag }) => (!this.engine || bypassed.delete(frag.url)) && (s.httpBytes += frag.stats.loaded));
     hls.on(Hls.Events.MANIFEST_PARSED, () => {
       const held = hls.levels.findIndex((_l, i) => this.renditionName(i) === this.o.quality);
       if (held >= 0) hls.currentLevel = held; // manual: ABR stays off until the viewer picks Auto
@@ -157,4 +175,11 @@ export class Playback {
     const url = this.hls?.levels[level]?.url[0];
     return url?.split("/").at(-2);
   }
+}
+
+/** Whether the P2P engine loads this segment itself (the test its fragment loader makes). */
+function engineLoads(engine: HlsJsP2PEngine, url: string): boolean {
+  // The engine's core is private in its typings; the version is pinned exactly.
+  const core = (engine as unknown as { core: Pick<Core, "hasSegment" | "isSegmentLoadable"> }).core;
+  return core.hasSegment(url) && core.isSegmentLoadable(url);
 }

@@ -48,3 +48,8 @@ process.on("message", (m: PeerHostRequest) => {
 });
 // The coordinator went away: nothing to report to.
 process.on("disconnect", () => process.exit(0));
+// Ctrl+C reaches the whole process group: the coordinator decides when peers leave (over IPC),
+// so their last counters still reach the report.
+for (const sig of ["SIGINT", "SIGTERM"] as const) process.on(sig, () => {});
+// One peer's failure must not take the others (and the run's figures) with it.
+process.on("unhandledRejection", (reason) => console.error(`light-peer host: unhandled rejection: ${String(reason)}`));

@@ -6,10 +6,11 @@
 import type { Core, CoreRequestError, SegmentResponse } from "p2p-media-loader-core";
 import type { StatsBeacon, StreamDetailResponse, StreamSessionInfo } from "@peercast/origin/wire";
 import { SegmentIntegrity } from "@peercast/player/integrity";
-import { latencyProfile, type LatencyProfile } from "@peercast/player/latency-profile";
-import { parseMasterVariants, streamShortId } from "@peercast/tracker/info-hash";
-import { parseMediaPlaylist, type PlaylistSegment } from "./media-playlist.js";
-import { loadCoreClass } from "./runtime.js";
+import { highDemandWindow, latencyProfile, type LatencyProfile } from "@peercast/player/latency-profile";
+import { parseMasterVariants } from "@peercast/tracker/info-hash";
+import { findRendition, parseMediaPlaylist, type PlaylistSegment } from "./media-playlist.js";
+import { loadCoreModule } from "./runtime.js";
+import { Playhead, type TimedSegment } from "./playhead.js";
 
 export type Transport = "p2p" | "http";
 
@@ -27,17 +28,7 @@ export interface LightPeerOptions {
 const TICK_MS = 100;
 const PLAYBACK_REPORT_MS = 250;
 const SESSION_POLL_MS = 5000;
-const PLAYLIST_REFRESH_MS = 1000;
 const FETCH_TIMEOUT_MS = 10_000;
-// The latency keeper's numbers (player/src/latency-keeper.ts).
-const TOO_CLOSE_SEC = 1;
-const TOO_FAR_SEC = 1.5;
-
-interface Loaded {
-  segment: PlaylistSegment;
-  startSec: number;
-  endSec: number;
-}
 
 export class LightPeer {
   readonly stats: StatsBeacon;
@@ -45,19 +36,13 @@ export class LightPeer {
   private session: StreamSessionInfo | undefined;
   private profile: LatencyProfile | undefined;
   private playlistUrl = "";
-  /** Media time 0 is this PROGRAM-DATE-TIME (epoch ms): stream time from wall-clock stamps. */
-  private t0Ms: number | undefined;
-  private readonly listed = new Map<number, Loaded>();
-  private readonly buffered = new Map<number, Loaded>();
+  private playlistTimer: NodeJS.Timeout | undefined;
+  private readonly listed = new Map<number, TimedSegment>();
+  private readonly playhead = new Playhead();
   private loading: number | undefined;
-  private liveEdgeSec = 0;
-  private position: number | undefined;
-  private rate = 1;
-  private playingSince: number | undefined;
-  private stallSince: number | undefined;
   private startedAt = Date.now();
   private readonly timers: NodeJS.Timeout[] = [];
-  private stopped = false;
+  private readonly abort = new AbortController();
   private readonly integrity = new SegmentIntegrity((n) => (this.stats.httpBytes += n));
   private readonly peers = new Set<string>();
   /** Errors seen (bounded), for the report. */
@@ -84,31 +69,24 @@ export class LightPeer {
 
   async start(): Promise<void> {
     this.startedAt = Date.now();
-    await this.pollSession();
     this.every(SESSION_POLL_MS, () => this.pollSession());
     this.every(TICK_MS, () => this.tick());
-    // hls.js reloads a live playlist that did not change after half a target duration.
-    this.every(PLAYLIST_REFRESH_MS, () => this.playlistUrl && this.refreshPlaylist());
-    this.every(PLAYBACK_REPORT_MS, () => this.position !== undefined && this.core?.updatePlayback(this.position, this.rate));
+    this.every(PLAYBACK_REPORT_MS, () => this.playhead.position !== undefined && this.core?.updatePlayback(this.playhead.position, this.playhead.rate));
+    await this.pollSession();
   }
 
   /** Figures as a player's beacon reports them (cumulative counters, current values). */
   snapshot(): StatsBeacon {
-    const now = Date.now();
-    const s = this.stats;
-    return {
-      ...s,
-      peers: this.peers.size,
-      stallMs: s.stallMs + (this.stallSince !== undefined ? now - this.stallSince : 0),
-      playingMs: s.playingMs + (this.playingSince !== undefined ? now - this.playingSince : 0),
-      latencyMs: this.position !== undefined && this.t0Ms !== undefined ? Math.round(now - (this.t0Ms + this.position * 1000)) : undefined,
-    };
+    const { firstFrameAt, ...playback } = this.playhead.figures(Date.now());
+    return { ...this.stats, ...playback, peers: this.peers.size, startupMs: firstFrameAt === undefined ? undefined : firstFrameAt - this.startedAt };
   }
 
   stop(): void {
-    this.stopped = true;
+    if (this.abort.signal.aborted) return;
+    this.abort.abort();
     this.timers.forEach((t) => clearInterval(t));
-    this.pause("stopped");
+    clearTimeout(this.playlistTimer);
+    this.playhead.stop(Date.now());
     this.core?.destroy();
     this.core = undefined;
   }
@@ -117,7 +95,7 @@ export class LightPeer {
     let busy = false;
     this.timers.push(
       setInterval(() => {
-        if (busy || this.stopped) return;
+        if (busy || this.abort.signal.aborted) return;
         busy = true;
         Promise.resolve()
           .then(fn)
@@ -128,15 +106,21 @@ export class LightPeer {
   }
 
   private error(message: string): void {
+    if (this.abort.signal.aborted) return; // a request cut by leaving is not an error
     if (this.errors.length < 20) this.errors.push(message);
   }
 
-  private async fetchText(url: string): Promise<string> {
-    const res = await fetch(url, { signal: AbortSignal.timeout(FETCH_TIMEOUT_MS) });
-    const body = await res.text();
-    if (url.startsWith(`${this.o.originUrl}/hls/`)) this.stats.httpBytes += Buffer.byteLength(body);
+  /** A GET as the player makes it; bytes count as the origin counts them (200 bodies). */
+  private async fetchBytes(url: string): Promise<ArrayBuffer> {
+    const res = await fetch(url, { signal: AbortSignal.any([this.abort.signal, AbortSignal.timeout(FETCH_TIMEOUT_MS)]) });
+    const body = await res.arrayBuffer();
     if (!res.ok) throw new Error(`${res.status} for ${new URL(url).pathname}`);
+    if (new URL(url).pathname.startsWith("/hls/")) this.stats.httpBytes += body.byteLength;
     return body;
+  }
+
+  private async fetchText(url: string): Promise<string> {
+    return Buffer.from(await this.fetchBytes(url)).toString("utf8");
   }
 
   /** As the player: a new session (publisher gone longer than the grace period) starts afresh. */
@@ -151,28 +135,25 @@ export class LightPeer {
     this.profile = latencyProfile(detail.player.latency, session.segmentDurationSec);
     const masterUrl = new URL(session.masterPlaylist, this.o.originUrl).href;
     const master = await this.fetchText(masterUrl);
-    const uris = master.split("\n").filter((l) => l.trim() && !l.startsWith("#"));
-    const index = uris.findIndex((u) => u.split("/").at(-2) === this.o.rendition);
-    const variant = parseMasterVariants(master)[index];
-    if (!variant) throw new Error(`no rendition ${this.o.rendition} in the master playlist`);
-    this.playlistUrl = new URL(uris[index]!, masterUrl).href;
-    if (this.o.transport === "p2p") this.core = await this.createCore(detail, session, masterUrl, streamShortId(variant));
+    const found = findRendition(master, this.o.rendition);
+    const variant = found && parseMasterVariants(master)[found.index];
+    if (!found || !variant) throw new Error(`no rendition ${this.o.rendition} in the master playlist`);
+    this.playlistUrl = new URL(found.uri, masterUrl).href;
+    if (this.o.transport === "p2p") this.core = await this.createCore(detail, session, masterUrl, variant);
     await this.refreshPlaylist();
   }
 
   private reset(): void {
     this.core?.destroy();
     this.core = undefined;
+    clearTimeout(this.playlistTimer);
     this.listed.clear();
-    this.buffered.clear();
     this.loading = undefined;
-    this.position = undefined;
-    this.t0Ms = undefined;
-    this.pause("stopped");
+    this.playhead.reset(Date.now());
   }
 
-  private async createCore(detail: StreamDetailResponse, session: StreamSessionInfo, masterUrl: string, index: string): Promise<Core> {
-    const CoreClass = await loadCoreClass(this.o.id);
+  private async createCore(detail: StreamDetailResponse, session: StreamSessionInfo, masterUrl: string, variant: ReturnType<typeof parseMasterVariants>[number]): Promise<Core> {
+    const { Core: CoreClass, generateStreamShortId } = await loadCoreModule(this.o.id);
     const validate = async (url: string, _range: unknown, data: ArrayBuffer): Promise<boolean> => {
       if (this.o.hostile) {
         new Uint8Array(data).fill(0x47, 188, 188 * 8); // the bytes it stores and shares: not the origin's
@@ -182,8 +163,10 @@ export class LightPeer {
       if (verdict === "mismatch") this.stats.rejectedSegments++;
       return verdict === "ok";
     };
+    const profile = this.profile!;
     const core = new CoreClass({
-      ...this.profile!.core,
+      ...profile.core,
+      highDemandTimeWindow: highDemandWindow(profile, 0),
       announceTrackers: detail.player.trackers,
       rtcConfig: { iceServers: [] },
       swarmId: session.swarmId,
@@ -195,25 +178,47 @@ export class LightPeer {
       else this.stats.httpBytes += bytes;
     });
     core.addEventListener("onChunkUploaded", (bytes) => (this.stats.uploadedBytes += bytes));
-    core.addEventListener("onPeerConnect", ({ peerId }) => this.peers.add(peerId));
-    core.addEventListener("onPeerClose", ({ peerId }) => this.peers.delete(peerId));
+    // As the player: alone, everything the buffer wants is urgent (player/src/playback.ts).
+    let window = highDemandWindow(profile, 0);
+    const peersChanged = () => {
+      const next = highDemandWindow(profile, this.peers.size);
+      if (next !== window) core.applyDynamicConfig({ highDemandTimeWindow: (window = next) });
+    };
+    core.addEventListener("onPeerConnect", ({ peerId }) => (this.peers.add(peerId), peersChanged()));
+    core.addEventListener("onPeerClose", ({ peerId }) => (this.peers.delete(peerId), peersChanged()));
     core.setManifestResponseUrl(masterUrl);
     core.setIsLive(true);
+    // Named as p2p-media-loader-hlsjs names an hls.js level: the same swarm as Chromium viewers.
+    const index = generateStreamShortId({ bitrate: variant.bandwidth, codecs: variant.videoCodec, width: variant.width, height: variant.height, frameRate: variant.frameRate, videoRange: variant.videoRange });
     core.addStreamIfNoneExists({ runtimeId: this.playlistUrl, type: "main", index });
     return core;
   }
 
+  /** Loads the playlist, then again after a target duration (half of one when unchanged), as hls.js does. */
   private async refreshPlaylist(): Promise<void> {
     const url = this.playlistUrl;
-    const playlist = parseMediaPlaylist(await this.fetchText(url), url);
-    if (url !== this.playlistUrl) return; // a new session began meanwhile
-    const added: Loaded[] = [];
-    const present = new Set<number>();
-    for (const segment of playlist.segments) {
-      present.add(segment.seq);
-      if (segment.gap || this.listed.has(segment.seq)) continue;
-      this.t0Ms ??= segment.pdtMs;
-      const startSec = (segment.pdtMs - this.t0Ms) / 1000;
+    let next = 1000;
+    try {
+      const playlist = parseMediaPlaylist(await this.fetchText(url), url);
+      if (url !== this.playlistUrl || this.abort.signal.aborted) return; // a new session began meanwhile
+      // The player fetches the hash list with every playlist (integrity.prefetch on LEVEL_LOADED).
+      if (this.core) this.integrity.prefetch(url);
+      const added = this.apply(playlist.segments);
+      next = (playlist.targetDurationSec * 1000) / (added ? 1 : 2);
+    } catch (err) {
+      this.error(`playlist: ${String(err)}`);
+    }
+    if (url === this.playlistUrl && !this.abort.signal.aborted) this.playlistTimer = setTimeout(() => void this.refreshPlaylist(), next);
+  }
+
+  /** Takes a playlist's segments in: hls.js places them back to back, date-times kept for latency. */
+  private apply(segments: PlaylistSegment[]): number {
+    const added: TimedSegment[] = [];
+    const present = new Set(segments.map((s) => s.seq));
+    for (const segment of segments) {
+      if (this.listed.has(segment.seq)) continue;
+      const previous = this.listed.get(segment.seq - 1) ?? [...this.listed.values()].at(-1);
+      const startSec = previous ? previous.endSec : 0;
       const entry = { segment, startSec, endSec: startSec + segment.durationSec };
       this.listed.set(segment.seq, entry);
       added.push(entry);
@@ -222,75 +227,29 @@ export class LightPeer {
     for (const e of removed) this.listed.delete(e.segment.seq);
     this.core?.updateStream(
       this.playlistUrl,
-      added.map((e) => ({ runtimeId: e.segment.url, externalId: e.segment.seq, url: e.segment.url, startTime: e.startSec, endTime: e.endSec })),
-      removed.map((e) => e.segment.url),
+      added.filter((e) => !e.segment.gap).map((e) => ({ runtimeId: e.segment.url, externalId: e.segment.seq, url: e.segment.url, startTime: e.startSec, endTime: e.endSec })),
+      removed.filter((e) => !e.segment.gap).map((e) => e.segment.url),
     );
-    const last = [...this.listed.values()].at(-1);
-    if (last) this.liveEdgeSec = last.endSec;
-    // hls.js starts liveSync behind the live edge.
-    if (this.position === undefined && last) this.position = Math.max(0, this.liveEdgeSec - this.profile!.hls.liveSyncDuration);
+    if (added.length) this.playhead.edgeMoved([...this.listed.values()].at(-1)!, Date.now(), this.profile!.hls.liveSyncDuration);
+    return added.length;
   }
 
   private tick(): void {
-    if (this.position === undefined) return;
-    const hls = this.profile!.hls;
-    const now = Date.now();
-    const current = this.bufferedAt(this.position);
-    if (current) {
-      if (this.playingSince === undefined) this.resume(now);
-      else this.position = Math.min(current.endSec, this.position + ((TICK_MS / 1000) * this.rate));
-      this.keepLatency(hls.liveSyncDuration);
-    } else if (this.playingSince !== undefined) {
-      this.pause("stall");
-    }
-    // Far too far behind (after a long stall): jump back to the sync point, as hls.js does.
-    if (this.liveEdgeSec - this.position > hls.liveMaxLatencyDuration) this.position = this.liveEdgeSec - hls.liveSyncDuration;
-    for (const [seq, e] of this.buffered) if (e.endSec < this.position - hls.backBufferLength) this.buffered.delete(seq);
-    void this.loadNext(hls.maxBufferLength);
-  }
-
-  private bufferedAt(position: number): Loaded | undefined {
-    for (const e of this.buffered.values()) if (e.startSec <= position + 0.01 && position < e.endSec - 0.01) return e;
-    return undefined;
-  }
-
-  private resume(now: number): void {
-    if (this.stats.startupMs === undefined) this.stats.startupMs = now - this.startedAt;
-    if (this.stallSince !== undefined) this.stats.stallMs += now - this.stallSince;
-    this.stallSince = undefined;
-    this.playingSince = now;
-  }
-
-  private pause(why: "stall" | "stopped"): void {
-    const now = Date.now();
-    if (this.playingSince !== undefined) this.stats.playingMs += now - this.playingSince;
-    this.playingSince = undefined;
-    if (why === "stall") {
-      this.stats.stalls++;
-      this.stallSince = now;
-    } else if (this.stallSince !== undefined) {
-      this.stats.stallMs += now - this.stallSince;
-      this.stallSince = undefined;
-    }
-  }
-
-  private keepLatency(target: number): void {
-    const off = this.liveEdgeSec - this.position! - target;
-    if (off < -TOO_CLOSE_SEC) this.rate = 0.9;
-    else if (off > TOO_FAR_SEC) this.rate = 1.08;
-    else if ((this.rate < 1 && off > -0.25) || (this.rate > 1 && off < 0.25)) this.rate = 1;
+    if (!this.profile) return; // no session yet
+    this.playhead.advance(Date.now(), this.listed, this.profile.hls);
+    void this.loadNext(this.profile.hls.maxBufferLength);
   }
 
   /** One segment at a time, in order, while the buffer reaches less than maxBufferLength ahead. */
   private async loadNext(maxBufferSec: number): Promise<void> {
-    if (this.loading !== undefined) return;
-    const position = this.position!;
-    const next = [...this.listed.values()].find((e) => e.endSec > position + 0.01 && !this.buffered.has(e.segment.seq));
+    const position = this.playhead.position;
+    if (this.loading !== undefined || position === undefined) return;
+    const next = [...this.listed.values()].find((e) => e.endSec > position + 0.01 && !e.segment.gap && !this.playhead.has(e.segment.seq));
     if (!next || next.startSec > position + maxBufferSec) return;
     const seq = next.segment.seq;
     this.loading = seq;
     try {
-      if (await this.download(next.segment)) this.buffered.set(seq, next);
+      if (await this.download(next.segment)) this.playhead.buffer(next);
     } catch (err) {
       this.error(`segment ${seq}: ${String(err)}`);
       await new Promise((r) => setTimeout(r, 500)); // as hls.js retries a failed fragment
@@ -299,19 +258,17 @@ export class LightPeer {
     }
   }
 
-  /** Resolves true once the segment's bytes are here and checked. */
+  /** Resolves true once the segment's bytes are here (and checked, with P2P). */
   private async download(segment: PlaylistSegment): Promise<boolean> {
     const core = this.core;
     if (core) {
       await new Promise<SegmentResponse>((resolve, reject) => {
-        void core.loadSegment(segment.url, { onSuccess: resolve, onError: (e: CoreRequestError) => reject(new Error(e.type)) });
+        // The engine throws when the segment left the playlist meanwhile or it was destroyed.
+        core.loadSegment(segment.url, { onSuccess: resolve, onError: (e: CoreRequestError) => reject(new Error(e.type)) }).catch(reject);
       });
       return true; // the engine ran the validation hooks already
     }
-    const res = await fetch(segment.url, { signal: AbortSignal.timeout(FETCH_TIMEOUT_MS) });
-    const data = await res.arrayBuffer();
-    this.stats.httpBytes += data.byteLength;
-    if (!res.ok) throw new Error(`HTTP ${res.status}`);
+    await this.fetchBytes(segment.url);
     return true; // as the player's HTTP-only mode: hls.js alone, nothing from peers to check
   }
 }

@@ -6,7 +6,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import WebSocket from "ws";
 import { RTCIceCandidate, RTCPeerConnection, RTCSessionDescription } from "node-datachannel/polyfill";
-import type { Core } from "p2p-media-loader-core";
+import type { Core, generateStreamShortId } from "p2p-media-loader-core";
 
 /** Loopback only: no STUN, no other interface, one socket per connection. */
 class LoopbackPeerConnection extends RTCPeerConnection {
@@ -44,13 +44,18 @@ function installBrowserGlobals(): void {
 
 const CORE_BUNDLE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../core/p2p-media-loader-core.es.js");
 
+export interface CoreModule {
+  Core: typeof Core;
+  /** How the engine names a rendition's swarm: the hls.js integration's own function. */
+  generateStreamShortId: typeof generateStreamShortId;
+}
+
 /**
- * A Core class from a module instance of its own: the bundle keeps a peer id per info hash and
+ * The engine from a module instance of its own: the bundle keeps a peer id per info hash and
  * the tracker client's socket pool at module level, so peers sharing an instance would share
  * one identity and one tracker socket.
  */
-export async function loadCoreClass(peerId: string): Promise<typeof Core> {
+export async function loadCoreModule(peerId: string): Promise<CoreModule> {
   installBrowserGlobals();
-  const mod = (await import(`${pathToFileURL(CORE_BUNDLE).href}?peer=${encodeURIComponent(peerId)}`)) as { Core: typeof Core };
-  return mod.Core;
+  return (await import(`${pathToFileURL(CORE_BUNDLE).href}?peer=${encodeURIComponent(peerId)}`)) as CoreModule;
 }

@@ -11,7 +11,9 @@ const copies = (c: Record<string, number | null>) => Object.entries(c).map(([r, 
 
 function comparisonTable(c: Comparison): string[] {
   const row = (name: string, p2p: string, http: string, ratio = "") => `| ${name} | ${p2p} | ${http} | ${ratio} |`;
-  const left = c.leftOut.p2p + c.leftOut.http ? ` (${c.leftOut.p2p} P2P and ${c.leftOut.http} HTTP-only round(s) left out: host CPU above ${HIGH_CPU_PCT} %)` : "";
+  const left =
+    (c.leftOut.p2p + c.leftOut.http ? ` (${c.leftOut.p2p} P2P and ${c.leftOut.http} HTTP-only round(s) left out: host CPU above ${HIGH_CPU_PCT} %)` : "") +
+    (c.allRoundsBusy ? ` (BUSY HOST: every round of a transport ran above ${HIGH_CPU_PCT} % host CPU)` : "");
   return [
     `### ${c.scenario}, ${c.mode}${left}`,
     "",

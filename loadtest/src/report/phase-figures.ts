@@ -7,6 +7,7 @@ import type { PhaseLoad } from "../host-load.js";
 import type { PhaseRaw, PhaseSpec, TimelinePoint } from "../phase.js";
 import type { Scrape } from "../scrape.js";
 import { round, summarize, type Summary } from "./figures.js";
+import type { StartMilestones, StartResult } from "../viewers/startup.js";
 
 export interface PhaseResult {
   spec: PhaseSpec;
@@ -25,7 +26,15 @@ export interface PhaseResult {
     p2pBytes: number;
     httpBytes: number;
   };
-  startup: { probesMs: Summary; probesFailed: number; audienceMs: Record<"chromium" | "light", Summary> };
+  startup: {
+    probesMs: Summary;
+    probesFailed: number;
+    /** Where a probe's start-up went (medians from navigation start, Resource Timing). */
+    probeMilestonesMs: Record<keyof StartMilestones, number | null>;
+    /** Segment requests the probes' pages cut (counted by the origin, never by the page). */
+    probeAbortedSegmentRequests: number;
+    audienceMs: Record<"chromium" | "light", Summary>;
+  };
   stalls: { count: number; seconds: number; ratio: number; byKind: Record<"chromium" | "light", { count: number; seconds: number; ratio: number }> };
   latency: { glassToGlassMs: Summary; playerReportedMs: Summary; lightPeersMs: Summary };
   renditionSwitches: number;
@@ -61,8 +70,9 @@ const mib = (bytes: number | null) => (bytes === null ? null : round(bytes / 2 *
 
 function copiesByRendition(raw: PhaseRaw, stream: string): Pick<PhaseResult["offload"], "copiesPerSegment" | "segmentsCounted"> {
   // A segment's copies are counted when it leaves the playlist: shift the window by that time.
-  const from = raw.timeline.find((p) => p.tSec >= raw.warmupSec + raw.playlistWindowSec);
-  const to = raw.timeline.at(-1);
+  const shift = raw.copiesDelaySec;
+  const from = raw.timeline.find((p) => p.tSec >= raw.warmupSec + shift);
+  const to = raw.timeline.filter((p) => p.tSec <= raw.durationSec + shift + 2.5).at(-1);
   const copiesPerSegment: Record<string, number | null> = {};
   const segmentsCounted: Record<string, number> = {};
   if (!from || !to) return { copiesPerSegment, segmentsCounted };
@@ -95,12 +105,17 @@ function processCost(points: TimelinePoint[], which: "origin" | "tracker"): { cp
   return { cpu: cpuSec >= 0 ? round((100 * cpuSec * 1000) / (b.at - a.at), 1) : null, rss };
 }
 
+function milestones(starts: StartResult[]): Record<keyof StartMilestones, number | null> {
+  const keys: (keyof StartMilestones)[] = ["apiDoneMs", "masterRequestedMs", "firstSegmentRequestedMs", "firstSegmentDoneMs"];
+  return Object.fromEntries(keys.map((k) => [k, summarize(starts.flatMap((s) => (s.milestones?.[k] === undefined ? [] : [s.milestones[k]]))).median])) as Record<keyof StartMilestones, number | null>;
+}
+
 export function phaseFigures(raw: PhaseRaw, stream: string): PhaseResult {
   const points = raw.timeline;
   const start = points.find((p) => p.tSec >= raw.warmupSec) ?? points[0];
-  const end = points.at(-1);
+  const end = points.filter((p) => p.tSec <= raw.durationSec + 1).at(-1);
   if (!start || !end) throw new Error(`${raw.label}: no samples`);
-  const inWindow = points.filter((p) => p.tSec >= start.tSec);
+  const inWindow = points.filter((p) => p.tSec >= start.tSec && p.tSec <= end.tSec);
   const p2p = grew(start.members, end.members, "p2pBytes");
   const http = grew(start.members, end.members, "httpBytes");
   const kind = (k: MemberKind) => (m: MemberSample) => m.kind === k;
@@ -130,6 +145,8 @@ export function phaseFigures(raw: PhaseRaw, stream: string): PhaseResult {
     startup: {
       probesMs: summarize(okStarts.map((s) => s.startupMs!)),
       probesFailed: raw.starts.length - okStarts.length,
+      probeMilestonesMs: milestones(okStarts),
+      probeAbortedSegmentRequests: raw.starts.reduce((n, s) => n + (s.abortedSegmentRequests ?? 0), 0),
       audienceMs: { chromium: audienceStartup("chromium"), light: audienceStartup("light") },
     },
     stalls: {
@@ -155,7 +172,7 @@ export function phaseFigures(raw: PhaseRaw, stream: string): PhaseResult {
       originRssMiB: mib(origin.rss),
       trackerCpuPctOfCore: tracker.cpu,
       trackerRssMiB: mib(tracker.rss),
-      trackerMessagesPerSec: round(raw.trackerMessages / raw.durationSec, 1),
+      trackerMessagesPerSec: windowSec > 0 ? round(raw.trackerMessages / windowSec, 1) : 0,
       lightPeerHostRssMiB: mib(Math.max(0, ...points.map((p) => p.lightHostRssBytes))),
       host: raw.cpu,
     },
@@ -165,7 +182,8 @@ export function phaseFigures(raw: PhaseRaw, stream: string): PhaseResult {
       const dp = grew(prev.members, p.members, "p2pBytes");
       const dh = grew(prev.members, p.members, "httpBytes");
       const egress = p.origin.sum("peercast_http_bytes_total", { stream }) - prev.origin.sum("peercast_http_bytes_total", { stream });
-      return { tSec: p.tSec, shareFromPeers: dp + dh > 0 ? round(dp / (dp + dh), 3) : null, originEgressMbps: round((egress * 8) / (p.tSec - prev.tSec) / 1e6, 3) };
+      const sec = Math.max(0.1, (p.origin.at - prev.origin.at) / 1000);
+      return { tSec: p.tSec, shareFromPeers: dp + dh > 0 ? round(dp / (dp + dh), 3) : null, originEgressMbps: round((egress * 8) / sec / 1e6, 3) };
     }),
     events: raw.events,
   };

@@ -41,7 +41,7 @@ function chart(title: string, unit: string, series: Series[], yMax: number, top:
 
 /** Both charts for a set of phases (normally one scenario and mode: P2P and HTTP-only rounds). */
 export function plotSvg(title: string, phases: PhaseResult[]): string {
-  const xMax = Math.max(10, ...phases.map((p) => p.durationSec));
+  const xMax = Math.max(10, ...phases.flatMap((p) => p.timeline.map((t) => t.tSec)));
   const name = (p: PhaseResult) => `${p.spec.transport === "p2p" ? "P2P" : "HTTP-only"}${phases.length > 2 ? ` r${p.spec.round}` : ""}`;
   const share: Series[] = phases.map((p) => ({
     name: name(p),

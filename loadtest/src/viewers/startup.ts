@@ -5,8 +5,8 @@
 import type { Browser, BrowserContext } from "playwright-core";
 import type { StatsBeacon } from "@peercast/origin/wire";
 import { stopPlayback } from "../audience.js";
+import type { Transport } from "../peers/light-peer.js";
 
-export type Transport = "p2p" | "http";
 
 export interface StartResult {
   transport: Transport;
@@ -30,6 +30,8 @@ export interface StartResult {
   httpBytes?: number;
   /** The page's counters when it closed: what it cost the origin and its peers in all. */
   final?: StatsBeacon;
+  /** Segment requests the page cut before their end (the origin sent what the page never counted). */
+  abortedSegmentRequests?: number;
 }
 
 export interface StartMilestones {
@@ -82,21 +84,36 @@ export async function timeOneStart(browser: Browser, url: string, transport: Tra
 }
 
 async function startInNewContext(browser: Browser, url: string, transport: Transport, timeoutMs: number): Promise<StartResult> {
-  const context = await browser.newContext({ permissions: ["microphone"] });
+  const failed = (err: unknown): StartResult => ({ transport, ok: false, error: String(err).split("\n")[0] });
+  let context: BrowserContext;
+  try {
+    context = await browser.newContext({ permissions: ["microphone"] });
+  } catch (err) {
+    return failed(err); // the browser went away (interrupted run)
+  }
   let final: StatsBeacon | undefined;
-  const result = await measureStart(context, url, transport, timeoutMs, (f) => (final = f)).catch(
-    (err: unknown): StartResult => ({ transport, ok: false, error: String(err).split("\n")[0] }),
-  );
+  let aborted = () => 0;
+  const result = await measureStart(context, url, transport, timeoutMs, (f) => (final = f), (count) => (aborted = count)).catch(failed);
   await context.close().catch(() => {});
-  return { ...result, ...(final && { final }) };
+  return { ...result, ...(final && { final }), abortedSegmentRequests: aborted() };
 }
 
-async function measureStart(context: BrowserContext, url: string, transport: Transport, timeoutMs: number, onFinal: (b: StatsBeacon) => void): Promise<StartResult> {
+async function measureStart(
+  context: BrowserContext,
+  url: string,
+  transport: Transport,
+  timeoutMs: number,
+  onFinal: (b: StatsBeacon) => void,
+  onAborted: (count: () => number) => void,
+): Promise<StartResult> {
   await context.addInitScript(startProbe, transport === "http");
   const page = await context.newPage();
   try {
     const errors: string[] = [];
     page.on("pageerror", (e) => errors.push(e.message));
+    let aborted = 0;
+    page.on("requestfailed", (r) => /\.ts$/.test(new URL(r.url()).pathname) && aborted++);
+    onAborted(() => aborted);
     const gotoAt = Date.now();
     await page.goto(url, { waitUntil: "commit" });
     await page.waitForFunction(
@@ -141,6 +158,7 @@ async function measureStart(context: BrowserContext, url: string, transport: Tra
     // reading, so that what this page sent to peers and what they received add up.
     await new Promise((r) => setTimeout(r, 1500));
     await page.evaluate(stopPlayback).catch(() => {});
+    await new Promise((r) => setTimeout(r, 500)); // a response already arriving still counts
     const final = await page.evaluate(() => (window as unknown as ProbeWindow).peercast?.stats.beacon()).catch(() => undefined);
     if (final) onFinal(final);
   }

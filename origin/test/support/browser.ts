@@ -24,9 +24,12 @@ const ARGS = [
  * `lo`, and give each context the microphone permission (without one Chromium gathers no
  * candidates there at all).
  */
-export function launchChromium(o: { webrtc?: boolean } = {}): Promise<Browser> {
+export function launchChromium(o: { webrtc?: boolean; ownSignals?: boolean } = {}): Promise<Browser> {
   const args = o.webrtc
     ? [...ARGS, "--allow-loopback-in-peer-connection", `--disable-features=${FEATURES_OFF},WebRtcHideLocalIpsWithMdns`, "--force-fieldtrials=WebRTC-IPv6Default/Disabled/"]
     : [...ARGS, `--disable-features=${FEATURES_OFF}`];
-  return chromium.launch({ executablePath: CHROMIUM, headless: true, args });
+  // With ownSignals the caller handles Ctrl+C (and closes the browser after its own clean-up);
+  // playwright's default closes the browser and exits the process at once.
+  const signals = o.ownSignals ? { handleSIGINT: false, handleSIGTERM: false, handleSIGHUP: false } : {};
+  return chromium.launch({ executablePath: CHROMIUM, headless: true, args, ...signals });
 }

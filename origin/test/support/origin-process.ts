@@ -67,7 +67,10 @@ export async function startOrigin(o: OriginOptions = {}): Promise<OriginHandle> 
         return [];
       }
     });
-  const ready = await waitFor(() => logs().find((l) => l.msg === "origin ready"), 15_000, () => lines.join("\n"));
+  const ready = await waitFor(() => logs().find((l) => l.msg === "origin ready"), 15_000, () => lines.join("\n")).catch((err: unknown) => {
+    proc.kill("SIGTERM"); // never ready: no one else holds its handle to stop it (and its ffmpeg)
+    throw err;
+  });
   return {
     proc,
     pid: proc.pid!,

@@ -37,7 +37,10 @@ export async function startTracker(originUrl: string, env: Record<string, string
     () => lines.map((l) => { try { return JSON.parse(l) as { msg?: string; port?: number }; } catch { return {}; } }).find((l) => l.msg === "tracker ready"),
     10_000,
     () => lines.join("\n"),
-  );
+  ).catch((err: unknown) => {
+    proc.kill("SIGTERM"); // never ready: no one else holds its handle to stop it
+    throw err;
+  });
   return {
     proc,
     pid: proc.pid!,
