@@ -38,3 +38,20 @@ test("the info hashes players announce are the tracker's, rendition by rendition
     await system.stop();
   }
 });
+
+test("?quality= holds one rendition from the start, ABR off (the load test pins viewers with it)", async () => {
+  const system = await startSystem({ env: { PEERCAST_TEST_SOURCE: "1", PEERCAST_TEST_SOURCE_SIZE: "640x360", PEERCAST_LADDER: TEST_LADDER } });
+  const browser = await launchChromium({ webrtc: true });
+  try {
+    await waitLive(system.origin.http, "main");
+    // ABR would start on 240p (hls.js's first level by the playlist's order); 180p is held.
+    const viewer = await openViewer(browser, `${system.origin.http}/watch/main?quality=180p`);
+    await viewer.playsOn(4);
+    assert.equal((await viewer.stats()).rendition, "180p");
+    const shown = await viewer.page.$eval(".pc-quality", (el) => (el as HTMLSelectElement).selectedOptions[0]?.textContent);
+    assert.equal(shown, "180p", "the menu shows the held rendition, not Auto");
+  } finally {
+    await browser.close();
+    await system.stop();
+  }
+});
