@@ -72,3 +72,12 @@ export function latencyProfile(mode: LatencyMode, segmentSec: number): LatencyPr
 export function highDemandWindow(profile: LatencyProfile, connectedPeers: number): number {
   return connectedPeers > 0 ? profile.core.highDemandTimeWindow : profile.aloneHighDemandSec;
 }
+
+/** Calls `apply` with the new HTTP-urgent window whenever the peer count crosses between none and some. */
+export function followPeers(profile: LatencyProfile, apply: (highDemandTimeWindow: number) => void): (connectedPeers: number) => void {
+  let window = highDemandWindow(profile, 0);
+  return (connectedPeers) => {
+    const next = highDemandWindow(profile, connectedPeers);
+    if (next !== window) apply((window = next));
+  };
+}

@@ -6,7 +6,7 @@ import type { Core } from "p2p-media-loader-core";
 import type { PlayerSettings, StreamSessionInfo } from "@peercast/origin/wire";
 import { SegmentIntegrity } from "./integrity.js";
 import { keepLatency } from "./latency-keeper.js";
-import { highDemandWindow, latencyProfile, type LatencyProfile } from "./latency-profile.js";
+import { followPeers, highDemandWindow, latencyProfile, type LatencyProfile } from "./latency-profile.js";
 import { watchForStalls } from "./stall-watchdog.js";
 import type { P2PDecision } from "./p2p-policy.js";
 import { UploadCap } from "./upload-cap.js";
@@ -107,18 +107,14 @@ export class Playback {
       else s.httpBytes += bytes;
     });
     engine.addEventListener("onChunkUploaded", (bytes) => (s.uploadedBytes += bytes));
-    let window = highDemandWindow(profile, 0);
-    const peersChanged = () => {
-      const next = highDemandWindow(profile, s.peers.size);
-      if (next !== window) engine.applyDynamicConfig({ core: { highDemandTimeWindow: (window = next) } });
-    };
+    const peersChanged = followPeers(profile, (highDemandTimeWindow) => engine.applyDynamicConfig({ core: { highDemandTimeWindow } }));
     engine.addEventListener("onPeerConnect", ({ peerId }) => {
       s.peers.add(peerId);
-      peersChanged();
+      peersChanged(s.peers.size);
     });
     engine.addEventListener("onPeerClose", ({ peerId }) => {
       s.peers.delete(peerId);
-      peersChanged();
+      peersChanged(s.peers.size);
     });
   }
 

@@ -5,8 +5,9 @@
 // like a viewer, over the real tracker and real WebRTC; only decoding is left out.
 import type { Core, CoreRequestError, SegmentResponse } from "p2p-media-loader-core";
 import type { StatsBeacon, StreamDetailResponse, StreamSessionInfo } from "@peercast/origin/wire";
+import { beacon } from "@peercast/origin/testing";
 import { SegmentIntegrity } from "@peercast/player/integrity";
-import { highDemandWindow, latencyProfile, type LatencyProfile } from "@peercast/player/latency-profile";
+import { followPeers, highDemandWindow, latencyProfile, type LatencyProfile } from "@peercast/player/latency-profile";
 import { parseMasterVariants } from "@peercast/tracker/info-hash";
 import { findRendition, parseMediaPlaylist, type PlaylistSegment } from "./media-playlist.js";
 import { loadCoreModule } from "./runtime.js";
@@ -49,22 +50,7 @@ export class LightPeer {
   readonly errors: string[] = [];
 
   constructor(private readonly o: LightPeerOptions) {
-    this.stats = {
-      v: 1,
-      viewerId: o.id,
-      stream: o.stream,
-      httpBytes: 0,
-      p2pBytes: 0,
-      uploadedBytes: 0,
-      rejectedSegments: 0,
-      stalls: 0,
-      stallMs: 0,
-      playingMs: 0,
-      peers: 0,
-      rendition: o.rendition,
-      latencyMode: "balanced",
-      p2p: { download: o.transport === "p2p", upload: o.transport === "p2p" },
-    };
+    this.stats = beacon(o.id, { stream: o.stream, rendition: o.rendition, p2p: { download: o.transport === "p2p", upload: o.transport === "p2p" } });
   }
 
   async start(): Promise<void> {
@@ -179,13 +165,9 @@ export class LightPeer {
     });
     core.addEventListener("onChunkUploaded", (bytes) => (this.stats.uploadedBytes += bytes));
     // As the player: alone, everything the buffer wants is urgent (player/src/playback.ts).
-    let window = highDemandWindow(profile, 0);
-    const peersChanged = () => {
-      const next = highDemandWindow(profile, this.peers.size);
-      if (next !== window) core.applyDynamicConfig({ highDemandTimeWindow: (window = next) });
-    };
-    core.addEventListener("onPeerConnect", ({ peerId }) => (this.peers.add(peerId), peersChanged()));
-    core.addEventListener("onPeerClose", ({ peerId }) => (this.peers.delete(peerId), peersChanged()));
+    const peersChanged = followPeers(profile, (highDemandTimeWindow) => core.applyDynamicConfig({ highDemandTimeWindow }));
+    core.addEventListener("onPeerConnect", ({ peerId }) => (this.peers.add(peerId), peersChanged(this.peers.size)));
+    core.addEventListener("onPeerClose", ({ peerId }) => (this.peers.delete(peerId), peersChanged(this.peers.size)));
     core.setManifestResponseUrl(masterUrl);
     core.setIsLive(true);
     // Named as p2p-media-loader-hlsjs names an hls.js level: the same swarm as Chromium viewers.

@@ -1,4 +1,4 @@
-// A valid stats beacon for tests, with only what a test cares about overridden.
+// A valid stats beacon with zeroed counters, only what the caller cares about overridden (tests; the load test's light peers).
 import type { StatsBeacon } from "../../src/wire/index.js";
 
 export function beacon(viewerId: string, o: Partial<StatsBeacon> = {}): StatsBeacon {

@@ -3,3 +3,4 @@ export * from "./origin-process.js";
 export * from "./publisher.js";
 export * from "./hls.js";
 export * from "./browser.js";
+export * from "./beacons.js";
