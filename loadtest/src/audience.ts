@@ -75,28 +75,29 @@ export class Audience {
   }
 
   /** Every member's counters (light peers that left included) and the light-peer host's memory. */
-  async snapshot(): Promise<{ members: MemberSample[]; lightHostRssBytes: number }> {
+  async snapshot(): Promise<{ members: MemberSample[]; lightHostRssBytes: number; abandonedHttpBytes: number }> {
     const [pages, host] = await Promise.all([
       Promise.all(this.viewerPages.map(async ([id, v]) => ({ id, kind: "chromium" as const, stats: await v.stats(), left: false, errors: [...v.errors] }))),
       this.peers.snapshot(),
     ]);
     const light = host.peers.map((p) => ({ ...p, kind: (p.id.startsWith("hostile") ? "hostile" : "light") as MemberKind }));
-    return { members: [...pages, ...light], lightHostRssBytes: host.memoryBytes };
+    return { members: [...pages, ...light], lightHostRssBytes: host.memoryBytes, abandonedHttpBytes: host.abandonedHttpBytes };
   }
 
   /**
    * Everyone stops at once, then the counters are read: nothing moves between one member's
    * figures and another's, so bytes sent and received add up.
    */
-  async close(): Promise<MemberSample[]> {
+  async close(): Promise<{ members: MemberSample[]; abandonedHttpBytes: number }> {
     this.joinTimers.forEach((t) => clearTimeout(t));
     this.peers.leaveAll();
     await Promise.all(this.viewerPages.map(([, v]) => v.page.evaluate(stopPlayback).catch(() => {})));
     await new Promise((r) => setTimeout(r, 500));
     try {
-      return (await this.snapshot()).members;
+      const { members, abandonedHttpBytes } = await this.snapshot();
+      return { members, abandonedHttpBytes };
     } catch {
-      return [];
+      return { members: [], abandonedHttpBytes: 0 };
     } finally {
       await Promise.all(this.viewerPages.map(([, v]) => v.close().catch(() => {})));
       this.viewers.clear();

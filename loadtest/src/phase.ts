@@ -47,6 +47,8 @@ export interface PhaseRaw {
   originBefore: Scrape;
   originAfter: Scrape;
   finalMembers: MemberSample[];
+  /** HTTP bytes light peers' aborted downloads left unread (see peers/runtime.ts). */
+  abandonedHttpBytes: number;
   starts: StartResult[];
   latency: LatencySample[];
   events: { tSec: number; what: string; error?: string }[];
@@ -87,7 +89,7 @@ export async function runPhase(spec: PhaseSpec, ctx: PhaseContext): Promise<Phas
   const started = Date.now();
   const sampler = new Sampler(ctx, audience, started);
   const events = new EventRunner(plan.events, sampler, (line) => ctx.log(`  ${label} ${line}`));
-  let closed: MemberSample[] | undefined;
+  let closed: Awaited<ReturnType<Audience["close"]>> | undefined;
   const starts: StartResult[] = [];
   try {
     // Light peers arrive over the first half of the warm-up; viewers one a second.
@@ -123,7 +125,8 @@ export async function runPhase(spec: PhaseSpec, ctx: PhaseContext): Promise<Phas
     return {
       spec, label, durationSec: o.duration, warmupSec: o.warmup, copiesDelaySec,
       timeline: sampler.timeline, originBefore, originAfter,
-      finalMembers: [...closed, ...starts.flatMap((s, i) => (s.final ? [{ id: `start-${i + 1}`, kind: "chromium" as const, stats: s.final, left: true, errors: [] }] : []))],
+      abandonedHttpBytes: closed.abandonedHttpBytes,
+      finalMembers: [...closed.members, ...starts.flatMap((s, i) => (s.final ? [{ id: `start-${i + 1}`, kind: "chromium" as const, stats: s.final, left: true, errors: [] }] : []))],
       starts, latency: sampler.latency, events: events.log, trackerMessages: sampler.trackerMessages.total, cpu, renditionSwitches: sampler.renditionSwitches,
     };
   } finally {

@@ -56,3 +56,22 @@ test("a short run: viewers and light peers, P2P beside HTTP-only, a report that 
     fs.rmSync(out, { recursive: true, force: true });
   }
 });
+
+// The seeder election (player/scripts/core-patches.mjs): with upstream's random seeding six
+// peers fetched 1.6-2.4 copies of each segment from the origin; elected, about one.
+test("the seeder election: six light peers take each new segment from the origin about once", { timeout: 300_000 }, async () => {
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), "peercast-loadtest-"));
+  try {
+    const { code, output } = await runCli(["--viewers", "0", "--peers", "6", "--duration", "40", "--warmup", "10", "--starts", "0", "--out", out, "--no-progress"]);
+    assert.equal(code, 0, output);
+    const report = JSON.parse(fs.readFileSync(path.join(out, "report.json"), "utf8")) as RunReport;
+    const [http, p2p] = report.phases;
+    assert.ok(http && p2p);
+    assert.equal(http.offload.copiesPerSegment["360p"], 6);
+    const copies = p2p.offload.copiesPerSegment["360p"];
+    assert.ok(copies !== undefined && copies !== null && copies <= 1.3, `P2P copies per segment ${copies}`);
+    assert.equal(p2p.stalls.count, 0);
+  } finally {
+    fs.rmSync(out, { recursive: true, force: true });
+  }
+});

@@ -1,12 +1,15 @@
 // The load test's logic without a system: flags, playlists, and the self-checks that make a
 // toy report impossible.
 import assert from "node:assert/strict";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
 import test from "node:test";
 import { parseOptions } from "../src/options.js";
 import { parseMediaPlaylist } from "../src/peers/media-playlist.js";
 import type { PhaseResult } from "../src/report/phase-figures.js";
 import { compare, selfChecks } from "../src/report/report.js";
 import { plotSvg } from "../src/report/plot.js";
+import { abandonedHttp, countAbandonedHttp } from "../src/peers/runtime.js";
 
 test("flags: defaults, lists, and clear errors for bad values", () => {
   const o = parseOptions(["--viewers", "3", "--scenario", "steady,churn", "--mode", "low"]);
@@ -62,7 +65,7 @@ function phase(transport: "p2p" | "http", o: Partial<{ copies: number; share: nu
     errors: [],
     cost: { originEgressBytes: 1, originEgressMbps: 1, originCpuPctOfCore: 5, originRssMiB: 100, trackerCpuPctOfCore: 1, trackerRssMiB: 80, trackerMessagesPerSec: 1, lightPeerHostRssMiB: 100, host: { avgPct: o.high ? 95 : 50, peakPct: 60, secondsOverPct: 0, high: o.high ?? false, byGroupPct: {} } },
     reconcile: {
-      clientHttpBytes: o.http ?? 1000, originBytes: o.origin ?? 1000, httpDiffPct: o.origin ? Math.round((100 * ((o.http ?? 1000) - o.origin)) / o.origin) : 0,
+      clientHttpBytes: o.http ?? 1000, abandonedHttpBytes: 0, originBytes: o.origin ?? 1000, httpDiffPct: o.origin ? Math.round((100 * ((o.http ?? 1000) - o.origin)) / o.origin) : 0,
       p2pReceivedBytes: o.p2p ?? (transport === "p2p" ? 500 : 0), p2pUploadedBytes: o.sent ?? (transport === "p2p" ? 500 : 0), p2pDiffPct: o.sent ? Math.round((100 * ((o.p2p ?? 500) - o.sent)) / o.sent) : 0,
     },
     timeline: [{ tSec: 2, shareFromPeers: 0.5, originEgressMbps: 1 }, { tSec: 4, shareFromPeers: null, originEgressMbps: 2 }],
@@ -96,4 +99,26 @@ test("comparison: medians over rounds, busy-host rounds left out, ratios", () =>
   const svg = plotSvg("t", rounds);
   assert.match(svg, /^<svg[^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/);
   assert.equal((svg.match(/<path /g) ?? []).length, 8); // two charts, four phases each
+});
+
+test("light peers' fetch: what an aborted download leaves unread counts as abandoned, a full read nothing", async () => {
+  const body = Buffer.alloc(1 << 20, 7); // larger than one chunk, smaller than loopback's buffers
+  const server = http.createServer((_req, res) => res.end(body));
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/x.ts`;
+  try {
+    countAbandonedHttp();
+    const full = await fetch(new Request(url, { signal: new AbortController().signal }));
+    assert.equal((await full.arrayBuffer()).byteLength, body.length);
+    assert.equal(abandonedHttp.bytes, 0);
+
+    const abort = new AbortController();
+    const res = await fetch(new Request(url, { signal: abort.signal }));
+    const first = await res.body!.getReader().read();
+    abort.abort();
+    assert.ok(first.value && first.value.byteLength < body.length);
+    assert.equal(abandonedHttp.bytes, body.length - first.value.byteLength);
+  } finally {
+    server.close();
+  }
 });

@@ -1,6 +1,57 @@
 // Build-time patches to p2p-media-loader-core's dist bundle, each checked to apply exactly
 // once so that a library upgrade which changes the code fails the build instead of silently
 // dropping the patch. Each should go upstream as a configuration option (see the README).
+/** Methods added to the core's HybridLoader for the seeder election (see CORE_PATCHES). */
+const ELECTION = `\tisElectedHttpSeeder(segment, statuses, request) {
+\t\tconst now = performance.now();
+\t\tconst seen = this.seedSeenAt ??= new Map();
+\t\tif (statuses.isP2PDownloadable) {
+\t\t\tseen.set(segment.runtimeId, now);
+\t\t\treturn false;
+\t\t}
+\t\tconst { simultaneousHttpDownloads, httpErrorRetries, httpDownloadInitialTimeoutMs } = this.config;
+\t\tif (!statuses.isHttpDownloadable || this.requests.executingHttpCount >= simultaneousHttpDownloads) return false;
+\t\tif (request && (request.status === "loading" || request.status === "succeed" || request.failedAttempts.httpAttemptsCount >= httpErrorRetries)) return false;
+\t\tif (httpDownloadInitialTimeoutMs > 0 && now - this.createdAt < httpDownloadInitialTimeoutMs) return false;
+\t\tif (!seen.has(segment.runtimeId)) {
+\t\t\tif (seen.size > 100) for (const id of seen.keys()) if (!segment.stream.segments.has(id)) seen.delete(id);
+\t\t\tseen.set(segment.runtimeId, now);
+\t\t}
+\t\tconst client = this.p2pLoaders.currentLoader.trackerClient;
+\t\tconst own = [seedScore(client.peerId, segment.externalId), client.peerId];
+\t\tlet rank = 0;
+\t\tfor (const peer of client.peers()) {
+\t\t\tconst score = seedScore(peer.id, segment.externalId);
+\t\t\tif (score < own[0] || score === own[0] && peer.id < own[1]) rank++;
+\t\t}
+\t\tconst wait = seen.get(segment.runtimeId) + rank * HTTP_SEED_STEP_MS - now;
+\t\tif (wait <= 0) return true;
+\t\tif (this.seedTimer === void 0 || this.seedTimerAt > now + wait) {
+\t\t\tclearTimeout(this.seedTimer);
+\t\t\tthis.seedTimerAt = now + wait;
+\t\t\tthis.seedTimer = window.setTimeout(() => {
+\t\t\t\tthis.seedTimer = void 0;
+\t\t\t\tthis.requestProcessQueueMicrotask();
+\t\t\t}, wait);
+\t\t}
+\t\treturn false;
+\t}
+`;
+
+/** Top-level helpers the election uses, inserted before the HybridLoader class. */
+const ELECTION_HELPERS = `/** Longer than an announcement takes to reach the other peers. */
+var HTTP_SEED_STEP_MS = 250;
+/** A peer's score for a segment: FNV-1a, then murmur3's finalizer so that sequential ids spread. */
+function seedScore(peerId, externalId) {
+\tconst text = \`\${peerId}|\${externalId}\`;
+\tlet h = 2166136261;
+\tfor (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 16777619);
+\th = Math.imul(h ^ h >>> 16, 2246822507);
+\th = Math.imul(h ^ h >>> 13, 3266489909);
+\treturn (h ^ h >>> 16) >>> 0;
+}
+`;
+
 export const CORE_PATCHES = [
   {
     // The bundled bittorrent-tracker client waits 10 s + up to 5 min before reconnecting to a
@@ -11,6 +62,27 @@ export const CORE_PATCHES = [
       ["var RECONNECT_MINIMUM = 10 * 1e3;", "var RECONNECT_MINIMUM = 2 * 1e3;"],
       ["var RECONNECT_MAXIMUM = 3600 * 1e3;", "var RECONNECT_MAXIMUM = 60 * 1e3;"],
       ["var RECONNECT_VARIANCE = 300 * 1e3;", "var RECONNECT_VARIANCE = 8 * 1e3;"],
+    ],
+  },
+  {
+    // Who fetches a new live segment from the origin? Upstream leaves it to chance: every 1 to
+    // 1 + peers seconds each peer fetches a segment nobody has with probability 1 / (peers + 1).
+    // With a few seconds of slack that is too late (others reach the segment's deadline and
+    // all fetch it) or twice (two dice). Here each peer ranks itself among its connected peers
+    // by a hash of (peer id, segment), the same on every peer: rank 0 fetches the moment it
+    // sees the segment, rank r only if nobody has or loads it r steps later (the clock starts
+    // again whenever someone does). A lone peer is rank 0 for every segment.
+    why: "HTTP seeder election",
+    replace: [
+      ["\t\tthis.client = new bittorrent_tracker_default({", "\t\tthis.peerId = peerId;\n\t\tthis.client = new bittorrent_tracker_default({"],
+      [
+        "\t\t\t} else if (statuses.isP2PDownloadable && request?.status !== \"loading\"",
+        "\t\t\t} else if (this.isElectedHttpSeeder(segment, statuses, request)) this.loadThroughHttp(segment);\n\t\t\telse if (statuses.isP2PDownloadable && request?.status !== \"loading\"",
+      ],
+      ["\tloadThroughP2P(segment) {", `${ELECTION}\tloadThroughP2P(segment) {`],
+      ["\tloadRandomThroughHttp() {\n", "\tloadRandomThroughHttp() {\n\t\treturn; // the seeder election above replaces random seeding\n"],
+      ["var HybridLoader = class {", `${ELECTION_HELPERS}var HybridLoader = class {`],
+      ["\t\tclearTimeout(this.randomHttpDownloadTimeout);\n", "\t\tclearTimeout(this.randomHttpDownloadTimeout);\n\t\tclearTimeout(this.seedTimer);\n"],
     ],
   },
 ];

@@ -4,22 +4,26 @@
 // with almost no buffer and no time for peers to deliver anything.
 import type Hls from "hls.js";
 
-const TOO_CLOSE_SEC = 1;
-const TOO_FAR_SEC = 1.5;
+const TOO_CLOSE_SEC = 0.5;
+const TOO_FAR_SEC = 0.5;
 const SLOWER = 0.9;
 const FASTER = 1.08;
+
+/** The playback rate for a viewer `off` seconds further from live than the target (negative: closer). */
+export function keeperRate(rate: number, off: number): number {
+  if (off < -TOO_CLOSE_SEC) return SLOWER;
+  if (off > TOO_FAR_SEC) return FASTER;
+  // Back to normal speed once close enough to the target (hysteresis avoids flapping).
+  if ((rate < 1 && off > -0.25) || (rate > 1 && off < 0.25)) return 1;
+  return rate;
+}
 
 export function keepLatency(hls: Hls, video: HTMLVideoElement): () => void {
   const onTime = () => {
     const target = hls.targetLatency;
     const latency = hls.latency;
     if (target === null || !latency || video.paused) return;
-    const off = latency - target;
-    let rate = video.playbackRate;
-    if (off < -TOO_CLOSE_SEC) rate = SLOWER;
-    else if (off > TOO_FAR_SEC) rate = FASTER;
-    // Back to normal speed once close enough to the target (hysteresis avoids flapping).
-    else if ((rate < 1 && off > -0.25) || (rate > 1 && off < 0.25)) rate = 1;
+    const rate = keeperRate(video.playbackRate, latency - target);
     if (rate !== video.playbackRate) video.playbackRate = rate;
   };
   video.addEventListener("timeupdate", onTime);

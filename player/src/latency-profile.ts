@@ -30,8 +30,8 @@ export interface LatencyProfile {
 }
 
 const MODES: Record<LatencyMode, { liveSyncSegments: number; highDemandSegments: number; p2pTimeoutMs: number }> = {
-  // ~9 s glass-to-glass with 2 s segments (sync point + a segment + ~0.3 s), 4 s of slack.
-  balanced: { liveSyncSegments: 3.5, highDemandSegments: 0.5, p2pTimeoutMs: 1500 },
+  // ~7.5 s glass-to-glass with 2 s segments (sync point + encoders and publishing), 3 s of slack.
+  balanced: { liveSyncSegments: 3, highDemandSegments: 0.5, p2pTimeoutMs: 1500 },
   // ~5.5 s glass-to-glass with 2 s segments; 0.8 s of slack, so a slow peer is dropped sooner.
   low: { liveSyncSegments: 1.75, highDemandSegments: 0.35, p2pTimeoutMs: 800 },
 };
@@ -52,8 +52,9 @@ export function latencyProfile(mode: LatencyMode, segmentSec: number): LatencyPr
     },
     core: {
       highDemandTimeWindow: highDemand,
-      // One HTTP download at a time: a second one would mostly fetch what peers are about to send.
-      simultaneousHttpDownloads: 1,
+      // Two: the segment this peer was elected to fetch for the swarm (see core-patches.mjs)
+      // never has to be abandoned for an urgent one, and an abandoned fetch is origin egress lost.
+      simultaneousHttpDownloads: 2,
       simultaneousP2PDownloads: 3,
       p2pNotReceivingBytesTimeoutMs: m.p2pTimeoutMs,
       httpNotReceivingBytesTimeoutMs: 3000,

@@ -53,6 +53,11 @@ test("the core patches apply exactly once to the pinned core, and refuse a chang
   assert.ok(reconnect, "the reconnect timer is in the bundle");
   const value = (name: string) => new RegExp(`\\b${name.replace("$", "\\$")}=(\\d+)\\*1e3`).exec(built)?.[1];
   assert.deepEqual([value(reconnect[1]!), value(reconnect[2]!), value(reconnect[3]!)], ["8", "2", "60"], "the bundle carries the patched delays");
+  // The seeder election: in the core and in the bundle, random seeding gone (its effect on
+  // copies per segment is tested with real peers in loadtest/test/loadtest.e2e.test.ts).
+  assert.match(patched, /else if \(this\.isElectedHttpSeeder\(segment, statuses, request\)\) this\.loadThroughHttp\(segment\);/);
+  assert.match(patched, /loadRandomThroughHttp\(\) \{\n\t\treturn;/);
+  assert.match(built, /isElectedHttpSeeder\(/);
 });
 
 test("the upload budget: a burst is paid back at the cap's rate before upload resumes", () => {

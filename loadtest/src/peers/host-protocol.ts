@@ -17,4 +17,4 @@ export interface PeerSnapshot {
   left: boolean;
 }
 
-export type PeerHostReply = { type: "snapshot"; requestId: number; peers: PeerSnapshot[]; memoryBytes: number };
+export type PeerHostReply = { type: "snapshot"; requestId: number; peers: PeerSnapshot[]; memoryBytes: number; abandonedHttpBytes: number };

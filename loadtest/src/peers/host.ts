@@ -1,8 +1,10 @@
 // A child process holding light peers, driven over IPC by the load test: their CPU and
 // memory are measured apart from the coordinator's, and a busy engine never delays its clock.
 import { LightPeer, type LightPeerOptions } from "./light-peer.js";
+import { abandonedHttp, countAbandonedHttp } from "./runtime.js";
 import type { PeerHostReply, PeerHostRequest, PeerSnapshot } from "./host-protocol.js";
 
+countAbandonedHttp();
 const peers = new Map<string, LightPeer>();
 /** Peers that left: their final counters still count in the run's totals. */
 const departed: PeerSnapshot[] = [];
@@ -36,6 +38,7 @@ process.on("message", (m: PeerHostRequest) => {
         requestId: m.requestId,
         peers: [...departed, ...[...peers.entries()].map(([id, p]) => ({ id, stats: p.snapshot(), errors: [...p.errors], left: false }))],
         memoryBytes: process.memoryUsage().rss,
+        abandonedHttpBytes: abandonedHttp.bytes,
       });
       break;
     case "stop":

@@ -39,7 +39,7 @@ export class PeerHost {
   }
 
   /** Every peer's counters, those that left included; rejects if the host does not answer. */
-  snapshot(timeoutMs = 10_000): Promise<{ peers: PeerSnapshot[]; memoryBytes: number }> {
+  snapshot(timeoutMs = 10_000): Promise<{ peers: PeerSnapshot[]; memoryBytes: number; abandonedHttpBytes: number }> {
     const requestId = this.nextRequest++;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {

@@ -3,6 +3,7 @@
 // missing, skips EXT-X-GAP segments, keeps the target latency with the player's latency keeper
 // (0.9x / 1.08x; the target grows 1 s per stall up to a segment, as hls.js's does), and jumps
 // back to the sync point when far too far behind.
+import { keeperRate } from "@peercast/player/latency-keeper";
 import type { LatencyProfile } from "@peercast/player/latency-profile";
 import type { PlaylistSegment } from "./media-playlist.js";
 
@@ -12,10 +13,6 @@ export interface TimedSegment {
   startSec: number;
   endSec: number;
 }
-
-// The player's latency keeper (player/src/latency-keeper.ts).
-const TOO_CLOSE_SEC = 1;
-const TOO_FAR_SEC = 1.5;
 
 export class Playhead {
   position: number | undefined;
@@ -66,10 +63,7 @@ export class Playhead {
     const latency = this.edgeSec(now) - this.position;
     const target = hls.liveSyncDuration + Math.min(this.stalls, this.edge?.durationSec ?? 0);
     if (latency > hls.liveMaxLatencyDuration) this.position = this.edgeSec(now) - target;
-    const off = latency - target;
-    if (off < -TOO_CLOSE_SEC) this.rate = 0.9;
-    else if (off > TOO_FAR_SEC) this.rate = 1.08;
-    else if ((this.rate < 1 && off > -0.25) || (this.rate > 1 && off < 0.25)) this.rate = 1;
+    this.rate = keeperRate(this.rate, latency - target);
     for (const [seq, e] of this.buffered) if (e.endSec < this.position - hls.backBufferLength) this.buffered.delete(seq);
   }
 

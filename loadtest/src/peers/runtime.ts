@@ -26,6 +26,41 @@ class LoopbackPeerConnection extends RTCPeerConnection {
   }
 }
 
+/**
+ * Bytes of HTTP responses dropped unread because their download was aborted (the engine gave
+ * up on it, or the peer left): the origin sent them, so the load test's HTTP reconciliation
+ * counts them beside what peers read.
+ */
+export const abandonedHttp = { bytes: 0 };
+
+/** From now on, this process's fetch counts what an aborted download leaves unread. */
+export function countAbandonedHttp(): void {
+  const fetch = globalThis.fetch;
+  globalThis.fetch = async (input, init) => {
+    const res = await fetch(input, init);
+    const signal = init?.signal ?? (input instanceof Request ? input.signal : undefined);
+    const length = Number(res.headers.get("content-length") ?? Number.NaN);
+    if (!signal || !res.body || !Number.isFinite(length)) return res;
+    const reader = res.body.getReader();
+    let read = 0;
+    signal.addEventListener("abort", () => (abandonedHttp.bytes += Math.max(0, length - read)), { once: true });
+    const body = new ReadableStream<Uint8Array>(
+      {
+        // Counted as the consumer pulls: bytes still queued when it aborts count as abandoned.
+        async pull(c) {
+          const { done, value } = await reader.read();
+          if (done) return c.close();
+          read += value.byteLength;
+          c.enqueue(value);
+        },
+        cancel: (reason) => reader.cancel(reason),
+      },
+      { highWaterMark: 0 },
+    );
+    return new Response(body, { status: res.status, statusText: res.statusText, headers: res.headers });
+  };
+}
+
 let installed = false;
 
 function installBrowserGlobals(): void {

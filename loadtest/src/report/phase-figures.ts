@@ -51,7 +51,7 @@ export interface PhaseResult {
     lightPeerHostRssMiB: number | null;
     host: PhaseLoad;
   };
-  reconcile: { clientHttpBytes: number; originBytes: number; httpDiffPct: number | null; p2pReceivedBytes: number; p2pUploadedBytes: number; p2pDiffPct: number | null };
+  reconcile: { clientHttpBytes: number; abandonedHttpBytes: number; originBytes: number; httpDiffPct: number | null; p2pReceivedBytes: number; p2pUploadedBytes: number; p2pDiffPct: number | null };
   timeline: { tSec: number; shareFromPeers: number | null; originEgressMbps: number }[];
   events: PhaseRaw["events"];
 }
@@ -176,7 +176,7 @@ export function phaseFigures(raw: PhaseRaw, stream: string): PhaseResult {
       lightPeerHostRssMiB: mib(Math.max(0, ...points.map((p) => p.lightHostRssBytes))),
       host: raw.cpu,
     },
-    reconcile: { clientHttpBytes: finalHttp, originBytes, httpDiffPct: pctDiff(finalHttp, originBytes), p2pReceivedBytes: received, p2pUploadedBytes: uploaded, p2pDiffPct: pctDiff(received, uploaded) },
+    reconcile: { clientHttpBytes: finalHttp, abandonedHttpBytes: raw.abandonedHttpBytes, originBytes, httpDiffPct: pctDiff(finalHttp + raw.abandonedHttpBytes, originBytes), p2pReceivedBytes: received, p2pUploadedBytes: uploaded, p2pDiffPct: pctDiff(received, uploaded) },
     timeline: points.slice(1).map((p, i) => {
       const prev = points[i]!;
       const dp = grew(prev.members, p.members, "p2pBytes");

@@ -119,7 +119,7 @@ export function selfChecks(phases: PhaseResult[], segmentSec: number): Check[] {
   for (const p of phases) {
     const c = (name: string, ok: boolean, detail: string) => checks.push({ name, phase: p.label, ok, detail });
     const r = p.reconcile;
-    c("HTTP bytes reconcile with the origin (within 2 %)", r.originBytes > 0 && r.httpDiffPct !== null && Math.abs(r.httpDiffPct) <= 2, `members ${r.clientHttpBytes} B, origin ${r.originBytes} B (${r.httpDiffPct} %)`);
+    c("HTTP bytes reconcile with the origin (within 2 %)", r.originBytes > 0 && r.httpDiffPct !== null && Math.abs(r.httpDiffPct) <= 2, `members ${r.clientHttpBytes} B + ${r.abandonedHttpBytes} B left unread by aborted downloads, origin ${r.originBytes} B (${r.httpDiffPct} %)`);
     if (p.spec.transport === "http") {
       c("HTTP-only share from peers is 0", r.p2pReceivedBytes === 0 && p.offload.shareFromPeers === 0, `${r.p2pReceivedBytes} B from peers`);
     } else {
