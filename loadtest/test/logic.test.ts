@@ -9,7 +9,7 @@ import { parseMediaPlaylist } from "../src/peers/media-playlist.js";
 import type { PhaseResult } from "../src/report/phase-figures.js";
 import { compare, selfChecks } from "../src/report/report.js";
 import { plotSvg } from "../src/report/plot.js";
-import { abandonedHttp, countAbandonedHttp } from "../src/peers/runtime.js";
+import { abandonedHttp, countAbandonedHttp, LoopbackPeerConnection } from "../src/peers/runtime.js";
 
 test("flags: defaults, lists, and clear errors for bad values", () => {
   const o = parseOptions(["--viewers", "3", "--scenario", "steady,churn", "--mode", "low"]);
@@ -120,5 +120,25 @@ test("light peers' fetch: what an aborted download leaves unread counts as aband
     assert.equal(abandonedHttp.bytes, body.length - first.value.byteLength);
   } finally {
     server.close();
+  }
+});
+
+test("light peers' WebRTC: the candidate list ends (a null candidate), as browsers end it", { timeout: 10_000 }, async () => {
+  // simple-peer waits for that end, up to 5 s per offer and per answer, before it signals.
+  const pc = new LoopbackPeerConnection();
+  try {
+    const seen: string[] = [];
+    const ended = new Promise<void>((resolve) => {
+      pc.onicecandidate = (e) => {
+        seen.push(e.candidate ? "candidate" : "end");
+        if (!e.candidate) resolve();
+      };
+    });
+    pc.createDataChannel("x");
+    await pc.setLocalDescription(await pc.createOffer());
+    await ended;
+    assert.deepEqual(seen, ["candidate", "end"]);
+  } finally {
+    pc.close();
   }
 });

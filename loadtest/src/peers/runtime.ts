@@ -9,9 +9,27 @@ import { RTCIceCandidate, RTCPeerConnection, RTCSessionDescription } from "node-
 import type { Core, generateStreamShortId } from "p2p-media-loader-core";
 
 /** Loopback only: no STUN, no other interface, one socket per connection. */
-class LoopbackPeerConnection extends RTCPeerConnection {
+export class LoopbackPeerConnection extends RTCPeerConnection {
   constructor(config: RTCConfiguration = {}) {
     super({ ...config, iceServers: [], bindAddress: "127.0.0.1", enableIceUdpMux: false } as RTCConfiguration);
+    // libdatachannel never signals the end of the candidates (a null candidate, as browsers
+    // do); simple-peer, inside the engine, waits for it up to 5 s before it sends an offer or
+    // an answer, so light peers took 10 s to connect. Loopback has one host candidate: the list
+    // ends once gathering is complete and a candidate went out.
+    let candidates = 0;
+    let ended = false;
+    const end = () => {
+      if (ended || candidates === 0 || this.iceGatheringState !== "complete") return;
+      ended = true;
+      const handler = this.onicecandidate as ((e: { candidate: null }) => void) | null;
+      handler?.call(this, { candidate: null });
+    };
+    this.addEventListener("icecandidate", (e) => {
+      if (!(e as RTCPeerConnectionIceEvent).candidate) return;
+      candidates++;
+      queueMicrotask(end);
+    });
+    this.addEventListener("icegatheringstatechange", end);
   }
 
   // simple-peer rewrites `sdp` on what these return; the polyfill's objects are read-only.
