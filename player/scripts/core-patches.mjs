@@ -9,6 +9,9 @@ const ELECTION = `\tisElectedHttpSeeder(segment, statuses, request) {
 \t\t\tseen.set(segment.runtimeId, now);
 \t\t\treturn false;
 \t\t}
+\t\t// A peer that uploads nothing (Data Saver, over its upload cap) cannot pass a segment on:
+\t\t// it fetches one only once it is urgent.
+\t\tif (this.config.isP2PUploadDisabled) return false;
 \t\tconst { simultaneousHttpDownloads, httpErrorRetries, httpDownloadInitialTimeoutMs } = this.config;
 \t\tif (!statuses.isHttpDownloadable || this.requests.executingHttpCount >= simultaneousHttpDownloads) return false;
 \t\tif (request && (request.status === "loading" || request.status === "succeed" || request.failedAttempts.httpAttemptsCount >= httpErrorRetries)) return false;
@@ -20,11 +23,18 @@ const ELECTION = `\tisElectedHttpSeeder(segment, statuses, request) {
 \t\tconst client = this.p2pLoaders.currentLoader.trackerClient;
 \t\tconst own = [seedScore(client.peerId, segment.externalId), client.peerId];
 \t\tlet rank = 0;
+\t\tlet peers = 0;
 \t\tfor (const peer of client.peers()) {
+\t\t\tpeers++;
 \t\t\tconst score = seedScore(peer.id, segment.externalId);
 \t\t\tif (score < own[0] || score === own[0] && peer.id < own[1]) rank++;
 \t\t}
-\t\tconst wait = seen.get(segment.runtimeId) + rank * HTTP_SEED_STEP_MS - now;
+\t\t// In a swarm larger than this peer's neighbourhood, many peers are first among their own
+\t\t// neighbours: each waits by its score's likely place in the whole swarm (the tracker tells
+\t\t// its size), so that the segment reaches most of them from peers before they fetch it.
+\t\tconst swarm = client.swarmSize ?? 0;
+\t\tconst place = swarm > peers + 1 ? own[0] / 4294967296 * swarm : rank;
+\t\tconst wait = seen.get(segment.runtimeId) + place * HTTP_SEED_STEP_MS - now;
 \t\tif (wait <= 0) return true;
 \t\tif (this.seedTimer === void 0 || this.seedTimerAt > now + wait) {
 \t\t\tclearTimeout(this.seedTimer);
@@ -75,6 +85,10 @@ export const CORE_PATCHES = [
     why: "HTTP seeder election",
     replace: [
       ["\t\tthis.client = new bittorrent_tracker_default({", "\t\tthis.peerId = peerId;\n\t\tthis.client = new bittorrent_tracker_default({"],
+      [
+        "\t\tthis.client.on(\"error\", this.onTrackerClientError);\n",
+        "\t\tthis.client.on(\"error\", this.onTrackerClientError);\n\t\tthis.client.on(\"update\", (data) => this.swarmSize = (data.complete ?? 0) + (data.incomplete ?? 0));\n",
+      ],
       [
         "\t\t\t} else if (statuses.isP2PDownloadable && request?.status !== \"loading\"",
         "\t\t\t} else if (this.isElectedHttpSeeder(segment, statuses, request)) this.loadThroughHttp(segment);\n\t\t\telse if (statuses.isP2PDownloadable && request?.status !== \"loading\"",

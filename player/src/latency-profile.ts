@@ -4,8 +4,8 @@
 // seconds ahead of the playhead, and becomes HTTP-urgent once it is within
 // `highDemandTimeWindow` of the playhead. P2P has the time in between, less the segment's
 // own duration, to spread it: slack = liveSync - segment - highDemand. Balanced keeps it above
-// one source handoff (~1.5 s measured on loopback); low trades it for latency, so expect more
-// HTTP fetches there (the load test measures both).
+// one source handoff (~1.5 s measured on loopback); low trades most of it for latency, which
+// the seeder election (core-patches.mjs) makes affordable (the load test measures both).
 import type { LatencyMode } from "@peercast/origin/wire";
 
 export interface LatencyProfile {
