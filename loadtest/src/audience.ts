@@ -4,7 +4,7 @@ import type { Browser } from "playwright-core";
 import type { StatsBeacon } from "@peercast/origin/wire";
 import { openViewer, type Viewer } from "@peercast/player/testing";
 import type { Transport } from "./peers/light-peer.js";
-import { PeerHost } from "./peers/peer-host.js";
+import { PeerHostPool } from "./peers/host-pool.js";
 import { startBlockCodeSampler } from "./viewers/block-code.js";
 
 export type MemberKind = "chromium" | "light" | "hostile";
@@ -26,15 +26,17 @@ export function stopPlayback(): void {
 const P2P_OFF = `try { localStorage.setItem("peercast.p2p", "off") } catch {}`;
 
 export class Audience {
-  readonly peers = new PeerHost();
+  readonly peers: PeerHostPool;
   private readonly viewers = new Map<string, Viewer>();
   private readonly lightIds = new Set<string>();
   private readonly joinTimers: NodeJS.Timeout[] = [];
   private next = 1;
 
   constructor(
-    private readonly o: { browser: Browser | undefined; originUrl: string; stream: string; rendition: string; transport: Transport; sampleMs: number },
-  ) {}
+    private readonly o: { browser: Browser | undefined; originUrl: string; stream: string; rendition: string; transport: Transport; sampleMs: number; peersPerHost?: number },
+  ) {
+    this.peers = new PeerHostPool(o.peersPerHost);
+  }
 
   /** Watch-page URL of a viewer holding the load test's rendition. */
   get watchUrl(): string {
@@ -74,7 +76,7 @@ export class Audience {
     for (let i = 0; i < count; i++) this.joinTimers.push(setTimeout(() => this.addLightPeer(), i * spacingMs));
   }
 
-  /** Every member's counters (light peers that left included) and the light-peer host's memory. */
+  /** Every member's counters (light peers that left included) and the light-peer hosts' memory. */
   async snapshot(): Promise<{ members: MemberSample[]; lightHostRssBytes: number; abandonedHttpBytes: number }> {
     const [pages, host] = await Promise.all([
       Promise.all(this.viewerPages.map(async ([id, v]) => ({ id, kind: "chromium" as const, stats: await v.stats(), left: false, errors: [...v.errors] }))),
@@ -88,16 +90,16 @@ export class Audience {
    * Everyone stops at once, then the counters are read: nothing moves between one member's
    * figures and another's, so bytes sent and received add up.
    */
-  async close(): Promise<{ members: MemberSample[]; abandonedHttpBytes: number }> {
+  async close(): Promise<{ members: MemberSample[]; abandonedHttpBytes: number; lightPeerHosts: number }> {
     this.joinTimers.forEach((t) => clearTimeout(t));
     this.peers.leaveAll();
     await Promise.all(this.viewerPages.map(([, v]) => v.page.evaluate(stopPlayback).catch(() => {})));
     await new Promise((r) => setTimeout(r, 500));
     try {
       const { members, abandonedHttpBytes } = await this.snapshot();
-      return { members, abandonedHttpBytes };
+      return { members, abandonedHttpBytes, lightPeerHosts: this.peers.hostCount };
     } catch {
-      return { members: [], abandonedHttpBytes: 0 };
+      return { members: [], abandonedHttpBytes: 0, lightPeerHosts: this.peers.hostCount };
     } finally {
       await Promise.all(this.viewerPages.map(([, v]) => v.close().catch(() => {})));
       this.viewers.clear();

@@ -1,6 +1,7 @@
 // The command line: `npm run loadtest -- --viewers 3 --peers 8 --duration 120`.
 import { parseArgs } from "node:util";
 import { z } from "zod";
+import { PEERS_PER_HOST } from "./peers/host-pool.js";
 
 export const SCENARIOS = ["steady", "churn", "late", "hostile", "tracker-restart", "publisher-drop", "ffmpeg-kill"] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
@@ -15,6 +16,8 @@ engine in Node) against a running system; every phase is played HTTP-only and wi
   --viewers N        real Chromium viewers per phase (default 2; never more than the machine's
                      measured capacity, see --find-capacity)
   --peers N          light peers per phase (default 8)
+  --peers-per-host N light peers per Node process (default ${PEERS_PER_HOST}; one process runs its peers on
+                     one core)
   --duration S       seconds per phase (default 120)
   --warmup S         seconds at the start of a phase left out of the figures (default 20)
   --scenario LIST    comma-separated, each played in its own phases (default steady):
@@ -48,6 +51,7 @@ const Schema = z
   .object({
     viewers: count(64).default(2),
     peers: count(500).default(8),
+    peersPerHost: z.coerce.number().int().min(1).max(500).default(PEERS_PER_HOST),
     duration: z.coerce.number().int().min(10).max(86_400).default(120),
     warmup: z.coerce.number().int().min(0).max(3600).default(20),
     scenario: list(SCENARIOS).default(["steady"]),
@@ -79,7 +83,7 @@ export function parseOptions(argv: string[]): Options | "help" {
     args: argv,
     strict: true,
     options: {
-      viewers: { type: "string" }, peers: { type: "string" }, duration: { type: "string" }, warmup: { type: "string" },
+      viewers: { type: "string" }, peers: { type: "string" }, "peers-per-host": { type: "string" }, duration: { type: "string" }, warmup: { type: "string" },
       scenario: { type: "string" }, mode: { type: "string" }, rounds: { type: "string" }, starts: { type: "string" },
       rendition: { type: "string" }, "churn-every": { type: "string" }, origin: { type: "string" }, stream: { type: "string" },
       ladder: { type: "string" }, out: { type: "string" }, "find-capacity": { type: "boolean" }, bench: { type: "boolean" },
@@ -93,9 +97,11 @@ export function parseOptions(argv: string[]): Options | "help" {
     ...(bench && { mode: "balanced,low", rounds: "3", duration: "60", starts: "7" }),
     ...values,
     churnEvery: values["churn-every"],
+    peersPerHost: values["peers-per-host"],
     findCapacity: values["find-capacity"],
     progress: values["no-progress"] ? false : undefined,
     "churn-every": undefined,
+    "peers-per-host": undefined,
     "find-capacity": undefined,
     "no-progress": undefined,
   });

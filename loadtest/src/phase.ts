@@ -49,6 +49,8 @@ export interface PhaseRaw {
   finalMembers: MemberSample[];
   /** HTTP bytes light peers' aborted downloads left unread (see peers/runtime.ts). */
   abandonedHttpBytes: number;
+  /** Processes the light peers ran in. */
+  lightPeerHosts: number;
   starts: StartResult[];
   latency: LatencySample[];
   events: { tSec: number; what: string; error?: string }[];
@@ -83,7 +85,7 @@ export async function runPhase(spec: PhaseSpec, ctx: PhaseContext): Promise<Phas
   const label = `${spec.scenario} ${spec.mode} ${spec.transport === "p2p" ? "P2P" : "HTTP-only"}${o.rounds > 1 ? ` round ${spec.round}` : ""}`;
   await target.local?.setLatencyMode(spec.mode);
   await checkRendition(target, o.rendition);
-  const audience = new Audience({ browser: ctx.browser, originUrl: target.originUrl, stream: target.stream, rendition: o.rendition, transport: spec.transport, sampleMs: 500 });
+  const audience = new Audience({ browser: ctx.browser, originUrl: target.originUrl, stream: target.stream, rendition: o.rendition, transport: spec.transport, sampleMs: 500, peersPerHost: o.peersPerHost });
   const plan = planScenario({ ...o, scenario: spec.scenario, durationSec: o.duration, warmupSec: o.warmup, churnEverySec: o.churnEvery, audience, local: target.local });
   const originBefore = await scrape(`${target.originUrl}/metrics`);
   const started = Date.now();
@@ -126,6 +128,7 @@ export async function runPhase(spec: PhaseSpec, ctx: PhaseContext): Promise<Phas
       spec, label, durationSec: o.duration, warmupSec: o.warmup, copiesDelaySec,
       timeline: sampler.timeline, originBefore, originAfter,
       abandonedHttpBytes: closed.abandonedHttpBytes,
+      lightPeerHosts: closed.lightPeerHosts,
       finalMembers: [...closed.members, ...starts.flatMap((s, i) => (s.final ? [{ id: `start-${i + 1}`, kind: "chromium" as const, stats: s.final, left: true, errors: [] }] : []))],
       starts, latency: sampler.latency, events: events.log, trackerMessages: sampler.trackerMessages.total, cpu, renditionSwitches: sampler.renditionSwitches,
     };

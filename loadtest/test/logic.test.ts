@@ -18,7 +18,9 @@ test("flags: defaults, lists, and clear errors for bad values", () => {
   assert.deepEqual(o.scenario, ["steady", "churn"]);
   assert.deepEqual(o.mode, ["low"]);
   assert.equal(o.duration, 120);
+  assert.equal(o.peersPerHost, 25);
   assert.equal(parseOptions(["--help"]), "help");
+  assert.throws(() => parseOptions(["--peers-per-host", "0"]), /--peers-per-host: /);
   assert.throws(() => parseOptions(["--scenario", "stedy"]), /--scenario: "stedy" is not one of steady/);
   assert.throws(() => parseOptions(["--duration", "30", "--warmup", "40"]), /--warmup: must be shorter than --duration/);
   assert.throws(() => parseOptions(["--viewers", "-1"]), /--viewers/);
@@ -55,7 +57,7 @@ function phase(transport: "p2p" | "http", o: Partial<{ copies: number; share: nu
     label: `steady balanced ${transport}`,
     durationSec: 60,
     windowSec: 40,
-    audience: { chromium: 1, light: 4, hostile: 0, lightJoined: 4 },
+    audience: { chromium: 1, light: 4, hostile: 0, lightJoined: 4, lightPeerHosts: 1 },
     offload: { copiesPerSegment: { "360p": o.copies ?? 1.1 }, segmentsCounted: { "360p": 15 }, shareFromPeers: o.share ?? (transport === "p2p" ? 0.7 : 0), p2pBytes: 0, httpBytes: 0 },
     startup: { probesMs: summary(transport === "p2p" ? 2100 : 2000), probesFailed: 0, probeMilestonesMs: { apiDoneMs: 1, masterRequestedMs: 2, firstSegmentRequestedMs: 3, firstSegmentDoneMs: 4 }, probeAbortedSegmentRequests: 0, audienceMs: { chromium: summary(null), light: summary(null) } },
     stalls: { count: 0, seconds: 0, ratio: 0, byKind: { chromium: { count: 0, seconds: 0, ratio: 0 }, light: { count: 0, seconds: 0, ratio: 0 } } },

@@ -15,8 +15,8 @@ export interface PhaseResult {
   durationSec: number;
   /** The measured window: from the end of the warm-up to the end of the phase. */
   windowSec: number;
-  /** Members watching at the end, and light peers that joined at any time (churn). */
-  audience: Record<MemberKind, number> & { lightJoined: number };
+  /** Members watching at the end, light peers that joined at any time (churn), and the processes they ran in. */
+  audience: Record<MemberKind, number> & { lightJoined: number; lightPeerHosts: number };
   offload: {
     /** Origin fetches per segment, by rendition, from the origin's count as segments leave the playlist. */
     copiesPerSegment: Record<string, number | null>;
@@ -140,6 +140,7 @@ export function phaseFigures(raw: PhaseRaw, stream: string): PhaseResult {
       light: end.members.filter((m) => m.kind === "light" && !m.left).length,
       hostile: end.members.filter(kind("hostile")).length,
       lightJoined: end.members.filter(kind("light")).length,
+      lightPeerHosts: raw.lightPeerHosts,
     },
     offload: { ...copiesByRendition(raw, stream), shareFromPeers: p2p + http > 0 ? round(p2p / (p2p + http), 3) : 0, p2pBytes: p2p, httpBytes: http },
     startup: {
