@@ -30,7 +30,7 @@ test("flags: defaults, lists, and clear errors for bad values", () => {
   assert.throws(() => parseOptions(["--scenario", ","]), /--scenario: empty/);
 });
 
-test("media playlist: sequence numbers, program date-times that follow on, gaps, end", () => {
+test("media playlist: sequence numbers, program date-times that follow on, gaps, end, blocking reload", () => {
   const text = [
     "#EXTM3U", "#EXT-X-TARGETDURATION:2", "#EXT-X-MEDIA-SEQUENCE:41",
     "#EXT-X-PROGRAM-DATE-TIME:2026-11-25T10:00:00.000Z", "#EXTINF:2.000,", "41.ts",
@@ -47,6 +47,9 @@ test("media playlist: sequence numbers, program date-times that follow on, gaps,
   assert.equal(p.segments[2]!.gap, true);
   assert.equal(p.segments[3]!.pdtMs, Date.parse("2026-11-25T10:01:00.000Z"));
   assert.equal(p.ended, true);
+  assert.equal(p.canBlockReload, false);
+  const blocking = text.replace("#EXT-X-TARGETDURATION:2", "#EXT-X-TARGETDURATION:2\n#EXT-X-SERVER-CONTROL:CAN-SKIP-UNTIL=12,CAN-BLOCK-RELOAD=YES");
+  assert.equal(parseMediaPlaylist(blocking, "http://x/").canBlockReload, true);
   assert.throws(() => parseMediaPlaylist("<html>", "http://x/"), /not an HLS playlist/);
 });
 

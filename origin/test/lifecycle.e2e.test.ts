@@ -61,7 +61,7 @@ test("keys are read live: a new key publishes without a restart, a revoked one i
   }
 });
 
-test("the built-in test source goes live through the RTMP ingest without a key in any argv", async () => {
+test("the built-in test source goes live through the RTMP ingest without a key in any argv; playlists block for the next segment", async () => {
   const origin = await startOrigin({
     env: { PEERCAST_TEST_SOURCE: "1", PEERCAST_TEST_SOURCE_SIZE: "426x240" },
   });
@@ -73,6 +73,7 @@ test("the built-in test source goes live through the RTMP ingest without a key i
     assert.equal(keys.keys.length, 0);
     const kids = descendants(origin.pid);
     assert.equal(kids.length, 2, "test source ffmpeg + transcoder ffmpeg");
+    await blockingReload(origin.http, info.session!.id, info.session!.renditions[0]!.name);
   } finally {
     await origin.stop();
   }
@@ -117,3 +118,27 @@ test("SIGKILL of the origin leaves no ffmpeg behind", async () => {
     await p.stop("SIGKILL");
   }
 });
+
+/** A player asking for a segment not made yet gets the playlist the moment it is; bad asks, 400. */
+async function blockingReload(http: string, session: string, rendition: string): Promise<void> {
+  const p = await waitForSegment(http, "main", session, rendition, 1);
+  assert.match(p.text, /#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES/);
+  const last = Number(p.segments.at(-1)!.slice(0, -3));
+  const url = `${http}/hls/main/${session}/${rendition}/index.m3u8`;
+  const asked = Date.now();
+  // Two segments ahead: at least one segment's time away (2 s), less than three target durations.
+  const res = await fetch(`${url}?_HLS_msn=${last + 2}`);
+  const waited = Date.now() - asked;
+  assert.equal(res.status, 200);
+  assert.ok((await res.text()).includes(`\n${last + 2}.ts`), "the playlist lists the segment asked for");
+  assert.ok(waited > 1000 && waited < 6000, `blocked ${waited} ms`);
+  for (const [query, why] of [
+    [`_HLS_msn=${last + 9}`, /more than two segments after/],
+    ["_HLS_msn=abc", /_HLS_msn must be a segment number/],
+    ["_HLS_part=1", /_HLS_part needs _HLS_msn/],
+  ] as const) {
+    const bad = await fetch(`${url}?${query}`);
+    assert.equal(bad.status, 400, query);
+    assert.match(await bad.text(), why);
+  }
+}

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { encodedCodecString, renderMasterPlaylist } from "../src/hls/master-playlist.js";
+import { deliveryDirective } from "../src/http/app.js";
 import { RenditionTrack, type Segment } from "../src/hls/media-playlist.js";
 import { parseFfmpegPlaylist } from "../src/transcode/segment-watcher.js";
 import { h264CodecFromTs } from "../src/hls/codec-probe.js";
@@ -25,6 +26,7 @@ test("the media playlist lists the window, with program date time and target dur
       "#EXTM3U",
       "#EXT-X-VERSION:3",
       "#EXT-X-TARGETDURATION:2",
+      "#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES",
       "#EXT-X-MEDIA-SEQUENCE:1",
       "#EXT-X-DISCONTINUITY-SEQUENCE:0",
       "#EXT-X-PROGRAM-DATE-TIME:2026-01-01T00:00:02.000Z",
@@ -108,4 +110,34 @@ test("CODECS comes from the first SPS in the segment bytes", () => {
   const ts = Buffer.from([0x47, 0x40, 0, 0x10, 0, 0, 0, 1, 0x09, 0xf0, 0, 0, 0, 1, 0x67, 0x64, 0x00, 0x1f, 0xac]);
   assert.equal(h264CodecFromTs(ts), "avc1.64001f");
   assert.equal(h264CodecFromTs(Buffer.from([0, 0, 1, 0x09, 0xf0])), undefined);
+});
+
+test("blocking reload: a request waits for its segment, or the end, or gives up", async () => {
+  const t = new RenditionTrack({ windowSize: 3, retainExtra: 0, targetDurationSec: 2 });
+  t.add(seg(0));
+  assert.equal(await t.until(0, 10), true, "already listed: at once");
+  const waiting = t.until(2, 5000);
+  const early = t.until(1, 5000);
+  t.add(seg(1));
+  assert.equal(await early, true);
+  let settled = false;
+  void waiting.then(() => (settled = true));
+  await new Promise((r) => setTimeout(r, 20));
+  assert.equal(settled, false, "segment 2 is not there yet");
+  t.add(seg(2));
+  assert.equal(await waiting, true);
+  assert.equal(await t.until(9, 30), false, "never came");
+  const ending = t.until(9, 5000);
+  t.end();
+  assert.equal(await ending, true, "the end answers everyone");
+});
+
+test("blocking reload: delivery directives are checked", () => {
+  assert.equal(deliveryDirective(undefined, undefined), undefined);
+  assert.equal(deliveryDirective("12", undefined), 12);
+  assert.equal(deliveryDirective("12", "3"), 12);
+  assert.match(String(deliveryDirective(undefined, "1")), /_HLS_part needs _HLS_msn/);
+  assert.match(String(deliveryDirective("-1", undefined)), /_HLS_msn must be a segment number/);
+  assert.match(String(deliveryDirective("1e3", undefined)), /_HLS_msn must be a segment number/);
+  assert.match(String(deliveryDirective("4", "x")), /_HLS_part must be a part number/);
 });

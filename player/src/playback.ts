@@ -1,9 +1,10 @@
 // One stream session on one video element: hls.js, with p2p-media-loader when P2P is on,
 // recovering by itself from network and media errors. A new session gets a new Playback.
-import Hls, { type ErrorData, type HlsConfig } from "hls.js";
+import Hls, { type ErrorData, type HlsConfig, type PlaylistLoaderConstructor } from "hls.js";
 import { HlsJsP2PEngine } from "p2p-media-loader-hlsjs";
 import type { Core } from "p2p-media-loader-core";
 import type { PlayerSettings, StreamSessionInfo } from "@peercast/origin/wire";
+import { plainPlaylistUrls } from "./blocking-reload.js";
 import { SegmentIntegrity } from "./integrity.js";
 import { keepLatency } from "./latency-keeper.js";
 import { followPeers, highDemandWindow, latencyProfile, type LatencyProfile } from "./latency-profile.js";
@@ -45,7 +46,9 @@ export class Playback {
       return;
     }
     const profile = latencyProfile(o.settings.latency, o.session.segmentDurationSec);
-    const hlsConfig: Partial<HlsConfig> = { ...profile.hls, lowLatencyMode: false };
+    // Low-latency mode only for blocking reloads (blocking-reload.ts): the stream has no parts,
+    // and hls.js changes the playback rate there only if maxLiveSyncPlaybackRate is set.
+    const hlsConfig: Partial<HlsConfig> = { ...profile.hls, lowLatencyMode: true };
     if (o.p2p.download) {
       const integrity = new SegmentIntegrity((n) => (o.stats.httpBytes += n));
       this.integrity = integrity;
@@ -70,7 +73,9 @@ export class Playback {
         },
       });
       this.listenToEngine(this.engine, profile);
-      Object.assign(hlsConfig, this.engine.getConfigForHlsJs());
+      const engineLoaders = this.engine.getConfigForHlsJs();
+      // The engine types its loaders as unknown; they are hls.js loader classes.
+      Object.assign(hlsConfig, engineLoaders, { pLoader: plainPlaylistUrls(engineLoaders.pLoader as PlaylistLoaderConstructor) });
       if (o.p2p.upload && o.settings.uploadKbps > 0) this.uploadCap = new UploadCap(this.engine, o.settings.uploadKbps, o.stats);
     }
     const hls = new Hls(hlsConfig);

@@ -1,9 +1,11 @@
-// Pure player logic: latency modes against the slack rule, the P2P policy, the core patches.
+// Pure player logic: latency modes against the slack rule, blocking reload URLs, the P2P policy,
+// the core patches.
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
 import { test } from "node:test";
+import { withoutDeliveryDirectives } from "../src/blocking-reload.js";
 import { latencyProfile } from "../src/latency-profile.js";
 import { decideP2P, REASON_TEXT, type Capabilities } from "../src/p2p-policy.js";
 import { UploadBudget } from "../src/upload-cap.js";
@@ -29,6 +31,14 @@ test("both latency modes leave P2P slack; low mode sits closer to live", () => {
 });
 
 const caps: Capabilities = { mse: true, webrtc: true, subtleCrypto: true, saveData: false, cellular: false };
+
+test("blocking reloads: the engine sees playlist URLs without delivery directives", () => {
+  const base = "https://cdn.example/hls/main/abc/360p/index.m3u8";
+  assert.equal(withoutDeliveryDirectives(`${base}?_HLS_msn=12`), base);
+  assert.equal(withoutDeliveryDirectives(`${base}?_HLS_msn=12&_HLS_part=0&_HLS_skip=YES`), base);
+  assert.equal(withoutDeliveryDirectives(`${base}?token=x&_HLS_msn=12`), `${base}?token=x`);
+  assert.equal(withoutDeliveryDirectives(base), base);
+});
 
 test("P2P policy: the first reason that applies wins, and each has a text", () => {
   assert.deepEqual(decideP2P(true, true, caps), { download: true, upload: true });

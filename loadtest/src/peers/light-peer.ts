@@ -176,21 +176,28 @@ export class LightPeer {
     return core;
   }
 
-  /** Loads the playlist, then again after a target duration (half of one when unchanged), as hls.js does. */
-  private async refreshPlaylist(): Promise<void> {
+  /**
+   * Loads the playlist as hls.js in low-latency mode does: where the origin blocks, at once for
+   * the next segment (`_HLS_msn`); otherwise again after a target duration, half of one when
+   * unchanged.
+   */
+  private async refreshPlaylist(msn?: number): Promise<void> {
     const url = this.playlistUrl;
     let next = 1000;
+    let nextMsn: number | undefined;
     try {
-      const playlist = parseMediaPlaylist(await this.fetchText(url), url);
+      const playlist = parseMediaPlaylist(await this.fetchText(msn === undefined ? url : `${url}?_HLS_msn=${msn}`), url);
       if (url !== this.playlistUrl || this.abort.signal.aborted) return; // a new session began meanwhile
       // The player fetches the hash list with every playlist (integrity.prefetch on LEVEL_LOADED).
       if (this.core) this.integrity.prefetch(url);
       const added = this.apply(playlist.segments);
-      next = (playlist.targetDurationSec * 1000) / (added ? 1 : 2);
+      const last = playlist.segments.at(-1)?.seq;
+      if (playlist.canBlockReload && added && last !== undefined && !playlist.ended) [next, nextMsn] = [0, last + 1];
+      else next = (playlist.targetDurationSec * 1000) / (added ? 1 : 2);
     } catch (err) {
       this.error(`playlist: ${String(err)}`);
     }
-    if (url === this.playlistUrl && !this.abort.signal.aborted) this.playlistTimer = setTimeout(() => void this.refreshPlaylist(), next);
+    if (url === this.playlistUrl && !this.abort.signal.aborted) this.playlistTimer = setTimeout(() => void this.refreshPlaylist(nextMsn), next);
   }
 
   /** Takes a playlist's segments in: hls.js places them back to back, date-times kept for latency. */

@@ -15,11 +15,13 @@ export interface MediaPlaylist {
   targetDurationSec: number;
   segments: PlaylistSegment[];
   ended: boolean;
+  /** EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES: the next playlist can be asked for before it exists. */
+  canBlockReload: boolean;
 }
 
 export function parseMediaPlaylist(text: string, playlistUrl: string): MediaPlaylist {
   if (!text.startsWith("#EXTM3U")) throw new Error("not an HLS playlist");
-  const out: MediaPlaylist = { targetDurationSec: 0, segments: [], ended: false };
+  const out: MediaPlaylist = { targetDurationSec: 0, segments: [], ended: false, canBlockReload: false };
   let seq = 0;
   let pdtMs: number | undefined;
   let durationSec = 0;
@@ -32,6 +34,7 @@ export function parseMediaPlaylist(text: string, playlistUrl: string): MediaPlay
     else if (line.startsWith("#EXTINF:")) durationSec = parseFloat(line.slice(8));
     else if (line === "#EXT-X-GAP") gap = true;
     else if (line === "#EXT-X-ENDLIST") out.ended = true;
+    else if (line.startsWith("#EXT-X-SERVER-CONTROL:")) out.canBlockReload = /(^|[:,])CAN-BLOCK-RELOAD=YES(,|$)/.test(line);
     else if (line && !line.startsWith("#")) {
       // PROGRAM-DATE-TIME is written where the timeline breaks; elsewhere it follows on.
       const previous = out.segments.at(-1);

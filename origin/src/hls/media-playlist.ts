@@ -36,6 +36,8 @@ export class RenditionTrack {
   private ended = false;
   /** EXT-X-TARGETDURATION may never decrease within a playlist's life (RFC 8216). */
   private targetSec: number;
+  /** Blocked playlist requests (see `until`), woken by the segment they wait for or the end. */
+  private readonly waiters = new Set<{ seq: number; wake: () => void }>();
 
   constructor(private readonly o: TrackOptions) {
     this.targetSec = Math.ceil(o.targetDurationSec);
@@ -55,11 +57,45 @@ export class RenditionTrack {
     const keep = this.o.windowSize + this.o.retainExtra;
     const expired = this.segments.length > keep ? this.segments.splice(0, this.segments.length - keep) : [];
     for (const s of expired) if (s.discontinuity) this.discontinuitySeq++;
+    this.wake();
     return expired;
   }
 
   end(): void {
     this.ended = true;
+    this.wake();
+  }
+
+  get targetDurationSec(): number {
+    return this.targetSec;
+  }
+
+  /**
+   * Resolves once segment `seq` is listed or the playlist has ended (true), or after
+   * `timeoutMs` (false): a blocking playlist reload (RFC 8216bis, `_HLS_msn`).
+   */
+  until(seq: number, timeoutMs: number): Promise<boolean> {
+    if (this.ended || (this.lastSeq ?? -1) >= seq) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const waiter = {
+        seq,
+        wake: () => {
+          clearTimeout(timer);
+          this.waiters.delete(waiter);
+          resolve(true);
+        },
+      };
+      const timer = setTimeout(() => {
+        this.waiters.delete(waiter);
+        resolve(false);
+      }, timeoutMs);
+      this.waiters.add(waiter);
+    });
+  }
+
+  private wake(): void {
+    const last = this.lastSeq ?? -1;
+    for (const w of this.waiters) if (this.ended || w.seq <= last) w.wake();
   }
 
   get lastSeq(): number | undefined {
@@ -87,6 +123,10 @@ export class RenditionTrack {
       "#EXTM3U",
       "#EXT-X-VERSION:3",
       `#EXT-X-TARGETDURATION:${this.targetSec}`,
+      // Players may ask for the next segment's playlist before it exists and get it the moment it
+      // does: without it they learn of a segment up to a target duration late, and sit that much
+      // further behind live.
+      "#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES",
       `#EXT-X-MEDIA-SEQUENCE:${listed[0]?.seq ?? 0}`,
       `#EXT-X-DISCONTINUITY-SEQUENCE:${discSeq}`,
     ];

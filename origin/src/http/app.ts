@@ -33,6 +33,17 @@ export interface AppDeps {
   trustProxy: boolean;
 }
 
+/**
+ * A blocking reload's media sequence number (RFC 8216bis 6.2.5.2), or what is wrong with it.
+ * There are no partial segments: a part is ready when its whole segment is.
+ */
+export function deliveryDirective(msn: string | undefined, part: string | undefined): number | string | undefined {
+  if (msn === undefined) return part === undefined ? undefined : "_HLS_part needs _HLS_msn";
+  if (!/^[0-9]{1,12}$/.test(msn)) return "_HLS_msn must be a segment number";
+  if (part !== undefined && !/^[0-9]{1,6}$/.test(part)) return "_HLS_part must be a part number";
+  return Number(msn);
+}
+
 export function createApp({ sessions, metrics, log, viewerStats, trustProxy, config, keys, operator }: AppDeps): Hono {
   const app = new Hono();
   app.use("*", cors({ origin: "*", allowMethods: ["GET", "HEAD", "POST", "OPTIONS"], maxAge: 600 }));
@@ -73,9 +84,19 @@ export function createApp({ sessions, metrics, log, viewerStats, trustProxy, con
   };
   const base = `/hls/:stream{${NAME}}/:session{${SESSION}}/:rendition{${NAME}}`;
 
-  app.get(`${base}/index.m3u8`, (c) => {
+  app.get(`${base}/index.m3u8`, async (c) => {
     const found = track(c);
     if (!found) return c.text("no such playlist\n", 404);
+    const wanted = deliveryDirective(c.req.query("_HLS_msn"), c.req.query("_HLS_part"));
+    if (typeof wanted === "string") return c.text(`${wanted}\n`, 400);
+    if (wanted !== undefined) {
+      const last = found.track.lastSeq ?? -1;
+      if (wanted > last + 2) return c.text(`_HLS_msn ${wanted} is more than two segments after the playlist's last (${last})\n`, 400);
+      // Three target durations at most (RFC 8216bis). Then the playlist as it is rather than the
+      // RFC's 503: hls.js counts a 503 against its retry budget, and a publisher reconnecting
+      // would turn it fatal; an unchanged playlist says the same and it just asks again.
+      await found.track.until(wanted, 3000 * found.track.targetDurationSec);
+    }
     return text(c, found.track.render(), M3U8, PLAYLIST_CACHE, "playlist");
   });
 
