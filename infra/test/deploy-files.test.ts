@@ -190,6 +190,12 @@ test("Kubernetes manifests: valid against the schemas, sized, the images' comman
   const edgeEnv = envOf(container("edge").env);
   assert.deepEqual(edgeEnv.PEERCAST_NGINX_TRACKERS!.split(","), shardServices.map((s) => `${s.metadata.name}.peercast.svc.cluster.local:8000`));
   assert.equal(envOf(container("origin").env).PEERCAST_TRACKER_URLS, "/tracker/{stream}", "players ask their edge, which picks the shard");
+  // Every tracker shard follows every origin shard: its streams may live on any of them.
+  const originSet = workloads.find((w) => w.metadata.name === "origin")!;
+  assert.deepEqual(
+    envOf(container("tracker").env).PEERCAST_ORIGIN_URL!.split(","),
+    Array.from({ length: originSet.spec.replicas }, (_, i) => `http://origin-${i}.origin.peercast.svc.cluster.local:8080`),
+  );
 });
 
 test("Grafana dashboard: the dashboard's figures, from metrics the origin and the tracker really expose", async () => {

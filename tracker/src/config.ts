@@ -8,7 +8,12 @@ const positiveInt = z.coerce.number().int().positive();
 const EnvSchema = z.object({
   PEERCAST_TRACKER_HOST: z.string().min(1).default("0.0.0.0"),
   PEERCAST_TRACKER_PORT: port.default(8000),
-  PEERCAST_ORIGIN_URL: z.url().default("http://127.0.0.1:8080"),
+  // One origin, or every origin shard (comma-separated): a tracker shard's streams may be on any.
+  PEERCAST_ORIGIN_URL: z
+    .string()
+    .default("http://127.0.0.1:8080")
+    .transform((v) => v.split(",").map((u) => u.trim().replace(/\/$/, "")))
+    .pipe(z.array(z.url({ protocol: /^https?$/ })).min(1)),
   PEERCAST_TRACKER_POLL_MS: positiveInt.default(2000),
   PEERCAST_TRACKER_MAX_MESSAGE_BYTES: positiveInt.default(64 * 1024),
   PEERCAST_TRACKER_MESSAGES_PER_SEC: positiveInt.default(20),
@@ -26,7 +31,8 @@ const EnvSchema = z.object({
 export interface TrackerConfig {
   host: string;
   port: number;
-  originUrl: string;
+  /** Every origin whose live sessions are valid swarms. */
+  originUrls: string[];
   pollMs: number;
   limits: {
     maxMessageBytes: number;
@@ -51,7 +57,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): TrackerConfig 
   return {
     host: e.PEERCAST_TRACKER_HOST,
     port: e.PEERCAST_TRACKER_PORT,
-    originUrl: e.PEERCAST_ORIGIN_URL.replace(/\/$/, ""),
+    originUrls: [...new Set(e.PEERCAST_ORIGIN_URL)],
     pollMs: e.PEERCAST_TRACKER_POLL_MS,
     limits: {
       maxMessageBytes: e.PEERCAST_TRACKER_MAX_MESSAGE_BYTES,

@@ -11,31 +11,34 @@ export interface LiveSwarm {
 
 /**
  * The info hashes (hex, as the tracker library keys swarms) of every rendition of every
- * session live on the origin, learnt by polling its API and master playlists. Only these
- * swarms are accepted; when a session ends its swarms go.
+ * session live on the origins, learnt by polling their APIs and master playlists. Only these
+ * swarms are accepted; when a session ends its swarms go. With origins sharded by stream, a
+ * tracker shard follows every origin: its streams may be on any of them.
  */
 export class LiveSwarms {
-  private current = new Map<string, LiveSwarm>();
-  private readonly masters = new Map<string, Map<string, LiveSwarm>>(); // by session id
+  private readonly origins: OriginSwarms[];
   private timer: NodeJS.Timeout | undefined;
-  private lastOkMs = 0;
   private polling = false;
 
-  constructor(
-    private readonly o: { originUrl: string; pollMs: number; log: Logger; onEnded(infoHashes: string[]): void },
-  ) {}
+  constructor(private readonly o: { originUrls: string[]; pollMs: number; log: Logger; onEnded(infoHashes: string[]): void }) {
+    this.origins = o.originUrls.map((url) => new OriginSwarms(url, o.originUrls.length > 1 ? o.log.child({ origin: url }) : o.log, o.onEnded));
+  }
 
   get(infoHashHex: string): LiveSwarm | undefined {
-    return this.current.get(infoHashHex);
+    for (const origin of this.origins) {
+      const swarm = origin.current.get(infoHashHex);
+      if (swarm) return swarm;
+    }
+    return undefined;
   }
 
   get size(): number {
-    return this.current.size;
+    return this.origins.reduce((n, o) => n + o.current.size, 0);
   }
 
-  /** When the origin last answered (ms since the epoch), 0 if never. */
+  /** When the origin heard from least recently last answered (ms since the epoch), 0 if never. */
   get lastSuccessMs(): number {
-    return this.lastOkMs;
+    return Math.min(...this.origins.map((o) => o.lastOkMs));
   }
 
   async start(): Promise<void> {
@@ -53,14 +56,31 @@ export class LiveSwarms {
   }
 
   async poll(): Promise<void> {
+    await Promise.all(this.origins.map((o) => o.poll()));
+  }
+}
+
+/** One origin's live swarms. */
+class OriginSwarms {
+  current = new Map<string, LiveSwarm>();
+  lastOkMs = 0;
+  private readonly masters = new Map<string, Map<string, LiveSwarm>>(); // by session id
+
+  constructor(
+    private readonly url: string,
+    private readonly log: Logger,
+    private readonly onEnded: (infoHashes: string[]) => void,
+  ) {}
+
+  async poll(): Promise<void> {
     let list: StreamListResponse;
     try {
-      const res = await fetch(`${this.o.originUrl}/api/streams`, { signal: AbortSignal.timeout(5000) });
+      const res = await fetch(`${this.url}/api/streams`, { signal: AbortSignal.timeout(5000) });
       if (!res.ok) throw new Error(`HTTP ${res.status}`);
       list = (await res.json()) as StreamListResponse;
     } catch (err) {
       // Keep what we know: a blip at the origin must not drop every swarm.
-      this.o.log.warn({ err: (err as Error).message }, "origin unreachable, keeping the known swarms");
+      this.log.warn({ err: (err as Error).message }, "origin unreachable, keeping the known swarms");
       return;
     }
     const next = new Map<string, LiveSwarm>();
@@ -74,13 +94,13 @@ export class LiveSwarms {
     for (const id of this.masters.keys()) if (!liveSessions.has(id)) this.masters.delete(id);
     this.current = next;
     this.lastOkMs = Date.now();
-    if (ended.length > 0) this.o.onEnded(ended);
+    if (ended.length > 0) this.onEnded(ended);
   }
 
   /** The master playlist is frozen for a session's life: read it once per session. */
   private async fetchSwarms(stream: string, session: string): Promise<Map<string, LiveSwarm> | undefined> {
     try {
-      const res = await fetch(`${this.o.originUrl}/hls/${stream}/master.m3u8`, { signal: AbortSignal.timeout(5000) });
+      const res = await fetch(`${this.url}/hls/${stream}/master.m3u8`, { signal: AbortSignal.timeout(5000) });
       if (!res.ok) return undefined;
       const master = await res.text();
       // The playlist must belong to the session the API named (it may have just changed).
@@ -91,10 +111,10 @@ export class LiveSwarms {
         swarms.set(Buffer.from(infoHashOf(swarmId, v), "latin1").toString("hex"), { stream, session, variant });
       });
       this.masters.set(session, swarms);
-      this.o.log.info({ stream, session, swarms: swarms.size }, "live session's swarms known");
+      this.log.info({ stream, session, swarms: swarms.size }, "live session's swarms known");
       return swarms;
     } catch (err) {
-      this.o.log.warn({ stream, err: (err as Error).message }, "could not read a master playlist");
+      this.log.warn({ stream, err: (err as Error).message }, "could not read a master playlist");
       return undefined;
     }
   }

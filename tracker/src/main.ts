@@ -10,7 +10,7 @@ async function main(): Promise<void> {
   const log = createLogger(config.logLevel);
   const metrics = createMetrics();
   const live = new LiveSwarms({
-    originUrl: config.originUrl,
+    originUrls: config.originUrls,
     pollMs: config.pollMs,
     log: log.child({ component: "live-swarms" }),
     onEnded: (hashes) => server.dropSwarms(hashes),
@@ -18,7 +18,7 @@ async function main(): Promise<void> {
   const server = new TrackerServer({ config, live, metrics, log });
   await live.start();
   const port = await server.listen();
-  log.info({ host: config.host, port, origin: config.originUrl }, "tracker ready");
+  log.info({ host: config.host, port, origins: config.originUrls }, "tracker ready");
 
   stopOnSignals(log, 5000, async () => {
     live.stop();
