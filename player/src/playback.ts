@@ -28,6 +28,9 @@ export interface PlaybackOptions {
   quality?: string | undefined;
 }
 
+/** The swarm is joined at the first frame, or after this long without one. */
+const JOIN_SWARM_LATEST_MS = 3000;
+
 export class Playback {
   readonly hls: Hls | undefined;
   readonly engine: HlsJsP2PEngine | undefined;
@@ -70,6 +73,8 @@ export class Playback {
           // HTTP too: when a peer's transfer is cut after its last byte, the engine completes
           // the download as HTTP with the bytes it already has, checked only by this hook.
           validateHTTPSegment: validate,
+          // Off until the first frame (see joinSwarmAfterFirstFrame).
+          isP2PDisabled: true,
         },
       });
       this.listenToEngine(this.engine, profile);
@@ -85,6 +90,7 @@ export class Playback {
     hls.loadSource(src);
     hls.attachMedia(o.video);
     this.stops.push(keepLatency(hls, o.video), watchForStalls(hls, o.video, o.isLive, () => o.onFatal("stalled")));
+    if (this.engine) this.joinSwarmAfterFirstFrame(this.engine);
     // The live latency on screen: wall clock minus the PROGRAM-DATE-TIME of the shown frame.
     this.timers.push(window.setInterval(() => {
       const shown = hls.playingDate;
@@ -103,6 +109,23 @@ export class Playback {
       this.o.video.removeAttribute("src");
       this.o.video.load();
     }
+  }
+
+  /**
+   * The first segments come over HTTP anyway (no peer is connected yet): meeting the swarm
+   * (tracker socket, a peer connection per offer) waits for the first frame, or a few seconds,
+   * so that it does not slow the start on a busy device.
+   */
+  private joinSwarmAfterFirstFrame(engine: HlsJsP2PEngine): void {
+    const join = () => {
+      clearTimeout(timer);
+      this.o.video.removeEventListener("playing", join);
+      engine.applyDynamicConfig({ core: { isP2PDisabled: false } });
+    };
+    const timer = window.setTimeout(join, JOIN_SWARM_LATEST_MS);
+    this.timers.push(timer);
+    this.o.video.addEventListener("playing", join);
+    this.stops.push(() => this.o.video.removeEventListener("playing", join));
   }
 
   private listenToEngine(engine: HlsJsP2PEngine, profile: LatencyProfile): void {

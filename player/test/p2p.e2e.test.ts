@@ -27,16 +27,31 @@ after(async () => {
 
 const sum = (list: StatsBeacon[], key: "httpBytes" | "p2pBytes") => list.reduce((n, s) => n + s[key], 0);
 
+/** In the page: when the video first played, and when the first WebSocket (the tracker's) opened. */
+const RECORD_SWARM_JOIN = `(() => {
+  const times = (window.__times = {});
+  document.addEventListener("playing", () => (times.firstFrame ??= performance.now()), true);
+  const Native = window.WebSocket;
+  window.WebSocket = class extends Native {
+    constructor(...args) { super(...args); times.firstSocket ??= performance.now(); }
+  };
+})()`;
+
 test("three viewers: most segment bytes from peers, about one origin copy per segment", async () => {
   const url = `${system.origin.http}/watch/main`;
   // Viewers join a stream that has been live a while, each at its own moment.
   const session = (await waitLive(system.origin.http, "main")).session!.id;
   await waitForSegment(system.origin.http, "main", session, "240p", 6);
   for (let i = 0; i < 3; i++) {
-    viewers.push(await openViewer(browser, url));
+    viewers.push(await openViewer(browser, url, { initScript: RECORD_SWARM_JOIN }));
     await new Promise((r) => setTimeout(r, 1500));
   }
   await Promise.all(viewers.map((v) => v.playsOn(4)));
+  // Meeting the swarm waits for the first frame: it must not slow the start.
+  for (const v of viewers) {
+    const t = await v.page.evaluate(() => (window as unknown as { __times: { firstFrame?: number; firstSocket?: number } }).__times);
+    assert.ok(t.firstFrame !== undefined && t.firstSocket !== undefined && t.firstSocket >= t.firstFrame, `tracker socket after the first frame: ${JSON.stringify(t)}`);
+  }
   // Warm-up over: measure a steady window.
   const fetches = () => metricSum(system.origin.http, "peercast_origin_segment_fetches_total", { stream: "main" });
   const produced = () => metricSum(system.origin.http, "peercast_segments_produced_total", { stream: "main" });
