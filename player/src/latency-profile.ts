@@ -30,9 +30,9 @@ export interface LatencyProfile {
 }
 
 const MODES: Record<LatencyMode, { liveSyncSegments: number; highDemandSegments: number; p2pTimeoutMs: number }> = {
-  // ~7.3 s glass-to-glass with 2 s segments (5.5 s + ~1.8 s of encoders and publishing); 2.5 s of slack.
+  // ~6.2 s glass-to-glass with 2 s segments (5.5 s + ~0.7 s of encoders and publishing); 2.5 s of slack.
   balanced: { liveSyncSegments: 2.75, highDemandSegments: 0.5, p2pTimeoutMs: 1500 },
-  // ~4.8 s glass-to-glass with 2 s segments; 0.5 s of slack, enough because the elected seeder
+  // ~3.7 s glass-to-glass with 2 s segments; 0.5 s of slack, enough because the elected seeder
   // fetches a new segment as it appears (core-patches.mjs); a slow peer is dropped sooner.
   low: { liveSyncSegments: 1.5, highDemandSegments: 0.25, p2pTimeoutMs: 800 },
 };
