@@ -76,9 +76,9 @@ function burstNewSegments(session: string, n: number): { stop(): Promise<number>
           assert.ok(bodies.every((b) => b.byteLength === bodies[0]!.byteLength && b.byteLength > 0), `identical copies of ${newest}`);
           // And as many blocking reloads for the segment after it, all answered once it exists
           // (tagged for the log below; other parameters are not in the edge's cache key).
-          const next = `${Number(newest.slice(0, -3)) + 1}.ts`;
-          const blocked = await Promise.all(Array.from({ length: n }, async () => (await fetch(`${edge.http}/hls/main/${session}/${RENDITION}/index.m3u8?_HLS_msn=${next.slice(0, -3)}&from=burst`)).text()));
-          assert.ok(blocked.every((p) => p.includes(`\n${next}`)), `blocking reloads list ${next}`);
+          const next = Number(newest.slice(0, -3)) + 1;
+          const blocked = await Promise.all(Array.from({ length: n }, async () => (await fetch(`${edge.http}/hls/main/${session}/${RENDITION}/index.m3u8?_HLS_msn=${next}&from=burst`)).text()));
+          assert.ok(blocked.every((p) => p.includes(`\n${next}.ts`)), `blocking reloads list ${next}.ts`);
         }),
       );
       await new Promise((r) => setTimeout(r, 250));

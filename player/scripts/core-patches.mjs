@@ -1,7 +1,6 @@
 // Build-time patches to p2p-media-loader-core's dist bundle, each checked to apply exactly
 // once so that a library upgrade which changes the code fails the build instead of silently
 // dropping the patch. Each should go upstream (see the README).
-
 /** Methods added to the core's HybridLoader for the seeder election (see CORE_PATCHES). */
 const ELECTION = `\tisElectedHttpSeeder(segment, statuses, request) {
 \t\tconst now = performance.now();

@@ -15,9 +15,15 @@ export interface PoolSnapshot {
   abandonedHttpBytes: number;
 }
 
+interface Slot {
+  host: PeerHost;
+  ids: Set<string>;
+}
+
 export class PeerHostPool {
-  private readonly hosts: { host: PeerHost; ids: Set<string> }[] = [];
-  private readonly owner = new Map<string, PeerHost>();
+  private readonly hosts: Slot[] = [];
+  /** The slot each peer runs in. */
+  private readonly owner = new Map<string, Slot>();
 
   constructor(private readonly peersPerHost = PEERS_PER_HOST) {
     if (!Number.isInteger(peersPerHost) || peersPerHost < 1) throw new Error(`peers per host must be a positive integer, not ${peersPerHost}`);
@@ -28,19 +34,19 @@ export class PeerHostPool {
   }
 
   add(options: LightPeerOptions): void {
-    let slot = this.hosts.reduce<(typeof this.hosts)[number] | undefined>((best, h) => (!best || h.ids.size < best.ids.size ? h : best), undefined);
+    let slot = this.hosts.reduce<Slot | undefined>((best, h) => (!best || h.ids.size < best.ids.size ? h : best), undefined);
     if (!slot || slot.ids.size >= this.peersPerHost) this.hosts.push((slot = { host: new PeerHost(), ids: new Set() }));
     slot.ids.add(options.id);
-    this.owner.set(options.id, slot.host);
+    this.owner.set(options.id, slot);
     slot.host.add(options);
   }
 
   remove(id: string): void {
-    const host = this.owner.get(id);
-    if (!host) return;
+    const slot = this.owner.get(id);
+    if (!slot) return;
     this.owner.delete(id);
-    this.hosts.find((h) => h.host === host)?.ids.delete(id);
-    host.remove(id);
+    slot.ids.delete(id);
+    slot.host.remove(id);
   }
 
   leaveAll(): void {
