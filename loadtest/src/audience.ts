@@ -3,6 +3,7 @@
 import type { Browser } from "playwright-core";
 import type { StatsBeacon } from "@peercast/origin/wire";
 import { openViewer, type Viewer } from "@peercast/player/testing";
+import { ABR } from "./options.js";
 import type { Transport } from "./peers/light-peer.js";
 import { PeerHostPool } from "./peers/host-pool.js";
 import { startBlockCodeSampler } from "./viewers/block-code.js";
@@ -31,16 +32,28 @@ export class Audience {
   private readonly lightIds = new Set<string>();
   private readonly joinTimers: NodeJS.Timeout[] = [];
   private next = 1;
+  private lightJoined = 0;
 
   constructor(
-    private readonly o: { browser: Browser | undefined; originUrl: string; stream: string; rendition: string; transport: Transport; sampleMs: number; peersPerHost?: number },
+    private readonly o: {
+      browser: Browser | undefined;
+      originUrl: string;
+      stream: string;
+      /** A rendition's name, or ABR: Chromium viewers choose, light peers take `renditions` in turn. */
+      rendition: string;
+      renditions: string[];
+      transport: Transport;
+      sampleMs: number;
+      peersPerHost?: number;
+    },
   ) {
     this.peers = new PeerHostPool(o.peersPerHost);
   }
 
-  /** Watch-page URL of a viewer holding the load test's rendition. */
+  /** Watch-page URL of a viewer holding the load test's rendition (or on ABR). */
   get watchUrl(): string {
-    return `${this.o.originUrl}/watch/${this.o.stream}?quality=${encodeURIComponent(this.o.rendition)}`;
+    const page = `${this.o.originUrl}/watch/${this.o.stream}`;
+    return this.o.rendition === ABR ? page : `${page}?quality=${encodeURIComponent(this.o.rendition)}`;
   }
 
   async addViewer(): Promise<void> {
@@ -54,7 +67,9 @@ export class Audience {
   addLightPeer(hostile = false): string {
     const id = `${hostile ? "hostile" : "light"}-${this.next++}`;
     if (!hostile) this.lightIds.add(id);
-    this.peers.add({ id, originUrl: this.o.originUrl, stream: this.o.stream, rendition: this.o.rendition, transport: this.o.transport, hostile });
+    const r = this.o.renditions;
+    const rendition = this.o.rendition === ABR ? r[this.lightJoined++ % r.length]! : this.o.rendition;
+    this.peers.add({ id, originUrl: this.o.originUrl, stream: this.o.stream, rendition, transport: this.o.transport, hostile });
     return id;
   }
 

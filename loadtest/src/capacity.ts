@@ -38,7 +38,7 @@ export function readCapacity(resultsDir: string, machine: MachineInfo, rendition
 }
 
 export async function findCapacity(o: { browser: Browser; target: Target; rendition: string; load: HostLoad; log: (line: string) => void; resultsDir: string; signal: AbortSignal }): Promise<string> {
-  const audience = new Audience({ browser: o.browser, originUrl: o.target.originUrl, stream: o.target.stream, rendition: o.rendition, transport: "p2p", sampleMs: 60_000 });
+  const audience = new Audience({ browser: o.browser, originUrl: o.target.originUrl, stream: o.target.stream, rendition: o.rendition, renditions: o.target.renditions, transport: "p2p", sampleMs: 60_000 });
   const steps: CapacityFile["steps"] = [];
   try {
     for (let n = 1; n <= MAX_VIEWERS && !o.signal.aborted; n++) {

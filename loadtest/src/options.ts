@@ -5,6 +5,8 @@ import { PEERS_PER_HOST } from "./peers/host-pool.js";
 
 export const SCENARIOS = ["steady", "churn", "late", "hostile", "tracker-restart", "publisher-drop", "ffmpeg-kill"] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
+/** --rendition auto: ABR on (see HELP). */
+export const ABR = "auto";
 /** Scenarios that need the system in this process's hands (not a remote --origin). */
 export const LOCAL_ONLY: readonly ScenarioName[] = ["tracker-restart", "publisher-drop", "ffmpeg-kill"];
 
@@ -25,7 +27,9 @@ engine in Node) against a running system; every phase is played HTTP-only and wi
   --mode LIST        latency modes to play: balanced, low (default balanced)
   --rounds R         HTTP-only / P2P pairs of phases per scenario and mode (default 1)
   --starts K         start-up probes (fresh Chromium pages) per phase (default 20, 0 for none)
-  --rendition NAME   the rendition every viewer holds (default 360p)
+  --rendition NAME   the rendition every viewer holds (default 360p), or ${ABR}: ABR on, Chromium
+                     viewers choose with hls.js's ABR, light peers take the renditions in turn
+                     (with a ladder of two or more, e.g. --ladder 360p:640x360:800,240p:426x240:400)
   --churn-every S    churn: a light peer joins or leaves every S seconds (default 10)
   --origin URL       target a running system (HTTP origin URL) instead of starting one
   --stream NAME      stream to watch (default main)
@@ -73,6 +77,7 @@ const Schema = z
     if (o.viewers + o.peers === 0 && !o.findCapacity) ctx.addIssue({ code: "custom", path: ["viewers"], message: "no audience: set --viewers or --peers" });
     const remoteOnly = o.origin ? o.scenario.filter((s) => LOCAL_ONLY.includes(s)) : [];
     if (remoteOnly.length) ctx.addIssue({ code: "custom", path: ["scenario"], message: `${remoteOnly.join(", ")} need the local system (not --origin)` });
+    if (o.rendition === ABR && !o.origin && o.ladder.split(",").length < 2) ctx.addIssue({ code: "custom", path: ["rendition"], message: `${ABR} needs a --ladder of two or more renditions` });
   });
 
 export type Options = z.infer<typeof Schema>;

@@ -5,7 +5,7 @@ import type { Browser } from "playwright-core";
 import type { LatencyMode, StreamDetailResponse } from "@peercast/origin/wire";
 import { Audience, type MemberSample } from "./audience.js";
 import type { HostLoad, PhaseLoad } from "./host-load.js";
-import type { Options, ScenarioName } from "./options.js";
+import { ABR, type Options, type ScenarioName } from "./options.js";
 import { findRendition } from "./peers/media-playlist.js";
 import type { Transport } from "./peers/light-peer.js";
 import { planScenario, type ScenarioEvent } from "./scenarios.js";
@@ -85,7 +85,7 @@ export async function runPhase(spec: PhaseSpec, ctx: PhaseContext): Promise<Phas
   const label = `${spec.scenario} ${spec.mode} ${spec.transport === "p2p" ? "P2P" : "HTTP-only"}${o.rounds > 1 ? ` round ${spec.round}` : ""}`;
   await target.local?.setLatencyMode(spec.mode);
   await checkRendition(target, o.rendition);
-  const audience = new Audience({ browser: ctx.browser, originUrl: target.originUrl, stream: target.stream, rendition: o.rendition, transport: spec.transport, sampleMs: 500, peersPerHost: o.peersPerHost });
+  const audience = new Audience({ browser: ctx.browser, originUrl: target.originUrl, stream: target.stream, rendition: o.rendition, renditions: target.renditions, transport: spec.transport, sampleMs: 500, peersPerHost: o.peersPerHost });
   const plan = planScenario({ ...o, scenario: spec.scenario, durationSec: o.duration, warmupSec: o.warmup, churnEverySec: o.churnEvery, audience, local: target.local });
   const originBefore = await scrape(`${target.originUrl}/metrics`);
   const started = Date.now();
@@ -109,7 +109,8 @@ export async function runPhase(spec: PhaseSpec, ctx: PhaseContext): Promise<Phas
     await events.settled();
     // 2. The audience plays on until the window's segments have left the origin's retention:
     // their copies are counted then.
-    const copiesDelaySec = sampler.copiesDelaySec(target.stream, o.rendition);
+    // Every rendition is cut at the same time: any one gives the delay.
+    const copiesDelaySec = sampler.copiesDelaySec(target.stream, o.rendition === ABR ? target.renditions[0]! : o.rendition);
     await loop(o.duration + copiesDelaySec + SAMPLE_MS / 1000, "settling");
     // 3. Start-up probes: fresh pages one after another while the audience plays. They come after
     // the window because each new viewer fetches its first segments from the origin.
@@ -235,6 +236,10 @@ class EventRunner {
 
 /** Fails early, with a clear message, when the stream has no such rendition. */
 async function checkRendition(target: Target, rendition: string): Promise<void> {
+  if (rendition === ABR) {
+    if (target.renditions.length < 2) throw new Error(`--rendition ${ABR} needs a ladder of two or more renditions; ${target.stream} has ${target.renditions.join(", ")}`);
+    return;
+  }
   const detail = (await (await fetch(`${target.originUrl}/api/streams/${target.stream}`)).json()) as StreamDetailResponse;
   if (!detail.stream.session) throw new Error(`stream ${target.stream} is not live`);
   const masterUrl = new URL(detail.stream.session.masterPlaylist, target.originUrl);

@@ -4,6 +4,7 @@ import fs from "node:fs";
 import { descendants, cmdline, getJson, waitFor, waitLive, waitForSegment } from "@peercast/origin/testing";
 import type { LatencyMode, StreamDetailResponse } from "@peercast/origin/wire";
 import { startSystem, type System } from "@peercast/player/testing";
+import { ABR } from "./options.js";
 
 export interface Target {
   originUrl: string;
@@ -11,6 +12,8 @@ export interface Target {
   trackerMetricsUrl: string | undefined;
   stream: string;
   segmentSec: number;
+  /** The stream's renditions (path names), as its session lists them. */
+  renditions: string[];
   /** Present for a system of our own: what scenarios and cost figures need. */
   local: LocalSystem | undefined;
   stop(): Promise<void>;
@@ -34,7 +37,7 @@ interface KeysFileContent {
 }
 
 export async function startLocalTarget(o: { stream: string; ladder: string; rendition: string }): Promise<Target> {
-  const size = o.ladder.split(",")[0]!.split(":")[1] ?? "640x360";
+  const [first, size = "640x360"] = o.ladder.split(",")[0]!.split(":");
   const system = await startSystem({
     env: {
       PEERCAST_TEST_SOURCE: "1",
@@ -50,10 +53,11 @@ export async function startLocalTarget(o: { stream: string; ladder: string; rend
   const http = system.origin.http;
   const session = (await waitLive(http, o.stream)).session!;
   // Phases start against a playlist as long as a steady stream's, not a go-live one.
-  await waitForSegment(http, o.stream, session.id, o.rendition, 6, 60_000);
+  await waitForSegment(http, o.stream, session.id, o.rendition === ABR ? first! : o.rendition, 6, 60_000);
   return {
     originUrl: http,
     segmentSec: session.segmentDurationSec,
+    renditions: session.renditions.map((r) => r.name),
     trackerMetricsUrl: `http://127.0.0.1:${system.trackerPort}/metrics`,
     stream: o.stream,
     local: localControls(system, o.stream),
@@ -71,7 +75,8 @@ export async function remoteTarget(url: string, stream: string): Promise<Target>
   const tracker = detail.player.trackers[0];
   // The tracker serves /metrics over HTTP on its WebSocket port.
   const trackerMetricsUrl = tracker ? tracker.replace(/^ws/, "http").replace(/\/?$/, "/metrics") : undefined;
-  return { originUrl, trackerMetricsUrl, stream, segmentSec: detail.stream.session.segmentDurationSec, local: undefined, stop: async () => {} };
+  const session = detail.stream.session;
+  return { originUrl, trackerMetricsUrl, stream, segmentSec: session.segmentDurationSec, renditions: session.renditions.map((r) => r.name), local: undefined, stop: async () => {} };
 }
 
 function localControls(system: System, stream: string): LocalSystem {

@@ -6,7 +6,9 @@ import type { AddressInfo } from "node:net";
 import test from "node:test";
 import { parseOptions } from "../src/options.js";
 import { parseMediaPlaylist } from "../src/peers/media-playlist.js";
-import type { PhaseResult } from "../src/report/phase-figures.js";
+import { Playhead, type TimedSegment } from "../src/peers/playhead.js";
+import { latencyProfile } from "@peercast/player/latency-profile";
+import { shareBound, type PhaseResult } from "../src/report/phase-figures.js";
 import { compare, selfChecks } from "../src/report/report.js";
 import { plotSvg } from "../src/report/plot.js";
 import { abandonedHttp, countAbandonedHttp, LoopbackPeerConnection } from "../src/peers/runtime.js";
@@ -28,6 +30,9 @@ test("flags: defaults, lists, and clear errors for bad values", () => {
   assert.throws(() => parseOptions(["--viewers", "0", "--peers", "0"]), /no audience/);
   assert.throws(() => parseOptions(["--frobnicate"]), /Unknown option '--frobnicate'/);
   assert.throws(() => parseOptions(["--scenario", ","]), /--scenario: empty/);
+  assert.throws(() => parseOptions(["--rendition", "auto"]), /--rendition: auto needs a --ladder of two or more renditions/);
+  const abr = parseOptions(["--rendition", "auto", "--ladder", "360p:640x360:800,240p:426x240:400"]);
+  assert.ok(abr !== "help" && abr.rendition === "auto");
 });
 
 test("media playlist: sequence numbers, program date-times that follow on, gaps, end, blocking reload", () => {
@@ -60,10 +65,10 @@ function phase(transport: "p2p" | "http", o: Partial<{ copies: number; share: nu
     label: `steady balanced ${transport}`,
     durationSec: 60,
     windowSec: 40,
-    audience: { chromium: 1, light: 4, hostile: 0, lightJoined: 4, lightPeerHosts: 1 },
-    offload: { copiesPerSegment: { "360p": o.copies ?? 1.1 }, segmentsCounted: { "360p": 15 }, shareFromPeers: o.share ?? (transport === "p2p" ? 0.7 : 0), p2pBytes: 0, httpBytes: 0 },
+    audience: { chromium: 1, light: 4, hostile: 0, lightJoined: 4, lightPeerHosts: 1, byRendition: { "360p": 5 } },
+    offload: { copiesPerSegment: { "360p": o.copies ?? 1.1 }, segmentsCounted: { "360p": 15 }, shareFromPeers: o.share ?? (transport === "p2p" ? 0.7 : 0), shareBound: 0.8, p2pBytes: 0, httpBytes: 0 },
     startup: { probesMs: summary(transport === "p2p" ? 2100 : 2000), probesFailed: 0, probeMilestonesMs: { apiDoneMs: 1, masterRequestedMs: 2, firstSegmentRequestedMs: 3, firstSegmentDoneMs: 4 }, probeAbortedSegmentRequests: 0, audienceMs: { chromium: summary(null), light: summary(null) } },
-    stalls: { count: 0, seconds: 0, ratio: 0, byKind: { chromium: { count: 0, seconds: 0, ratio: 0 }, light: { count: 0, seconds: 0, ratio: 0 } } },
+    stalls: { count: 0, seconds: 0, ratio: 0, byKind: { chromium: { count: 0, seconds: 0, ratio: 0 }, light: { count: 0, seconds: 0, ratio: 0 } }, inWarmup: 0 },
     latency: { glassToGlassMs: summary(o.latency ?? 8000), playerReportedMs: summary(null), lightPeersMs: summary(null) },
     renditionSwitches: 0,
     rejectedSegments: 0,
@@ -77,6 +82,37 @@ function phase(transport: "p2p" | "http", o: Partial<{ copies: number; share: nu
     events: [],
   };
 }
+
+test("light peers' playhead: a stall adds a second of latency, given back once playback has been smooth", () => {
+  const { hls } = latencyProfile("low", 2);
+  const playhead = new Playhead();
+  const listed = new Map<number, TimedSegment>();
+  const late = 5; // this segment reaches the peer 1.5 s after it is listed
+  const latencyAt: Record<number, number> = {};
+  for (let now = 0; now <= 90_000; now += 100) {
+    if (now % 2000 === 0 && now > 0) {
+      const seq = now / 2000 - 1;
+      const entry = { segment: { seq, url: `s${seq}`, durationSec: 2, pdtMs: seq * 2000, gap: false }, startSec: seq * 2, endSec: seq * 2 + 2 };
+      listed.set(seq, entry);
+      playhead.edgeMoved(entry, now, hls.liveSyncDuration);
+      if (seq !== late) playhead.buffer(entry);
+    }
+    if (now === (late + 1) * 2000 + 1500) playhead.buffer(listed.get(late)!);
+    playhead.advance(now, listed, hls);
+    if (now % 10_000 === 0) latencyAt[now / 1000] = playhead.figures(now).latencyMs!;
+  }
+  const end = playhead.figures(90_000);
+  assert.equal(end.stalls, 1);
+  assert.ok(latencyAt[30]! > latencyAt[10]! + 800, `after the stall ${latencyAt[30]} ms, before ${latencyAt[10]} ms`);
+  assert.ok(Math.abs(end.latencyMs! - latencyAt[10]!) < 500, `back near the target: ${end.latencyMs} ms, before the stall ${latencyAt[10]} ms`);
+});
+
+test("ABR: the share peers can give is one origin copy short per rendition watched", () => {
+  assert.equal(shareBound({ "360p": 10 }), 0.9);
+  assert.equal(shareBound({ "360p": 7, "240p": 3 }), 0.8);
+  assert.equal(shareBound({ "360p": 1, "240p": 1 }), 0, "alone on each rendition: nothing to share");
+  assert.equal(shareBound({}), null);
+});
 
 test("self-checks pass for a consistent run and catch each kind of toy figure", () => {
   assert.ok(selfChecks([phase("http"), phase("p2p")], 2).every((c) => c.ok));

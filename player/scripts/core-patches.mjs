@@ -33,8 +33,9 @@ const ELECTION = `\tisElectedHttpSeeder(segment, statuses, request) {
 \t\t// neighbours: each waits by its score's likely place in the whole swarm (the tracker tells
 \t\t// its size), so that the segment reaches most of them from peers before they fetch it.
 \t\tconst swarm = client.swarmSize ?? 0;
-\t\tconst place = swarm > peers + 1 ? own[0] / 4294967296 * swarm : rank;
-\t\tconst wait = seen.get(segment.runtimeId) + place * HTTP_SEED_STEP_MS - now;
+\t\tconst wide = swarm > peers + 1;
+\t\tconst place = wide ? own[0] / 4294967296 * swarm : rank;
+\t\tconst wait = seen.get(segment.runtimeId) + place * (wide ? HTTP_SEED_HOP_MS : HTTP_SEED_STEP_MS) - now;
 \t\tif (wait <= 0) return true;
 \t\tif (this.seedTimer === void 0 || this.seedTimerAt > now + wait) {
 \t\t\tclearTimeout(this.seedTimer);
@@ -51,6 +52,12 @@ const ELECTION = `\tisElectedHttpSeeder(segment, statuses, request) {
 /** Top-level helpers the election uses, inserted before the HybridLoader class. */
 const ELECTION_HELPERS = `/** Longer than an announcement takes to reach the other peers. */
 var HTTP_SEED_STEP_MS = 250;
+/**
+ * The step by place in the whole swarm: a peer two hops from the seeder hears of a segment
+ * only once a neighbour has all of it, about one transfer after the seeder. At 250 ms, with
+ * every viewer seeing a new segment at once (blocking reloads), 50 peers took 2.1 copies.
+ */
+var HTTP_SEED_HOP_MS = 500;
 /** A peer's score for a segment: FNV-1a, then murmur3's finalizer so that sequential ids spread. */
 function seedScore(peerId, externalId) {
 \tconst text = \`\${peerId}|\${externalId}\`;

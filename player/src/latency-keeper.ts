@@ -8,6 +8,28 @@ const TOO_CLOSE_SEC = 0.5;
 const TOO_FAR_SEC = 0.5;
 const SLOWER = 0.9;
 const FASTER = 1.08;
+/**
+ * hls.js adds 1 s to its target latency per stall (liveSyncOnStallIncrease, up to a segment)
+ * for the rest of the session. A stall while the viewer was still meeting its peers should not
+ * cost the whole session: after this long without another, the mode's own target is back.
+ */
+export const STALL_MEMORY_MS = 30_000;
+
+/** Stalls that still count: those since the last quiet stretch of STALL_MEMORY_MS. */
+export class StallMemory {
+  private count = 0;
+  private last = -Infinity;
+
+  stalled(now: number): void {
+    if (now - this.last >= STALL_MEMORY_MS) this.count = 0;
+    this.count++;
+    this.last = now;
+  }
+
+  recent(now: number): number {
+    return now - this.last >= STALL_MEMORY_MS ? 0 : this.count;
+  }
+}
 
 /** The playback rate for a viewer `off` seconds further from live than the target (negative: closer). */
 export function keeperRate(rate: number, off: number): number {
@@ -18,8 +40,14 @@ export function keeperRate(rate: number, off: number): number {
   return rate;
 }
 
-export function keepLatency(hls: Hls, video: HTMLVideoElement): () => void {
+/**
+ * `modeTargetSec`: the mode's liveSyncDuration, restored once `stalls` (fed by the caller with
+ * hls.js's BUFFER_STALLED_ERROR) are forgotten.
+ */
+export function keepLatency(hls: Hls, video: HTMLVideoElement, modeTargetSec: number, stalls: StallMemory): () => void {
   const onTime = () => {
+    // The setter also zeroes hls.js's own stall count.
+    if ((hls.targetLatency ?? 0) > modeTargetSec && stalls.recent(performance.now()) === 0) hls.targetLatency = modeTargetSec;
     const target = hls.targetLatency;
     const latency = hls.latency;
     if (target === null || !latency || video.paused) return;

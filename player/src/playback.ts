@@ -6,7 +6,7 @@ import type { Core } from "p2p-media-loader-core";
 import type { PlayerSettings, StreamSessionInfo } from "@peercast/origin/wire";
 import { plainPlaylistUrls } from "./blocking-reload.js";
 import { SegmentIntegrity } from "./integrity.js";
-import { keepLatency } from "./latency-keeper.js";
+import { keepLatency, StallMemory } from "./latency-keeper.js";
 import { followPeers, highDemandWindow, latencyProfile, type LatencyProfile } from "./latency-profile.js";
 import { watchForStalls } from "./stall-watchdog.js";
 import type { P2PDecision } from "./p2p-policy.js";
@@ -39,6 +39,7 @@ export class Playback {
   private readonly stops: (() => void)[] = [];
   private networkRetryMs = 500;
   private integrity: SegmentIntegrity | undefined;
+  private readonly stalls = new StallMemory();
 
   constructor(private readonly o: PlaybackOptions) {
     const src = new URL(o.session.masterPlaylist, location.href).href;
@@ -89,7 +90,7 @@ export class Playback {
     this.listenToHls(hls);
     hls.loadSource(src);
     hls.attachMedia(o.video);
-    this.stops.push(keepLatency(hls, o.video), watchForStalls(hls, o.video, o.isLive, () => o.onFatal("stalled")));
+    this.stops.push(keepLatency(hls, o.video, profile.hls.liveSyncDuration, this.stalls), watchForStalls(hls, o.video, o.isLive, () => o.onFatal("stalled")));
     if (this.engine) this.joinSwarmAfterFirstFrame(this.engine);
     // The live latency on screen: wall clock minus the PROGRAM-DATE-TIME of the shown frame.
     this.timers.push(window.setInterval(() => {
@@ -181,6 +182,7 @@ export class Playback {
   }
 
   private onError(hls: Hls, data: ErrorData): void {
+    if (data.details === Hls.ErrorDetails.BUFFER_STALLED_ERROR) this.stalls.stalled(performance.now());
     if (!data.fatal) return;
     if (data.type === Hls.ErrorTypes.NETWORK_ERROR && hls.levels.length === 0) {
       this.o.onFatal(data.details); // no master playlist yet: only a new load fetches it again

@@ -6,6 +6,7 @@ import { fileURLToPath } from "node:url";
 import path from "node:path";
 import { test } from "node:test";
 import { withoutDeliveryDirectives } from "../src/blocking-reload.js";
+import { keeperRate, STALL_MEMORY_MS, StallMemory } from "../src/latency-keeper.js";
 import { latencyProfile } from "../src/latency-profile.js";
 import { decideP2P, REASON_TEXT, type Capabilities } from "../src/p2p-policy.js";
 import { UploadBudget } from "../src/upload-cap.js";
@@ -28,6 +29,21 @@ test("both latency modes leave P2P slack; low mode sits closer to live", () => {
   // low gives some of it up for latency, but keeps more than a few hundred ms.
   assert.ok(latencyProfile("balanced", 2).slackSec > 1.6);
   assert.ok(latencyProfile("low", 2).slackSec >= 0.5);
+});
+
+test("latency keeper: slower when too close, faster when too far, and stalls are forgotten after a quiet stretch", () => {
+  assert.equal(keeperRate(1, -1), 0.9);
+  assert.equal(keeperRate(1, 1), 1.08);
+  assert.equal(keeperRate(1.08, 0.4), 1.08, "keeps catching up until well inside the target");
+  assert.equal(keeperRate(1.08, 0.1), 1);
+  const stalls = new StallMemory();
+  assert.equal(stalls.recent(0), 0);
+  stalls.stalled(1000);
+  stalls.stalled(5000);
+  assert.equal(stalls.recent(5000 + STALL_MEMORY_MS - 1), 2, "a viewer that keeps stalling keeps the larger target");
+  assert.equal(stalls.recent(5000 + STALL_MEMORY_MS), 0);
+  stalls.stalled(60_000);
+  assert.equal(stalls.recent(60_001), 1, "a stall after a quiet stretch starts the count again");
 });
 
 const caps: Capabilities = { mse: true, webrtc: true, subtleCrypto: true, saveData: false, cellular: false };

@@ -40,6 +40,26 @@ test("HTTP failing for 10 s: playback stalls at worst, then goes on by itself", 
   await v.close();
 });
 
+test("a stall: hls.js's target latency grows by a second, and is given back after 30 s of smooth playback", async () => {
+  const v = await openViewer(browser, url);
+  await v.playsOn(2);
+  let last: number | null = null;
+  const target = async () => (last = await v.page.evaluate(() => (window as unknown as { peercast: { playback: { hls: { targetLatency: number | null } } } }).peercast.playback.hls.targetLatency));
+  const modeTarget = await target();
+  assert.ok(modeTarget !== null && modeTarget > 0);
+  // Segments fail until the buffer runs dry and hls.js reports the stall, not long enough for
+  // the player's watchdog to rebuild the playback (which would reset the target anyway).
+  await v.page.route(/\/hls\/.*\.ts(\?|$)/, (route) => route.abort("connectionfailed"));
+  await waitFor(async () => (await target())! > modeTarget, 30_000, () => `(target still ${last} s)`);
+  await v.page.unroute(/\/hls\/.*\.ts(\?|$)/);
+  const stallEnds = Date.now();
+  await v.playsOn(2);
+  await waitFor(async () => (await target()) === modeTarget, 60_000, () => `(target ${last} s, the mode's ${modeTarget} s)`);
+  assert.ok(Date.now() - stallEnds > 25_000, "not before the stall is forgotten");
+  assert.deepEqual(v.errors, []);
+  await v.close();
+});
+
 // Large DataChannel messages (segment data) vanish; small ones (the protocol) still go out.
 const STALL = `(() => {
   const send = RTCDataChannel.prototype.send;

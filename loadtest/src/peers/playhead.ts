@@ -1,9 +1,9 @@
 // A light peer's simulated playhead, after hls.js and the player: it starts liveSync behind the
 // live edge, plays through what is buffered in real time, stalls where the next segment is
 // missing, skips EXT-X-GAP segments, keeps the target latency with the player's latency keeper
-// (0.9x / 1.08x; the target grows 1 s per stall up to a segment, as hls.js's does), and jumps
+// (0.9x / 1.08x; the target grows 1 s per recent stall up to a segment, as the player's does), and jumps
 // back to the sync point when far too far behind.
-import { keeperRate } from "@peercast/player/latency-keeper";
+import { keeperRate, StallMemory } from "@peercast/player/latency-keeper";
 import type { LatencyProfile } from "@peercast/player/latency-profile";
 import type { PlaylistSegment } from "./media-playlist.js";
 
@@ -24,6 +24,7 @@ export class Playhead {
   private playingSince: number | undefined;
   private stallSince: number | undefined;
   private stalls = 0;
+  private readonly recentStalls = new StallMemory();
   private stallMs = 0;
   private playingMs = 0;
   private firstFrameAt: number | undefined;
@@ -61,7 +62,7 @@ export class Playhead {
       this.stall(now);
     }
     const latency = this.edgeSec(now) - this.position;
-    const target = hls.liveSyncDuration + Math.min(this.stalls, this.edge?.durationSec ?? 0);
+    const target = hls.liveSyncDuration + Math.min(this.recentStalls.recent(now), this.edge?.durationSec ?? 0);
     if (latency > hls.liveMaxLatencyDuration) this.position = this.edgeSec(now) - target;
     this.rate = keeperRate(this.rate, latency - target);
     for (const [seq, e] of this.buffered) if (e.endSec < this.position - hls.backBufferLength) this.buffered.delete(seq);
@@ -90,6 +91,7 @@ export class Playhead {
     this.playingMs += now - this.playingSince!;
     this.playingSince = undefined;
     this.stalls++;
+    this.recentStalls.stalled(now);
     this.stallSince = now;
   }
 

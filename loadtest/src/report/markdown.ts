@@ -1,12 +1,14 @@
 // report.md: the comparison first (what an operator wants to know), then the checks, then
 // every phase in detail.
 import { HIGH_CPU_PCT } from "../host-load.js";
+import { ABR } from "../options.js";
 import type { PhaseResult } from "./phase-figures.js";
 import type { Comparison, RunReport } from "./report.js";
 
 const ms = (v: number | null) => (v === null ? "-" : `${Math.round(v)} ms`);
 const pct = (v: number | null, digits = 0) => (v === null ? "-" : `${(100 * v).toFixed(digits)} %`);
 const num = (v: number | null | undefined, digits = 2) => (v === null || v === undefined ? "-" : v.toFixed(digits));
+const counts = (c: Record<string, number>) => Object.entries(c).map(([r, n]) => `${n} (${r})`).join(", ") || "-";
 const copies = (c: Record<string, number | null>) => Object.entries(c).map(([r, v]) => `${num(v)} (${r})`).join(", ") || "-";
 
 function comparisonTable(c: Comparison): string[] {
@@ -20,7 +22,8 @@ function comparisonTable(c: Comparison): string[] {
     "| figure | P2P | HTTP-only | P2P vs HTTP-only |",
     "|---|---|---|---|",
     row("origin copies per segment (bound 1.0)", copies(c.p2p.copiesPerSegment), copies(c.http.copiesPerSegment)),
-    row("share of segment bytes from peers", pct(c.p2p.shareFromPeers), pct(c.http.shareFromPeers)),
+    row("share of segment bytes from peers (bound: sum over renditions of (N_r - 1) / N)", `${pct(c.p2p.shareFromPeers)} (${pct(c.p2p.shareBound)})`, pct(c.http.shareFromPeers)),
+    row("audience by rendition, end of phase (N_r)", counts(c.p2p.audienceByRendition), counts(c.http.audienceByRendition)),
     row("origin egress", `${num(c.p2p.originEgressMbps)} Mbit/s`, `${num(c.http.originEgressMbps)} Mbit/s`, c.p2p.originEgressMbps !== null && c.http.originEgressMbps ? `${num(c.p2p.originEgressMbps / c.http.originEgressMbps)}x` : ""),
     row(`start-up to first frame, median (p95)`, `${ms(c.p2p.startupMedianMs)} (${ms(c.p2p.startupP95Ms)}), ${c.p2p.starts} starts`, `${ms(c.http.startupMedianMs)} (${ms(c.http.startupP95Ms)}), ${c.http.starts} starts`, `${num(c.ratios.startupMedian)}x (${c.ratios.startupDiffMs === null ? "-" : `${c.ratios.startupDiffMs > 0 ? "+" : ""}${c.ratios.startupDiffMs} ms`})`),
     row("glass-to-glass latency, median (p95)", `${ms(c.p2p.latencyMedianMs)} (${ms(c.p2p.latencyP95Ms)})`, `${ms(c.http.latencyMedianMs)} (${ms(c.http.latencyP95Ms)})`, `${num(c.ratios.latencyMedian)}x`),
@@ -31,14 +34,14 @@ function comparisonTable(c: Comparison): string[] {
 }
 
 function phaseRows(phases: PhaseResult[]): string[] {
-  const head = "| phase | audience | copies/segment | share | start-up median (n, failed) | stalls (s, ratio) | latency median/p95 | switches | errors | rejected | egress | origin CPU / RSS | tracker CPU / RSS / msg/s | host CPU |";
+  const head = "| phase | audience | copies/segment | share | start-up median (n, failed) | stalls (s, ratio; in warm-up) | latency median/p95 | switches | errors | rejected | egress | origin CPU / RSS | tracker CPU / RSS / msg/s | host CPU |";
   return [
     head,
     "|" + "---|".repeat(14),
     ...phases.map((p) => {
       const a = p.audience;
       const c = p.cost;
-      return `| ${p.label} | ${a.chromium} Chromium + ${a.light} light${a.lightJoined > a.light ? ` (${a.lightJoined} joined)` : ""}${a.lightPeerHosts > 1 ? ` in ${a.lightPeerHosts} processes` : ""}${a.hostile ? ` + ${a.hostile} hostile` : ""} | ${copies(p.offload.copiesPerSegment)} | ${pct(p.offload.shareFromPeers)} | ${ms(p.startup.probesMs.median)} (${p.startup.probesMs.n}, ${p.startup.probesFailed}) | ${p.stalls.count} (${p.stalls.seconds} s, ${pct(p.stalls.ratio, 2)}) | ${ms(p.latency.glassToGlassMs.median)} / ${ms(p.latency.glassToGlassMs.p95)} | ${p.renditionSwitches} | ${p.errors.length} | ${p.rejectedSegments} | ${num(c.originEgressMbps)} Mbit/s | ${num(c.originCpuPctOfCore, 1)} % / ${num(c.originRssMiB, 0)} MiB | ${num(c.trackerCpuPctOfCore, 1)} % / ${num(c.trackerRssMiB, 0)} MiB / ${c.trackerMessagesPerSec} | ${c.host.avgPct} %${c.host.high ? " HIGH" : ""} |`;
+      return `| ${p.label} | ${a.chromium} Chromium + ${a.light} light${a.lightJoined > a.light ? ` (${a.lightJoined} joined)` : ""}${a.lightPeerHosts > 1 ? ` in ${a.lightPeerHosts} processes` : ""}${a.hostile ? ` + ${a.hostile} hostile` : ""} | ${copies(p.offload.copiesPerSegment)} | ${pct(p.offload.shareFromPeers)} | ${ms(p.startup.probesMs.median)} (${p.startup.probesMs.n}, ${p.startup.probesFailed}) | ${p.stalls.count} (${p.stalls.seconds} s, ${pct(p.stalls.ratio, 2)}; ${p.stalls.inWarmup ?? "-"}) | ${ms(p.latency.glassToGlassMs.median)} / ${ms(p.latency.glassToGlassMs.p95)} | ${p.renditionSwitches} | ${p.errors.length} | ${p.rejectedSegments} | ${num(c.originEgressMbps)} Mbit/s | ${num(c.originCpuPctOfCore, 1)} % / ${num(c.originRssMiB, 0)} MiB | ${num(c.trackerCpuPctOfCore, 1)} % / ${num(c.trackerRssMiB, 0)} MiB / ${c.trackerMessagesPerSec} | ${c.host.avgPct} %${c.host.high ? " HIGH" : ""} |`;
     }),
   ];
 }
@@ -49,7 +52,7 @@ export function renderMarkdown(r: RunReport): string {
   const lines = [
     `# Peercast load test, ${r.generatedAt}`,
     "",
-    `Machine: ${m.cpuModel}, ${m.cores} cores, ${m.totalMemoryGiB} GiB, ${m.os}, Node ${m.node}. Target: ${r.target.local ? "a system of its own on loopback (origin with its test source, tracker)" : r.target.originUrl}, stream \`${r.target.stream}\`, ${r.target.segmentSec} s segments, everyone on rendition \`${r.options.rendition}\`.`,
+    `Machine: ${m.cpuModel}, ${m.cores} cores, ${m.totalMemoryGiB} GiB, ${m.os}, Node ${m.node}. Target: ${r.target.local ? "a system of its own on loopback (origin with its test source, tracker)" : r.target.originUrl}, stream \`${r.target.stream}\`, ${r.target.segmentSec} s segments, ${r.options.rendition === ABR ? "ABR on (Chromium viewers choose, light peers take the renditions in turn)" : `everyone on rendition \`${r.options.rendition}\``}.`,
     `Audience per phase: ${r.options.viewers} Chromium viewer(s) (machine capacity: ${r.viewerCapacity.max ?? "not measured"}, ${r.viewerCapacity.source}) and ${r.options.peers} light peer(s); ${r.options.duration} s phases, the first ${r.options.warmup} s left out; ${r.options.rounds} round(s). Run took ${r.runtimeSec} s.`,
     "",
     "## P2P against HTTP-only",

@@ -16,13 +16,15 @@ export interface PhaseResult {
   /** The measured window: from the end of the warm-up to the end of the phase. */
   windowSec: number;
   /** Members watching at the end, light peers that joined at any time (churn), and the processes they ran in. */
-  audience: Record<MemberKind, number> & { lightJoined: number; lightPeerHosts: number };
+  audience: Record<MemberKind, number> & { lightJoined: number; lightPeerHosts: number; byRendition: Record<string, number> };
   offload: {
     /** Origin fetches per segment, by rendition, from the origin's count as segments leave the playlist. */
     copiesPerSegment: Record<string, number | null>;
     /** Segments behind each figure. */
     segmentsCounted: Record<string, number>;
     shareFromPeers: number;
+    /** The most peers can give: sum over renditions of (N_r - 1) / N (one origin copy each). */
+    shareBound: number | null;
     p2pBytes: number;
     httpBytes: number;
   };
@@ -35,7 +37,14 @@ export interface PhaseResult {
     probeAbortedSegmentRequests: number;
     audienceMs: Record<"chromium" | "light", Summary>;
   };
-  stalls: { count: number; seconds: number; ratio: number; byKind: Record<"chromium" | "light", { count: number; seconds: number; ratio: number }> };
+  stalls: {
+    count: number;
+    seconds: number;
+    ratio: number;
+    byKind: Record<"chromium" | "light", { count: number; seconds: number; ratio: number }>;
+    /** Stalls in the warm-up (members there at the window's start): each one raises a player's target latency for a while. */
+    inWarmup: number;
+  };
   latency: { glassToGlassMs: Summary; playerReportedMs: Summary; lightPeersMs: Summary };
   renditionSwitches: number;
   rejectedSegments: number;
@@ -87,6 +96,19 @@ function copiesByRendition(raw: PhaseRaw, stream: string): Pick<PhaseResult["off
   return { copiesPerSegment, segmentsCounted };
 }
 
+/** Members watching at the end (hostile ones aside), by the rendition they were on. */
+function byRendition(members: MemberSample[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const m of members) if (m.kind !== "hostile" && !m.left && m.stats.rendition) counts[m.stats.rendition] = (counts[m.stats.rendition] ?? 0) + 1;
+  return counts;
+}
+
+export function shareBound(counts: Record<string, number>): number | null {
+  const n = Object.values(counts);
+  const total = n.reduce((a, b) => a + b, 0);
+  return total > 0 ? round(n.reduce((s, r) => s + r - 1, 0) / total, 3) : null;
+}
+
 function stallFigures(a: MemberSample[] | undefined, b: MemberSample[], only?: (m: MemberSample) => boolean) {
   const stallMs = grew(a, b, "stallMs", only);
   const playingMs = grew(a, b, "playingMs", only);
@@ -129,6 +151,7 @@ export function phaseFigures(raw: PhaseRaw, stream: string): PhaseResult {
   const received = total(raw.finalMembers, "p2pBytes");
   const uploaded = total(raw.finalMembers, "uploadedBytes");
   const okStarts = raw.starts.filter((s) => s.ok);
+  const renditions = byRendition(end.members);
   const audienceStartup = (k: MemberKind) => summarize(end.members.filter((m) => m.kind === k && m.stats.startupMs !== undefined).map((m) => m.stats.startupMs!));
   return {
     spec: raw.spec,
@@ -141,8 +164,9 @@ export function phaseFigures(raw: PhaseRaw, stream: string): PhaseResult {
       hostile: end.members.filter(kind("hostile")).length,
       lightJoined: end.members.filter(kind("light")).length,
       lightPeerHosts: raw.lightPeerHosts,
+      byRendition: renditions,
     },
-    offload: { ...copiesByRendition(raw, stream), shareFromPeers: p2p + http > 0 ? round(p2p / (p2p + http), 3) : 0, p2pBytes: p2p, httpBytes: http },
+    offload: { ...copiesByRendition(raw, stream), shareFromPeers: p2p + http > 0 ? round(p2p / (p2p + http), 3) : 0, shareBound: shareBound(renditions), p2pBytes: p2p, httpBytes: http },
     startup: {
       probesMs: summarize(okStarts.map((s) => s.startupMs!)),
       probesFailed: raw.starts.length - okStarts.length,
@@ -153,6 +177,7 @@ export function phaseFigures(raw: PhaseRaw, stream: string): PhaseResult {
     stalls: {
       ...stallFigures(start.members, end.members, (m) => m.kind !== "hostile"),
       byKind: { chromium: stallFigures(start.members, end.members, kind("chromium")), light: stallFigures(start.members, end.members, kind("light")) },
+      inWarmup: total(start.members.filter((m) => m.kind !== "hostile"), "stalls"),
     },
     latency: {
       glassToGlassMs: summarize(raw.latency.map((s) => s.latencyMs)),

@@ -32,6 +32,9 @@ export interface Comparison {
 interface Figures {
   copiesPerSegment: Record<string, number | null>;
   shareFromPeers: number | null;
+  shareBound: number | null;
+  /** Members per rendition at the end of the last round that counts. */
+  audienceByRendition: Record<string, number>;
   startupMedianMs: number | null;
   startupP95Ms: number | null;
   starts: number;
@@ -72,6 +75,8 @@ function figures(phases: PhaseResult[]): Figures {
   return {
     copiesPerSegment: Object.fromEntries(renditions.map((r) => [r, med(phases.map((p) => p.offload.copiesPerSegment[r] ?? null))])),
     shareFromPeers: med(phases.map((p) => p.offload.shareFromPeers)),
+    shareBound: med(phases.map((p) => p.offload.shareBound)),
+    audienceByRendition: phases.at(-1)?.audience.byRendition ?? {},
     startupMedianMs: med(startMs.map((s) => s.median)),
     startupP95Ms: med(startMs.map((s) => s.p95)),
     starts: phases.reduce((n, p) => n + p.startup.probesMs.n, 0),
