@@ -46,9 +46,9 @@ export function keeperRate(rate: number, off: number): number {
  */
 export function keepLatency(hls: Hls, video: HTMLVideoElement, modeTargetSec: number, stalls: StallMemory): () => void {
   const onTime = () => {
+    let target = hls.targetLatency;
     // The setter also zeroes hls.js's own stall count.
-    if ((hls.targetLatency ?? 0) > modeTargetSec && stalls.recent(performance.now()) === 0) hls.targetLatency = modeTargetSec;
-    const target = hls.targetLatency;
+    if (target !== null && target > modeTargetSec && stalls.recent(performance.now()) === 0) target = hls.targetLatency = modeTargetSec;
     const latency = hls.latency;
     if (target === null || !latency || video.paused) return;
     const rate = keeperRate(video.playbackRate, latency - target);

@@ -8,8 +8,10 @@ import type { Comparison, RunReport } from "./report.js";
 const ms = (v: number | null) => (v === null ? "-" : `${Math.round(v)} ms`);
 const pct = (v: number | null, digits = 0) => (v === null ? "-" : `${(100 * v).toFixed(digits)} %`);
 const num = (v: number | null | undefined, digits = 2) => (v === null || v === undefined ? "-" : v.toFixed(digits));
-const counts = (c: Record<string, number>) => Object.entries(c).map(([r, n]) => `${n} (${r})`).join(", ") || "-";
-const copies = (c: Record<string, number | null>) => Object.entries(c).map(([r, v]) => `${num(v)} (${r})`).join(", ") || "-";
+/** A figure per rendition, e.g. "1.05 (360p), 1.10 (240p)". */
+const perRendition = <T>(c: Record<string, T>, show: (v: T) => string) => Object.entries(c).map(([r, v]) => `${show(v)} (${r})`).join(", ") || "-";
+const copies = (c: Record<string, number | null>) => perRendition(c, num);
+const counts = (c: Record<string, number>) => perRendition(c, String);
 
 function comparisonTable(c: Comparison): string[] {
   const row = (name: string, p2p: string, http: string, ratio = "") => `| ${name} | ${p2p} | ${http} | ${ratio} |`;
@@ -41,7 +43,7 @@ function phaseRows(phases: PhaseResult[]): string[] {
     ...phases.map((p) => {
       const a = p.audience;
       const c = p.cost;
-      return `| ${p.label} | ${a.chromium} Chromium + ${a.light} light${a.lightJoined > a.light ? ` (${a.lightJoined} joined)` : ""}${a.lightPeerHosts > 1 ? ` in ${a.lightPeerHosts} processes` : ""}${a.hostile ? ` + ${a.hostile} hostile` : ""} | ${copies(p.offload.copiesPerSegment)} | ${pct(p.offload.shareFromPeers)} | ${ms(p.startup.probesMs.median)} (${p.startup.probesMs.n}, ${p.startup.probesFailed}) | ${p.stalls.count} (${p.stalls.seconds} s, ${pct(p.stalls.ratio, 2)}; ${p.stalls.inWarmup ?? "-"}) | ${ms(p.latency.glassToGlassMs.median)} / ${ms(p.latency.glassToGlassMs.p95)} | ${p.renditionSwitches} | ${p.errors.length} | ${p.rejectedSegments} | ${num(c.originEgressMbps)} Mbit/s | ${num(c.originCpuPctOfCore, 1)} % / ${num(c.originRssMiB, 0)} MiB | ${num(c.trackerCpuPctOfCore, 1)} % / ${num(c.trackerRssMiB, 0)} MiB / ${c.trackerMessagesPerSec} | ${c.host.avgPct} %${c.host.high ? " HIGH" : ""} |`;
+      return `| ${p.label} | ${a.chromium} Chromium + ${a.light} light${a.lightJoined > a.light ? ` (${a.lightJoined} joined)` : ""}${a.lightPeerHosts > 1 ? ` in ${a.lightPeerHosts} processes` : ""}${a.hostile ? ` + ${a.hostile} hostile` : ""} | ${copies(p.offload.copiesPerSegment)} | ${pct(p.offload.shareFromPeers)} | ${ms(p.startup.probesMs.median)} (${p.startup.probesMs.n}, ${p.startup.probesFailed}) | ${p.stalls.count} (${p.stalls.seconds} s, ${pct(p.stalls.ratio, 2)}; ${p.stalls.inWarmup}) | ${ms(p.latency.glassToGlassMs.median)} / ${ms(p.latency.glassToGlassMs.p95)} | ${p.renditionSwitches} | ${p.errors.length} | ${p.rejectedSegments} | ${num(c.originEgressMbps)} Mbit/s | ${num(c.originCpuPctOfCore, 1)} % / ${num(c.originRssMiB, 0)} MiB | ${num(c.trackerCpuPctOfCore, 1)} % / ${num(c.trackerRssMiB, 0)} MiB / ${c.trackerMessagesPerSec} | ${c.host.avgPct} %${c.host.high ? " HIGH" : ""} |`;
     }),
   ];
 }
