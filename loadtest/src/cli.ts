@@ -32,10 +32,10 @@ function makeLog(progress: boolean) {
   };
 }
 
-/** Every phase of the run: per scenario and mode, rounds of HTTP-only then P2P. */
+/** Every phase of the run: per scenario and mode, rounds of HTTP-only then P2P (those asked for). */
 function phasesOf(o: Options): PhaseSpec[] {
   return o.scenario.flatMap((scenario) =>
-    o.mode.flatMap((mode) => Array.from({ length: o.rounds }, (_, i) => (["http", "p2p"] as const).map((transport) => ({ scenario, mode, transport, round: i + 1 }))).flat()),
+    o.mode.flatMap((mode) => Array.from({ length: o.rounds }, (_, i) => (["http", "p2p"] as const).filter((t) => o.transport.includes(t)).map((transport) => ({ scenario, mode, transport, round: i + 1 }))).flat()),
   );
 }
 

@@ -26,6 +26,8 @@ engine in Node) against a running system; every phase is played HTTP-only and wi
                      ${SCENARIOS.join(", ")}
   --mode LIST        latency modes to play: balanced, low (default balanced)
   --rounds R         HTTP-only / P2P pairs of phases per scenario and mode (default 1)
+  --transport LIST   what each round plays: http (the HTTP-only baseline), p2p (default
+                     http,p2p; one alone leaves the other's column empty)
   --starts K         start-up probes (fresh Chromium pages) per phase (default 20, 0 for none)
   --rendition NAME   the rendition every viewer holds (default 360p), or ${ABR}: ABR on, Chromium
                      viewers choose with hls.js's ABR, light peers take the renditions in turn
@@ -61,6 +63,7 @@ const Schema = z
     scenario: list(SCENARIOS).default(["steady"]),
     mode: list(["balanced", "low"] as const).default(["balanced"]),
     rounds: z.coerce.number().int().min(1).max(20).default(1),
+    transport: list(["http", "p2p"] as const).default(["http", "p2p"]),
     starts: count(500).default(20),
     rendition: z.string().regex(/^[a-z0-9_-]{1,64}$/).default("360p"),
     churnEvery: z.coerce.number().min(1).max(3600).default(10),
@@ -89,7 +92,7 @@ export function parseOptions(argv: string[]): Options | "help" {
     strict: true,
     options: {
       viewers: { type: "string" }, peers: { type: "string" }, "peers-per-host": { type: "string" }, duration: { type: "string" }, warmup: { type: "string" },
-      scenario: { type: "string" }, mode: { type: "string" }, rounds: { type: "string" }, starts: { type: "string" },
+      scenario: { type: "string" }, mode: { type: "string" }, rounds: { type: "string" }, transport: { type: "string" }, starts: { type: "string" },
       rendition: { type: "string" }, "churn-every": { type: "string" }, origin: { type: "string" }, stream: { type: "string" },
       ladder: { type: "string" }, out: { type: "string" }, "find-capacity": { type: "boolean" }, bench: { type: "boolean" },
       "no-progress": { type: "boolean" }, help: { type: "boolean" },

@@ -21,6 +21,9 @@ test("flags: defaults, lists, and clear errors for bad values", () => {
   assert.deepEqual(o.mode, ["low"]);
   assert.equal(o.duration, 120);
   assert.equal(o.peersPerHost, 25);
+  assert.deepEqual(o.transport, ["http", "p2p"]);
+  assert.deepEqual((parseOptions(["--transport", "p2p"]) as typeof o).transport, ["p2p"]);
+  assert.throws(() => parseOptions(["--transport", "webrtc"]), /--transport: "webrtc" is not one of http, p2p/);
   assert.equal(parseOptions(["--help"]), "help");
   assert.throws(() => parseOptions(["--peers-per-host", "0"]), /--peers-per-host: /);
   assert.throws(() => parseOptions(["--scenario", "stedy"]), /--scenario: "stedy" is not one of steady/);
@@ -140,6 +143,10 @@ test("comparison: medians over rounds, busy-host rounds left out, ratios", () =>
   const svg = plotSvg("t", rounds);
   assert.match(svg, /^<svg[^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/);
   assert.equal((svg.match(/<path /g) ?? []).length, 8); // two charts, four phases each
+  // --transport p2p: no baseline, so nothing to compare with, and no made-up figures.
+  const [alone] = compare(rounds.filter((p) => p.spec.transport === "p2p"));
+  assert.equal(alone!.p2p.copiesPerSegment["360p"], 1.3);
+  assert.deepEqual([alone!.http.copiesPerSegment, alone!.http.startupMedianMs, alone!.ratios.startupMedian], [{}, null, null]);
 });
 
 test("light peers' fetch: what an aborted download leaves unread counts as abandoned, a full read nothing", async () => {
