@@ -4,6 +4,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Browser } from "playwright-core";
 import { launchChromium } from "@peercast/origin/testing";
+import { launchChromiumAtLowPriority } from "./audience-priority.js";
 import { readCapacity, findCapacity } from "./capacity.js";
 import { formatLoad, HostLoad, machineInfo } from "./host-load.js";
 import { HELP, parseOptions, type Options } from "./options.js";
@@ -57,7 +58,7 @@ async function run(o: Options, signal: AbortSignal): Promise<number> {
   try {
     target = o.origin ? await remoteTarget(o.origin, o.stream) : await startLocalTarget(o);
     log(`target: ${target.originUrl}${target.local ? " (own system on loopback, test source)" : ""}`);
-    if (o.viewers > 0 || o.findCapacity) browser = await launchChromium({ webrtc: true, ownSignals: true });
+    if (o.viewers > 0 || o.findCapacity) browser = await launchChromiumAtLowPriority(() => launchChromium({ webrtc: true, ownSignals: true }));
     if (o.findCapacity) {
       if (!target.local) throw new Error("--find-capacity measures this machine: run it without --origin");
       log(`wrote ${await findCapacity({ browser: browser!, target, rendition: o.rendition, load, log, resultsDir: RESULTS_DIR, signal })}`);

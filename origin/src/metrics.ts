@@ -26,12 +26,17 @@ export function createMetrics() {
     segmentsProduced: counter("peercast_segments_produced_total", "Media segments published in playlists", rendition),
     segmentFetches: counter(
       "peercast_origin_segment_fetches_total",
-      "Media segment responses served by the origin (copies = fetches / segments produced)",
+      "Media segment responses served by the origin, whole or a byte range",
+      rendition,
+    ),
+    segmentCopiesServed: counter(
+      "peercast_origin_segment_copies_served_total",
+      "Media segment copies served by the origin (a byte range counts its share): copies per segment = this / segments produced",
       rendition,
     ),
     segmentCopies: new Histogram({
       name: "peercast_origin_segment_copies",
-      help: "Times each media segment was fetched from the origin, observed when it leaves the window",
+      help: "Copies of each media segment the origin served (bytes served / segment size), observed when it leaves the window",
       labelNames: rendition,
       buckets: [0, 1, 1.5, 2, 3, 5, 10, 20, 50],
       registers,

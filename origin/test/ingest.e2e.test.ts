@@ -101,16 +101,33 @@ describe("a live stream from a real RTMP publisher", () => {
     }
   });
 
-  test("the origin counts every copy of a segment it serves", async () => {
-    const count = async () => {
+  test("the origin counts every copy of a segment it serves, a byte range as its share", async () => {
+    const metric = async (name: string) => {
       const text = await (await fetch(`${origin.http}/metrics`)).text();
-      const m = /peercast_origin_segment_fetches_total\{stream="main",rendition="180p"\} (\d+)/.exec(text);
+      const m = new RegExp(`${name}\\{stream="main",rendition="180p"\\} ([0-9.e-]+)`).exec(text);
       return m ? Number(m[1]) : 0;
     };
+    const count = () => Promise.all([metric("peercast_origin_segment_fetches_total"), metric("peercast_origin_segment_copies_served_total")]);
     const before = await count();
+    const { bytes: whole } = await fetchSegment(origin.http, "main", session, "180p", 2);
     await fetchSegment(origin.http, "main", session, "180p", 2);
-    await fetchSegment(origin.http, "main", session, "180p", 2);
-    assert.equal((await count()) - before, 2);
+    // The rest of a segment after a peer's transfer stopped halfway: half a copy.
+    const half = Math.floor(whole.length / 2);
+    const url = `${origin.http}/hls/main/${session}/180p/2.ts`;
+    const rest = await fetch(url, { headers: { Range: `bytes=${half}-` } });
+    assert.equal(rest.status, 206);
+    assert.equal(rest.headers.get("content-range"), `bytes ${half}-${whole.length - 1}/${whole.length}`);
+    assert.ok(Buffer.from(await rest.arrayBuffer()).equals(whole.subarray(half)), "the range's bytes");
+    const after = await count();
+    assert.equal(after[0] - before[0], 3, "responses");
+    assert.ok(Math.abs(after[1] - before[1] - (2 + (whole.length - half) / whole.length)) < 1e-6, `copies served ${after[1] - before[1]}`);
+    // Past the end: 416 and the size, nothing served; a header that does not parse: the whole segment.
+    const past = await fetch(url, { headers: { Range: `bytes=${whole.length}-` } });
+    assert.equal(past.status, 416);
+    assert.equal(past.headers.get("content-range"), `bytes */${whole.length}`);
+    const odd = await fetch(url, { headers: { Range: "bytes=abc" } });
+    assert.equal(odd.status, 200);
+    assert.equal((await odd.arrayBuffer()).byteLength, whole.length);
     const text = await (await fetch(`${origin.http}/metrics`)).text();
     for (const name of ["peercast_ingest_bitrate_bps", "peercast_ingest_fps", "peercast_transcode_speed", "peercast_segments_produced_total", "peercast_http_bytes_total"]) {
       assert.ok(text.includes(name), name);

@@ -10,12 +10,14 @@ const peers = new Map<string, LightPeer>();
 const departed: PeerSnapshot[] = [];
 const reply = (r: PeerHostReply) => process.send?.(r);
 
+const snapshotOf = (id: string, peer: LightPeer): PeerSnapshot => ({ id, stats: peer.snapshot(), errors: [...peer.errors], left: false, fetchCauses: { ...peer.fetchCauses.counts } });
+
 function leave(id: string): void {
   const peer = peers.get(id);
   if (!peer) return;
   peer.stop();
   peers.delete(id);
-  departed.push({ id, stats: peer.snapshot(), errors: [...peer.errors], left: true });
+  departed.push({ ...snapshotOf(id, peer), left: true });
 }
 
 process.on("message", (m: PeerHostRequest) => {
@@ -36,7 +38,7 @@ process.on("message", (m: PeerHostRequest) => {
       reply({
         type: "snapshot",
         requestId: m.requestId,
-        peers: [...departed, ...[...peers.entries()].map(([id, p]) => ({ id, stats: p.snapshot(), errors: [...p.errors], left: false }))],
+        peers: [...departed, ...[...peers.entries()].map(([id, p]) => snapshotOf(id, p))],
         memoryBytes: process.memoryUsage().rss,
         abandonedHttpBytes: abandonedHttp.bytes,
       });

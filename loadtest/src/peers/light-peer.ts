@@ -10,6 +10,7 @@ import { SegmentIntegrity } from "@peercast/player/integrity";
 import { followPeers, highDemandWindow, latencyProfile, type LatencyProfile } from "@peercast/player/latency-profile";
 import { parseMasterVariants } from "@peercast/tracker/info-hash";
 import { findRendition, parseMediaPlaylist, type PlaylistSegment } from "./media-playlist.js";
+import { FetchCauseCounter } from "./fetch-causes.js";
 import { loadCoreModule } from "./runtime.js";
 import { Playhead, type TimedSegment } from "./playhead.js";
 
@@ -46,6 +47,8 @@ export class LightPeer {
   private readonly abort = new AbortController();
   private readonly integrity = new SegmentIntegrity((n) => (this.stats.httpBytes += n));
   private readonly peers = new Set<string>();
+  /** Why this peer fetched segments from the origin (see fetch-causes.ts). */
+  readonly fetchCauses = new FetchCauseCounter();
   /** Errors seen (bounded), for the report. */
   readonly errors: string[] = [];
 
@@ -165,7 +168,12 @@ export class LightPeer {
     });
     core.addEventListener("onChunkUploaded", (bytes) => (this.stats.uploadedBytes += bytes));
     // As the player: alone, everything the buffer wants is urgent (player/src/playback.ts).
-    const peersChanged = followPeers(profile, (highDemandTimeWindow) => core.applyDynamicConfig({ highDemandTimeWindow }));
+    let urgentSec = highDemandWindow(profile, 0);
+    const peersChanged = followPeers(profile, (highDemandTimeWindow) => core.applyDynamicConfig({ highDemandTimeWindow: (urgentSec = highDemandTimeWindow) }));
+    core.addEventListener("onSegmentStart", ({ segment, downloadSource }) => {
+      const position = this.playhead.position;
+      this.fetchCauses.started(segment.runtimeId, downloadSource, { connectedPeers: this.peers.size, aheadSec: position === undefined ? undefined : segment.startTime - position, urgentSec });
+    });
     core.addEventListener("onPeerConnect", ({ peerId }) => (this.peers.add(peerId), peersChanged(this.peers.size)));
     core.addEventListener("onPeerClose", ({ peerId }) => (this.peers.delete(peerId), peersChanged(this.peers.size)));
     core.setManifestResponseUrl(masterUrl);

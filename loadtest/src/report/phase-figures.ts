@@ -4,6 +4,7 @@
 import type { StatsBeacon } from "@peercast/origin/wire";
 import type { MemberKind, MemberSample } from "../audience.js";
 import type { PhaseLoad } from "../host-load.js";
+import { noFetchCauses, type FetchCause, type FetchCauses } from "../peers/fetch-causes.js";
 import type { PhaseRaw, PhaseSpec, TimelinePoint } from "../phase.js";
 import type { Scrape } from "../scrape.js";
 import { round, summarize, type Summary } from "./figures.js";
@@ -25,6 +26,11 @@ export interface PhaseResult {
     shareFromPeers: number;
     /** The most peers can give: sum over renditions of (N_r - 1) / N (one origin copy each). */
     shareBound: number | null;
+    /**
+     * Light peers' origin fetches per segment of the renditions watched, by cause (see
+     * peers/fetch-causes.ts): what their part of the copies is made of. Null without light peers.
+     */
+    lightFetchesPerSegment: FetchCauses | null;
     p2pBytes: number;
     httpBytes: number;
   };
@@ -96,6 +102,17 @@ function copiesByRendition(raw: PhaseRaw, stream: string): Pick<PhaseResult["off
   return { copiesPerSegment, segmentsCounted };
 }
 
+/** Light peers' origin fetches over the window, by cause, per segment counted on the renditions watched. */
+function lightFetches(a: MemberSample[], b: MemberSample[], segments: number): FetchCauses | null {
+  const light = b.filter((m) => m.kind === "light" && m.fetchCauses);
+  if (light.length === 0 || segments === 0) return null;
+  const before = new Map(a.map((m) => [m.id, m.fetchCauses]));
+  const sum = noFetchCauses();
+  for (const m of light) for (const cause of Object.keys(sum) as FetchCause[]) sum[cause] += m.fetchCauses![cause] - (before.get(m.id)?.[cause] ?? 0);
+  for (const cause of Object.keys(sum) as FetchCause[]) sum[cause] = round(sum[cause] / segments, 2);
+  return sum;
+}
+
 /** Members watching at the end (hostile ones aside), by the rendition they were on. */
 function byRendition(members: MemberSample[]): Record<string, number> {
   const counts: Record<string, number> = {};
@@ -152,6 +169,7 @@ export function phaseFigures(raw: PhaseRaw, stream: string): PhaseResult {
   const uploaded = total(raw.finalMembers, "uploadedBytes");
   const okStarts = raw.starts.filter((s) => s.ok);
   const renditions = byRendition(end.members);
+  const copies = copiesByRendition(raw, stream);
   const audienceStartup = (k: MemberKind) => summarize(end.members.filter((m) => m.kind === k && m.stats.startupMs !== undefined).map((m) => m.stats.startupMs!));
   return {
     spec: raw.spec,
@@ -166,7 +184,7 @@ export function phaseFigures(raw: PhaseRaw, stream: string): PhaseResult {
       lightPeerHosts: raw.lightPeerHosts,
       byRendition: renditions,
     },
-    offload: { ...copiesByRendition(raw, stream), shareFromPeers: p2p + http > 0 ? round(p2p / (p2p + http), 3) : 0, shareBound: shareBound(renditions), p2pBytes: p2p, httpBytes: http },
+    offload: { ...copies, lightFetchesPerSegment: lightFetches(start.members, end.members, Object.keys(renditions).reduce((n, r) => n + (copies.segmentsCounted[r] ?? 0), 0)), shareFromPeers: p2p + http > 0 ? round(p2p / (p2p + http), 3) : 0, shareBound: shareBound(renditions), p2pBytes: p2p, httpBytes: http },
     startup: {
       probesMs: summarize(okStarts.map((s) => s.startupMs!)),
       probesFailed: raw.starts.length - okStarts.length,

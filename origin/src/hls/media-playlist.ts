@@ -11,7 +11,7 @@ export interface Segment {
   data: Buffer;
   /** First segment after a transcoder (re)start: EXT-X-DISCONTINUITY before it. */
   discontinuity: boolean;
-  /** Times the origin served it: the copies-per-segment figure. */
+  /** Copies the origin served (a byte range counts its share): the copies-per-segment figure. */
   fetches: number;
   /** A number this rendition never produced (ffmpeg died between renditions): EXT-X-GAP. */
   gap?: boolean;

@@ -9,6 +9,7 @@ import type { SessionManager } from "../session/session-manager.js";
 import type { ViewerStats } from "../stats/viewer-stats.js";
 import type { StreamListResponse } from "../wire/index.js";
 import { addOperatorRoutes, type OperatorDeps } from "../operator/routes.js";
+import { parseByteRange } from "./byte-range.js";
 import { addPlayerRoutes } from "./player-routes.js";
 import { statsRoute } from "./stats-route.js";
 
@@ -113,11 +114,20 @@ export function createApp({ sessions, metrics, log, viewerStats, trustProxy, con
     const segment = found?.track.get(seq);
     if (!found || !segment) return c.text("no such segment\n", 404);
     const bytes = segment.data;
-    segment.fetches++;
-    metrics.segmentFetches.inc({ stream: found.session.stream, rendition: c.req.param("rendition") });
-    metrics.httpBytes.inc({ kind: "segment", stream: found.session.stream }, bytes.length);
+    const headers = { "Content-Type": "video/mp2t", "Cache-Control": SEGMENT_CACHE, "Accept-Ranges": "bytes" };
+    const range = parseByteRange(c.req.header("range"), bytes.length);
+    if (range === "unsatisfiable") return c.body(null, 416, { ...headers, "Content-Range": `bytes */${bytes.length}` });
+    const { start, end } = range ?? { start: 0, end: bytes.length - 1 };
+    const served = end - start + 1;
+    // Copies count bytes: the rest of a segment a peer's transfer left off is part of a copy.
+    segment.fetches += served / bytes.length;
+    const labels = { stream: found.session.stream, rendition: c.req.param("rendition") };
+    metrics.segmentFetches.inc(labels);
+    metrics.segmentCopiesServed.inc(labels, served / bytes.length);
+    metrics.httpBytes.inc({ kind: "segment", stream: found.session.stream }, served);
     // A view of the one in-memory copy: exactly the bytes that were hashed, never copied.
-    return c.body(new Uint8Array(bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.length), 200, { "Content-Type": "video/mp2t", "Cache-Control": SEGMENT_CACHE });
+    const body = new Uint8Array(bytes.buffer as ArrayBuffer, bytes.byteOffset + start, served);
+    return range ? c.body(body, 206, { ...headers, "Content-Range": `bytes ${start}-${end}/${bytes.length}` }) : c.body(body, 200, headers);
   });
 
   addPlayerRoutes(app, { config, keys, log, streamInfo: (name) => streamList().find((s) => s.name === name) });

@@ -79,12 +79,12 @@ export function streamFigures(
   for (const r of info.session?.renditions ?? []) {
     const m = { stream, rendition: r.name };
     // Exact per segment once segments have left the window (the histogram); until then,
-    // fetches over segments produced in the same time.
+    // copies served over segments produced in the same time.
     const count = delta(five, now, "peercast_origin_segment_copies_count", m);
     const produced = delta(five, now, "peercast_segments_produced_total", m);
     copies[r.name] =
       count > 0 ? delta(five, now, "peercast_origin_segment_copies_sum", m) / count
-      : produced > 0 ? delta(five, now, "peercast_origin_segment_fetches_total", m) / produced
+      : produced > 0 ? delta(five, now, "peercast_origin_segment_copies_served_total", m) / produced
       : null;
   }
   const playing = delta(five, now, "peercast_viewer_playing_seconds_total", { stream });
