@@ -4,18 +4,28 @@
 import fs from "node:fs";
 import os from "node:os";
 import type { Browser } from "playwright-core";
-import { descendants } from "@peercast/origin/testing";
 
 /** nice 10: about a ninth of a normal process's share when both want the CPU. */
 export const AUDIENCE_NICE = 10;
 
-/** Lowers one process's priority; a process that already exited is no error. */
+/**
+ * Lowers every thread of a process (Linux sets a nice value per thread, and threads or processes
+ * started later inherit their creator's); a process that already exited is no error.
+ */
 export function lowerPriority(pid: number | undefined): void {
   if (pid === undefined) return;
+  let threads: string[];
   try {
-    os.setPriority(pid, AUDIENCE_NICE);
+    threads = fs.readdirSync(`/proc/${pid}/task`);
   } catch {
-    /* exited meanwhile */
+    return; // exited meanwhile
+  }
+  for (const tid of threads) {
+    try {
+      os.setPriority(Number(tid), AUDIENCE_NICE);
+    } catch {
+      /* exited meanwhile */
+    }
   }
 }
 
@@ -29,9 +39,11 @@ const commOf = (pid: number) => {
 
 /**
  * Launches a Chromium and lowers the priority of every process of it: the browser, its zygote
- * and renderers (which fork later from the zygote, and inherit it).
+ * and helpers; renderers fork later from the zygote and inherit it.
  */
 export async function launchChromiumAtLowPriority(launch: () => Promise<Browser>): Promise<Browser> {
+  // Loaded here: light-peer hosts import this module too, and need none of the browser harness.
+  const { descendants } = await import("@peercast/origin/testing");
   const before = new Set(descendants(process.pid));
   const browser = await launch();
   for (const pid of descendants(process.pid)) if (!before.has(pid) && /chrom/i.test(commOf(pid))) lowerPriority(pid);

@@ -4,7 +4,7 @@ import type { Browser } from "playwright-core";
 import type { StatsBeacon } from "@peercast/origin/wire";
 import { openViewer, type Viewer } from "@peercast/player/testing";
 import { ABR } from "./options.js";
-import type { FetchCauses } from "./peers/fetch-causes.js";
+import type { FetchCauseFigures } from "./peers/fetch-causes.js";
 import type { Transport } from "./peers/light-peer.js";
 import { PeerHostPool } from "./peers/host-pool.js";
 import { startBlockCodeSampler } from "./viewers/block-code.js";
@@ -18,7 +18,7 @@ export interface MemberSample {
   left: boolean;
   errors: string[];
   /** Light peers only: why they fetched segments from the origin. */
-  fetchCauses?: FetchCauses;
+  fetchCauses?: FetchCauseFigures;
 }
 
 /** In the page: the player's playback (hls.js and its P2P engine) ends; its counters stay. */

@@ -70,7 +70,7 @@ function phase(transport: "p2p" | "http", o: Partial<{ copies: number; share: nu
     durationSec: 60,
     windowSec: 40,
     audience: { chromium: 1, light: 4, hostile: 0, lightJoined: 4, lightPeerHosts: 1, byRendition: { "360p": 5 } },
-    offload: { copiesPerSegment: { "360p": o.copies ?? 1.1 }, segmentsCounted: { "360p": 15 }, lightFetchesPerSegment: null, shareFromPeers: o.share ?? (transport === "p2p" ? 0.7 : 0), shareBound: 0.8, p2pBytes: 0, httpBytes: 0 },
+    offload: { copiesPerSegment: { "360p": o.copies ?? 1.1 }, segmentsCounted: { "360p": 15 }, lightFetchesPerSegment: null, lightElectedWaitMs: null, shareFromPeers: o.share ?? (transport === "p2p" ? 0.7 : 0), shareBound: 0.8, p2pBytes: 0, httpBytes: 0 },
     startup: { probesMs: summary(transport === "p2p" ? 2100 : 2000), probesFailed: 0, probeMilestonesMs: { apiDoneMs: 1, masterRequestedMs: 2, firstSegmentRequestedMs: 3, firstSegmentDoneMs: 4 }, probeAbortedSegmentRequests: 0, audienceMs: { chromium: summary(null), light: summary(null) } },
     stalls: { count: 0, seconds: 0, ratio: 0, byKind: { chromium: { count: 0, seconds: 0, ratio: 0 }, light: { count: 0, seconds: 0, ratio: 0 } }, inWarmup: 0 },
     latency: { glassToGlassMs: summary(o.latency ?? 8000), playerReportedMs: summary(null), lightPeersMs: summary(null) },
@@ -113,7 +113,7 @@ test("light peers' playhead: a stall adds a second of latency, given back once p
 
 test("light peers' origin fetches by cause: alone, after a try from a peer, elected ahead of the urgent window, urgent", () => {
   const counter = new FetchCauseCounter();
-  const at = (connectedPeers: number, aheadSec: number | undefined) => ({ connectedPeers, aheadSec, urgentSec: 1 });
+  const at = (connectedPeers: number, aheadSec: number | undefined) => ({ connectedPeers, aheadSec, urgentSec: 1, sinceListedMs: 100 });
   counter.started("a", "http", at(0, 3)); // no peer yet: alone, however far ahead
   counter.started("b", "http", at(2, 3)); // ahead of the urgent window: the election's pick
   counter.started("c", "http", at(2, 0.8)); // urgent, never tried from a peer
@@ -121,6 +121,7 @@ test("light peers' origin fetches by cause: alone, after a try from a peer, elec
   counter.started("e", "p2p", at(2, 3));
   counter.started("e", "http", at(2, 0.5)); // the peer's transfer was cut or switched
   assert.deepEqual(counter.counts, { alone: 1, elected: 1, urgent: 2, afterPeer: 1 });
+  assert.deepEqual(counter.waitMs, { alone: 100, elected: 100, urgent: 200, afterPeer: 100 });
   // Old tries are forgotten (bounded memory): a segment tried long ago counts as never tried.
   for (let i = 0; i < 100; i++) counter.started(`old-${i}`, "p2p", at(2, 3));
   counter.started("e", "http", at(2, 0.5));

@@ -30,12 +30,19 @@ const ELECTION = `\tisElectedHttpSeeder(segment, statuses, request) {
 \t\t\tif (score < own[0] || score === own[0] && peer.id < own[1]) rank++;
 \t\t}
 \t\t// In a swarm larger than this peer's neighbourhood, many peers are first among their own
-\t\t// neighbours: each waits by its score's likely place in the whole swarm (the tracker tells
-\t\t// its size), so that the segment reaches most of them from peers before they fetch it.
+\t\t// neighbours: each also waits by its score's likely place in the whole swarm (the tracker
+\t\t// tells its size), so that the segment reaches most of them from peers before they fetch
+\t\t// it. The steps must fit before the segment is urgent: with less time than that (low
+\t\t// latency: half a second) they shrink, and places count from 1, the likely lowest, which
+\t\t// fetches at once; else the likely first would often still be waiting when all must fetch.
 \t\tconst swarm = client.swarmSize ?? 0;
-\t\tconst wide = swarm > peers + 1;
-\t\tconst place = wide ? own[0] / 4294967296 * swarm : rank;
-\t\tconst wait = seen.get(segment.runtimeId) + place * (wide ? HTTP_SEED_HOP_MS : HTTP_SEED_STEP_MS) - now;
+\t\tconst sinceSeen = now - seen.get(segment.runtimeId);
+\t\tconst beforeUrgent = ((segment.startTime - this.playback.position) / (this.playback.rate || 1) - this.config.highDemandTimeWindow) * 1e3 + sinceSeen;
+\t\tconst roomy = beforeUrgent >= HTTP_SEED_HOPS_BEFORE_URGENT * HTTP_SEED_HOP_MS;
+\t\tconst place = own[0] / 4294967296 * swarm - (roomy ? 0 : 1);
+\t\tconst hop = roomy ? HTTP_SEED_HOP_MS : beforeUrgent / HTTP_SEED_HOPS_BEFORE_URGENT;
+\t\tconst delay = Math.max(rank * HTTP_SEED_STEP_MS, swarm > peers + 1 ? place * hop : 0);
+\t\tconst wait = delay - sinceSeen;
 \t\tif (wait <= 0) return true;
 \t\tif (this.seedTimer === void 0 || this.seedTimerAt > now + wait) {
 \t\t\tclearTimeout(this.seedTimer);
@@ -53,11 +60,12 @@ const ELECTION = `\tisElectedHttpSeeder(segment, statuses, request) {
 const ELECTION_HELPERS = `/** Longer than an announcement takes to reach the other peers. */
 var HTTP_SEED_STEP_MS = 250;
 /**
- * The step by place in the whole swarm: a peer two hops from the seeder hears of a segment
- * only once a neighbour has all of it, about one transfer after the seeder. At 250 ms, with
- * every viewer seeing a new segment at once (blocking reloads), 50 peers took 2.1 copies.
+ * The step by place in the whole swarm, where time allows: a peer two hops from the seeder
+ * hears of a segment only once a neighbour has all of it, about one transfer after the seeder.
  */
 var HTTP_SEED_HOP_MS = 500;
+/** Place steps that must fit before a segment is urgent. */
+var HTTP_SEED_HOPS_BEFORE_URGENT = 4;
 /** A peer's score for a segment: FNV-1a, then murmur3's finalizer so that sequential ids spread. */
 function seedScore(peerId, externalId) {
 \tconst text = \`\${peerId}|\${externalId}\`;

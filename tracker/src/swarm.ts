@@ -25,6 +25,7 @@ export class PeerSwarm implements SwarmLike {
   private readonly list: Peer[] = [];
   private readonly index = new Map<string, number>();
   readonly peers = { get: (peerId: string) => this.find(peerId) };
+  private binaryInfoHash: string | undefined;
 
   constructor(
     readonly infoHash: string,
@@ -65,8 +66,24 @@ export class PeerSwarm implements SwarmLike {
       }
     }
     const peers = this.sample(params.numwant, params.peer_id);
-    if (params.offers && peers.length > 0) this.onOffers(this.infoHash, params.peer_id, params.offers, peers);
+    if (params.offers && peers.length > 0) {
+      this.onOffers(this.infoHash, params.peer_id, params.offers, peers);
+      this.tellSize(peers);
+    }
     cb?.(null, { complete: this.complete, incomplete: this.incomplete, peers });
+  }
+
+  /**
+   * A client hears the swarm's size in the answers to its own announces, once an interval: an
+   * early viewer would go on taking a crowd that arrived since for the few it joined with (the
+   * HTTP seeder election waits by the swarm's size). The peers a newcomer's offers go to hear it
+   * at once, in the message clients read it from: an announce answer with no offer and no peer
+   * id, which bittorrent-tracker's client reports as an `update`.
+   */
+  private tellSize(to: Peer[]): void {
+    this.binaryInfoHash ??= Buffer.from(this.infoHash, "hex").toString("latin1");
+    const message = JSON.stringify({ action: "announce", info_hash: this.binaryInfoHash, complete: this.complete, incomplete: this.incomplete });
+    for (const peer of to) peer.socket.send(message);
   }
 
   scrape(_params: unknown, cb: (err: Error | null, response?: { complete: number; incomplete: number }) => void): void {

@@ -32,23 +32,28 @@ test("announces with offers and answers parse; garbage gets a reason", () => {
 });
 
 test("a swarm samples peers without itself, removes in O(1) and expires silent peers", () => {
+  const IH = "0a".repeat(20);
   const offered: string[] = [];
-  const swarm = new PeerSwarm("ih", (_ih, from, offers) => offered.push(`${from}:${offers.length}`));
-  const socket = (n: number) => ({ n, readyState: 1, bufferedAmount: 0 }) as unknown as WebSocket;
-  for (let i = 0; i < 1000; i++) swarm.announce({ type: "ws", event: "started", numwant: 0, peer_id: `p${i}`, info_hash: "ih", socket: socket(i) });
+  const swarm = new PeerSwarm(IH, (_ih, from, offers) => offered.push(`${from}:${offers.length}`));
+  const sent: [number, string][] = [];
+  const socket = (n: number) => ({ n, readyState: 1, bufferedAmount: 0, send: (m: string) => sent.push([n, m]) }) as unknown as WebSocket;
+  for (let i = 0; i < 1000; i++) swarm.announce({ type: "ws", event: "started", numwant: 0, peer_id: `p${i}`, info_hash: IH, socket: socket(i) });
   assert.equal(swarm.size, 1000);
   let got: string[] = [];
-  swarm.announce({ type: "ws", event: "update", numwant: 5, peer_id: "p0", info_hash: "ih", socket: socket(0), offers: Array(5).fill({ offer_id: "o" }) }, (_e, r) => {
+  swarm.announce({ type: "ws", event: "update", numwant: 5, peer_id: "p0", info_hash: IH, socket: socket(0), offers: Array(5).fill({ offer_id: "o" }) }, (_e, r) => {
     got = r!.peers.map((p) => p.peerId);
   });
   assert.equal(new Set(got).size, 5);
   assert.ok(!got.includes("p0"));
   assert.deepEqual(offered, ["p0:5"]);
+  // The peers the offers go to hear the swarm's size with them (what clients read as an update).
+  assert.deepEqual(sent.map(([n]) => `p${n}`).sort(), [...got].sort());
+  assert.deepEqual(JSON.parse(sent[0]![1]), { action: "announce", info_hash: Buffer.from(IH, "hex").toString("latin1"), complete: 0, incomplete: 1000 });
   assert.equal(swarm.remove("p500"), true);
   assert.equal(swarm.find("p500"), undefined);
   assert.equal(swarm.find("p999")?.peerId, "p999");
   // A stop from a socket that does not hold the peer is ignored.
-  swarm.announce({ type: "ws", event: "stopped", numwant: 0, peer_id: "p1", info_hash: "ih", socket: socket(2) });
+  swarm.announce({ type: "ws", event: "stopped", numwant: 0, peer_id: "p1", info_hash: IH, socket: socket(2) });
   assert.ok(swarm.find("p1"));
   assert.equal(swarm.expire(Date.now() + 1).length, 999);
   assert.equal(swarm.size, 0);

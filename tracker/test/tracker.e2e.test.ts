@@ -63,6 +63,10 @@ describe("the tracker with a live stream", () => {
     const connected = (c: InstanceType<typeof Client>) =>
       new Promise<void>((resolve) => c.on("peer", (peer: { once(e: string, f: () => void): void }) => peer.once("connect", resolve)));
     const both = Promise.all([connected(a), connected(b)]);
+    // What alice's client reports, in order: the swarm's size (updates) and bob's offer (a peer).
+    const aliceHeard: (number | "peer")[] = [];
+    a.on("update", (u: { complete: number; incomplete: number }) => aliceHeard.push(u.complete + u.incomplete));
+    a.on("peer", () => aliceHeard.push("peer"));
     a.on("warning", () => undefined);
     b.on("warning", () => undefined);
     try {
@@ -77,6 +81,9 @@ describe("the tracker with a live stream", () => {
       b.destroy();
     }
     assert.ok((await metric(tracker.http, "peercast_tracker_relayed_total", 'kind="answer"')) >= 1);
+    // Bob's offer came with the swarm's new size: alice knew of bob before her next announce.
+    const offer = aliceHeard.indexOf("peer");
+    assert.deepEqual([aliceHeard[0], aliceHeard[offer - 1]], [1, 2], `alice heard ${aliceHeard}`);
   });
 
   test("an announce for a swarm that is not live is refused with a reason", async () => {
@@ -112,8 +119,14 @@ describe("the tracker with a live stream", () => {
     const b = await open();
     a.send(announce(swarms[1]!, id20("relay-a")));
     await a.next(accepted);
+    const sizes = a.received.length;
     b.send(announce(swarms[1]!, id20("relay-b"), { offers: offers(1, "relay") }));
     const offer = await a.next((m) => m.offer !== undefined && m.peer_id === id20("relay-b"));
+    // With the offer, a hears the swarm's size now (its own answer was from when it was alone):
+    // an answer with no offer and no peer id, before the offer, carrying no interval.
+    const size = a.received.slice(sizes).find((m) => m.complete !== undefined);
+    assert.deepEqual(size, { action: "announce", info_hash: swarms[1], complete: 0, incomplete: 2 });
+    assert.ok(a.received.indexOf(size!) < a.received.indexOf(offer));
     a.send(announce(swarms[1]!, id20("relay-a"), { answer: { type: "answer", sdp: "v=0" }, offer_id: offer.offer_id, to_peer_id: id20("relay-b") }));
     const answer = await b.next((m) => m.answer !== undefined);
     assert.equal(answer.peer_id, id20("relay-a"));

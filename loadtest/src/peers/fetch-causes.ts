@@ -13,20 +13,34 @@ export type FetchCauses = Record<FetchCause, number>;
 
 export const noFetchCauses = (): FetchCauses => ({ elected: 0, urgent: 0, afterPeer: 0, alone: 0 });
 
+/** A peer's cumulative figures: fetches by cause, and their summed time from listing. */
+export interface FetchCauseFigures {
+  counts: FetchCauses;
+  waitMs: FetchCauses;
+}
+
 export interface FetchContext {
   connectedPeers: number;
   /** Segment start minus the playhead, seconds; undefined before the first frame. */
   aheadSec: number | undefined;
   /** The HTTP-urgent window in force (the engine's highDemandTimeWindow). */
   urgentSec: number;
+  /** Since this peer saw the segment listed. */
+  sinceListedMs: number | undefined;
 }
 
 const REMEMBERED = 64;
 
 export class FetchCauseCounter {
   readonly counts = noFetchCauses();
+  /** Summed time from listing to the fetch, by cause: how long an elected peer waited. */
+  readonly waitMs = noFetchCauses();
   /** Segments tried from a peer lately (insertion order: the oldest go first). */
   private readonly triedFromPeer = new Set<string>();
+
+  figures(): FetchCauseFigures {
+    return { counts: { ...this.counts }, waitMs: { ...this.waitMs } };
+  }
 
   started(segmentId: string, source: "http" | "p2p", ctx: FetchContext): void {
     if (source === "p2p") {
@@ -34,7 +48,9 @@ export class FetchCauseCounter {
       if (this.triedFromPeer.size > REMEMBERED) this.triedFromPeer.delete(this.triedFromPeer.values().next().value!);
       return;
     }
-    this.counts[classify(this.triedFromPeer.has(segmentId), ctx)]++;
+    const cause = classify(this.triedFromPeer.has(segmentId), ctx);
+    this.counts[cause]++;
+    this.waitMs[cause] += ctx.sinceListedMs ?? 0;
   }
 }
 

@@ -1,6 +1,6 @@
 // Messages between the load test and its light-peer host process.
 import type { StatsBeacon } from "@peercast/origin/wire";
-import type { FetchCauses } from "./fetch-causes.js";
+import type { FetchCauseFigures } from "./fetch-causes.js";
 import type { LightPeerOptions } from "./light-peer.js";
 
 export type PeerHostRequest =
@@ -16,7 +16,7 @@ export interface PeerSnapshot {
   stats: StatsBeacon;
   errors: string[];
   left: boolean;
-  fetchCauses: FetchCauses;
+  fetchCauses: FetchCauseFigures;
 }
 
 export type PeerHostReply = { type: "snapshot"; requestId: number; peers: PeerSnapshot[]; memoryBytes: number; abandonedHttpBytes: number };

@@ -1,16 +1,19 @@
 // A child process holding light peers, driven over IPC by the load test: their CPU and
 // memory are measured apart from the coordinator's, and a busy engine never delays its clock.
+import { lowerPriority } from "../audience-priority.js";
 import { LightPeer, type LightPeerOptions } from "./light-peer.js";
 import { abandonedHttp, countAbandonedHttp } from "./runtime.js";
 import type { PeerHostReply, PeerHostRequest, PeerSnapshot } from "./host-protocol.js";
 
+// The audience's priority (see audience-priority.ts), before the engines start their threads.
+lowerPriority(process.pid);
 countAbandonedHttp();
 const peers = new Map<string, LightPeer>();
 /** Peers that left: their final counters still count in the run's totals. */
 const departed: PeerSnapshot[] = [];
 const reply = (r: PeerHostReply) => process.send?.(r);
 
-const snapshotOf = (id: string, peer: LightPeer): PeerSnapshot => ({ id, stats: peer.snapshot(), errors: [...peer.errors], left: false, fetchCauses: { ...peer.fetchCauses.counts } });
+const snapshotOf = (id: string, peer: LightPeer): PeerSnapshot => ({ id, stats: peer.snapshot(), errors: [...peer.errors], left: false, fetchCauses: peer.fetchCauses.figures() });
 
 function leave(id: string): void {
   const peer = peers.get(id);

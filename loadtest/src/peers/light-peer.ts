@@ -172,7 +172,13 @@ export class LightPeer {
     const peersChanged = followPeers(profile, (highDemandTimeWindow) => core.applyDynamicConfig({ highDemandTimeWindow: (urgentSec = highDemandTimeWindow) }));
     core.addEventListener("onSegmentStart", ({ segment, downloadSource }) => {
       const position = this.playhead.position;
-      this.fetchCauses.started(segment.runtimeId, downloadSource, { connectedPeers: this.peers.size, aheadSec: position === undefined ? undefined : segment.startTime - position, urgentSec });
+      const listedAt = this.listed.get(Number(segment.externalId))?.listedAt;
+      this.fetchCauses.started(segment.runtimeId, downloadSource, {
+        connectedPeers: this.peers.size,
+        aheadSec: position === undefined ? undefined : segment.startTime - position,
+        urgentSec,
+        sinceListedMs: listedAt === undefined ? undefined : Date.now() - listedAt,
+      });
     });
     core.addEventListener("onPeerConnect", ({ peerId }) => (this.peers.add(peerId), peersChanged(this.peers.size)));
     core.addEventListener("onPeerClose", ({ peerId }) => (this.peers.delete(peerId), peersChanged(this.peers.size)));
@@ -216,7 +222,7 @@ export class LightPeer {
       if (this.listed.has(segment.seq)) continue;
       const previous = this.listed.get(segment.seq - 1) ?? [...this.listed.values()].at(-1);
       const startSec = previous ? previous.endSec : 0;
-      const entry = { segment, startSec, endSec: startSec + segment.durationSec };
+      const entry = { segment, startSec, endSec: startSec + segment.durationSec, listedAt: Date.now() };
       this.listed.set(segment.seq, entry);
       added.push(entry);
     }

@@ -2,7 +2,6 @@
 import { fork, type ChildProcess } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { lowerPriority } from "../audience-priority.js";
 import type { LightPeerOptions } from "./light-peer.js";
 import type { PeerHostReply, PeerHostRequest, PeerSnapshot } from "./host-protocol.js";
 
@@ -16,7 +15,6 @@ export class PeerHost {
 
   constructor() {
     this.child = fork(HOST_MAIN, [], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
-    lowerPriority(this.child.pid);
     this.child.on("message", (r: PeerHostReply) => {
       this.waiting.get(r.requestId)?.(r);
       this.waiting.delete(r.requestId);

@@ -12,6 +12,8 @@ export interface TimedSegment {
   /** Media time, back to back across the playlist as hls.js places fragments. */
   startSec: number;
   endSec: number;
+  /** When the peer saw it listed (Date.now()). */
+  listedAt?: number;
 }
 
 export class Playhead {

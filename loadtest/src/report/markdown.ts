@@ -13,7 +13,7 @@ const num = (v: number | null | undefined, digits = 2) => (v === null || v === u
 const perRendition = <T>(c: Record<string, T>, show: (v: T) => string) => Object.entries(c).map(([r, v]) => `${show(v)} (${r})`).join(", ") || "-";
 const copies = (c: Record<string, number | null>) => perRendition(c, num);
 const counts = (c: Record<string, number>) => perRendition(c, String);
-const causes = (c: FetchCauses | null) => (c ? `${num(c.elected)} + ${num(c.urgent)} + ${num(c.afterPeer)} + ${num(c.alone)}` : "-");
+const causes = (c: FetchCauses | null, electedWaitMs: number | null) => (c ? `${num(c.elected)} (${ms(electedWaitMs)}) + ${num(c.urgent)} + ${num(c.afterPeer)} + ${num(c.alone)}` : "-");
 
 function comparisonTable(c: Comparison): string[] {
   const row = (name: string, p2p: string, http: string, ratio = "") => `| ${name} | ${p2p} | ${http} | ${ratio} |`;
@@ -38,14 +38,14 @@ function comparisonTable(c: Comparison): string[] {
 }
 
 function phaseRows(phases: PhaseResult[]): string[] {
-  const head = "| phase | audience | copies/segment | light peers' origin fetches/segment: elected + urgent + after a peer + alone | share | start-up median (n, failed) | stalls (s, ratio; in warm-up) | latency median/p95 | switches | errors | rejected | egress | origin CPU / RSS | tracker CPU / RSS / msg/s | host CPU |";
+  const head = "| phase | audience | copies/segment | light peers' origin fetches/segment: elected (mean wait) + urgent + after a peer + alone | share | start-up median (n, failed) | stalls (s, ratio; in warm-up) | latency median/p95 | switches | errors | rejected | egress | origin CPU / RSS | tracker CPU / RSS / msg/s | host CPU |";
   return [
     head,
     "|" + "---|".repeat(15),
     ...phases.map((p) => {
       const a = p.audience;
       const c = p.cost;
-      return `| ${p.label} | ${a.chromium} Chromium + ${a.light} light${a.lightJoined > a.light ? ` (${a.lightJoined} joined)` : ""}${a.lightPeerHosts > 1 ? ` in ${a.lightPeerHosts} processes` : ""}${a.hostile ? ` + ${a.hostile} hostile` : ""} | ${copies(p.offload.copiesPerSegment)} | ${causes(p.offload.lightFetchesPerSegment)} | ${pct(p.offload.shareFromPeers)} | ${ms(p.startup.probesMs.median)} (${p.startup.probesMs.n}, ${p.startup.probesFailed}) | ${p.stalls.count} (${p.stalls.seconds} s, ${pct(p.stalls.ratio, 2)}; ${p.stalls.inWarmup}) | ${ms(p.latency.glassToGlassMs.median)} / ${ms(p.latency.glassToGlassMs.p95)} | ${p.renditionSwitches} | ${p.errors.length} | ${p.rejectedSegments} | ${num(c.originEgressMbps)} Mbit/s | ${num(c.originCpuPctOfCore, 1)} % / ${num(c.originRssMiB, 0)} MiB | ${num(c.trackerCpuPctOfCore, 1)} % / ${num(c.trackerRssMiB, 0)} MiB / ${c.trackerMessagesPerSec} | ${c.host.avgPct} %${c.host.high ? " HIGH" : ""} |`;
+      return `| ${p.label} | ${a.chromium} Chromium + ${a.light} light${a.lightJoined > a.light ? ` (${a.lightJoined} joined)` : ""}${a.lightPeerHosts > 1 ? ` in ${a.lightPeerHosts} processes` : ""}${a.hostile ? ` + ${a.hostile} hostile` : ""} | ${copies(p.offload.copiesPerSegment)} | ${causes(p.offload.lightFetchesPerSegment, p.offload.lightElectedWaitMs)} | ${pct(p.offload.shareFromPeers)} | ${ms(p.startup.probesMs.median)} (${p.startup.probesMs.n}, ${p.startup.probesFailed}) | ${p.stalls.count} (${p.stalls.seconds} s, ${pct(p.stalls.ratio, 2)}; ${p.stalls.inWarmup}) | ${ms(p.latency.glassToGlassMs.median)} / ${ms(p.latency.glassToGlassMs.p95)} | ${p.renditionSwitches} | ${p.errors.length} | ${p.rejectedSegments} | ${num(c.originEgressMbps)} Mbit/s | ${num(c.originCpuPctOfCore, 1)} % / ${num(c.originRssMiB, 0)} MiB | ${num(c.trackerCpuPctOfCore, 1)} % / ${num(c.trackerRssMiB, 0)} MiB / ${c.trackerMessagesPerSec} | ${c.host.avgPct} %${c.host.high ? " HIGH" : ""} |`;
     }),
   ];
 }

@@ -31,6 +31,8 @@ export interface PhaseResult {
      * peers/fetch-causes.ts): what their part of the copies is made of. Null without light peers.
      */
     lightFetchesPerSegment: FetchCauses | null;
+    /** Mean time from listing to an elected fetch, light peers. */
+    lightElectedWaitMs: number | null;
     p2pBytes: number;
     httpBytes: number;
   };
@@ -102,15 +104,23 @@ function copiesByRendition(raw: PhaseRaw, stream: string): Pick<PhaseResult["off
   return { copiesPerSegment, segmentsCounted };
 }
 
-/** Light peers' origin fetches over the window, by cause, per segment counted on the renditions watched. */
-function lightFetches(a: MemberSample[], b: MemberSample[], segments: number): FetchCauses | null {
+/**
+ * Light peers' origin fetches over the window, by cause, per segment counted on the renditions
+ * watched; and how long after a segment was listed the elected ones began, on average.
+ */
+function lightFetches(a: MemberSample[], b: MemberSample[], segments: number): Pick<PhaseResult["offload"], "lightFetchesPerSegment" | "lightElectedWaitMs"> {
   const light = b.filter((m) => m.kind === "light" && m.fetchCauses);
-  if (light.length === 0 || segments === 0) return null;
+  if (light.length === 0 || segments === 0) return { lightFetchesPerSegment: null, lightElectedWaitMs: null };
   const before = new Map(a.map((m) => [m.id, m.fetchCauses]));
-  const sum = noFetchCauses();
-  for (const m of light) for (const cause of Object.keys(sum) as FetchCause[]) sum[cause] += m.fetchCauses![cause] - (before.get(m.id)?.[cause] ?? 0);
-  for (const cause of Object.keys(sum) as FetchCause[]) sum[cause] = round(sum[cause] / segments, 2);
-  return sum;
+  const [counts, waitMs] = [noFetchCauses(), noFetchCauses()];
+  for (const m of light) {
+    for (const cause of Object.keys(counts) as FetchCause[]) {
+      counts[cause] += m.fetchCauses!.counts[cause] - (before.get(m.id)?.counts[cause] ?? 0);
+      waitMs[cause] += m.fetchCauses!.waitMs[cause] - (before.get(m.id)?.waitMs[cause] ?? 0);
+    }
+  }
+  const perSegment = Object.fromEntries(Object.entries(counts).map(([cause, n]) => [cause, round(n / segments, 2)])) as FetchCauses;
+  return { lightFetchesPerSegment: perSegment, lightElectedWaitMs: counts.elected > 0 ? Math.round(waitMs.elected / counts.elected) : null };
 }
 
 /** Members watching at the end (hostile ones aside), by the rendition they were on. */
@@ -184,7 +194,7 @@ export function phaseFigures(raw: PhaseRaw, stream: string): PhaseResult {
       lightPeerHosts: raw.lightPeerHosts,
       byRendition: renditions,
     },
-    offload: { ...copies, lightFetchesPerSegment: lightFetches(start.members, end.members, Object.keys(renditions).reduce((n, r) => n + (copies.segmentsCounted[r] ?? 0), 0)), shareFromPeers: p2p + http > 0 ? round(p2p / (p2p + http), 3) : 0, shareBound: shareBound(renditions), p2pBytes: p2p, httpBytes: http },
+    offload: { ...copies, ...lightFetches(start.members, end.members, Object.keys(renditions).reduce((n, r) => n + (copies.segmentsCounted[r] ?? 0), 0)), shareFromPeers: p2p + http > 0 ? round(p2p / (p2p + http), 3) : 0, shareBound: shareBound(renditions), p2pBytes: p2p, httpBytes: http },
     startup: {
       probesMs: summarize(okStarts.map((s) => s.startupMs!)),
       probesFailed: raw.starts.length - okStarts.length,
