@@ -46,6 +46,8 @@ export interface PhaseRaw {
   /** Before the first member joined and after the last one left (all members' totals). */
   originBefore: Scrape;
   originAfter: Scrape;
+  trackerBefore: Scrape;
+  trackerAfter: Scrape;
   finalMembers: MemberSample[];
   /** HTTP bytes light peers' aborted downloads left unread (see peers/runtime.ts). */
   abandonedHttpBytes: number;
@@ -87,7 +89,7 @@ export async function runPhase(spec: PhaseSpec, ctx: PhaseContext): Promise<Phas
   await checkRendition(target, o.rendition);
   const audience = new Audience({ browser: ctx.browser, originUrl: target.originUrl, stream: target.stream, rendition: o.rendition, renditions: target.renditions, transport: spec.transport, sampleMs: 500, peersPerHost: o.peersPerHost });
   const plan = planScenario({ ...o, scenario: spec.scenario, durationSec: o.duration, warmupSec: o.warmup, churnEverySec: o.churnEvery, audience, local: target.local });
-  const originBefore = await scrape(`${target.originUrl}/metrics`);
+  const [originBefore, trackerBefore] = await Promise.all([scrape(`${target.originUrl}/metrics`), scrape(target.trackerMetricsUrl)]);
   const started = Date.now();
   const sampler = new Sampler(ctx, audience, started);
   const events = new EventRunner(plan.events, sampler, (line) => ctx.log(`  ${label} ${line}`));
@@ -124,10 +126,10 @@ export async function runPhase(spec: PhaseSpec, ctx: PhaseContext): Promise<Phas
     }
     closed = await audience.close();
     await sleep(1500); // responses in flight reach the origin's counters
-    const originAfter = await scrape(`${target.originUrl}/metrics`);
+    const [originAfter, trackerAfter] = await Promise.all([scrape(`${target.originUrl}/metrics`), scrape(target.trackerMetricsUrl)]);
     return {
       spec, label, durationSec: o.duration, warmupSec: o.warmup, copiesDelaySec,
-      timeline: sampler.timeline, originBefore, originAfter,
+      timeline: sampler.timeline, originBefore, originAfter, trackerBefore, trackerAfter,
       abandonedHttpBytes: closed.abandonedHttpBytes,
       lightPeerHosts: closed.lightPeerHosts,
       finalMembers: [...closed.members, ...starts.flatMap((s, i) => (s.final ? [{ id: `start-${i + 1}`, kind: "chromium" as const, stats: s.final, left: true, errors: [] }] : []))],

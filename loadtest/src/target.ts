@@ -49,6 +49,8 @@ export async function startLocalTarget(o: { stream: string; ladder: string; rend
       PEERCAST_STATS_RATE_PER_MIN: "60000",
       PEERCAST_STATS_BURST: "1000",
     },
+    // Likewise every member connects to the tracker from it.
+    trackerEnv: { PEERCAST_TRACKER_CONNECTIONS_PER_IP: "100000" },
   });
   const http = system.origin.http;
   const session = (await waitLive(http, o.stream)).session!;

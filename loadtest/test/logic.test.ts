@@ -69,7 +69,7 @@ function phase(transport: "p2p" | "http", o: Partial<{ copies: number; share: nu
     label: `steady balanced ${transport}`,
     durationSec: 60,
     windowSec: 40,
-    audience: { chromium: 1, light: 4, hostile: 0, lightJoined: 4, lightPeerHosts: 1, byRendition: { "360p": 5 } },
+    audience: { chromium: 1, light: 4, hostile: 0, lightJoined: 4, lightPeerHosts: 1, byRendition: { "360p": 5 }, refusedByTracker: 0 },
     offload: { copiesPerSegment: { "360p": o.copies ?? 1.1 }, segmentsCounted: { "360p": 15 }, lightFetchesPerSegment: null, lightElectedWaitMs: null, shareFromPeers: o.share ?? (transport === "p2p" ? 0.7 : 0), shareBound: 0.8, p2pBytes: 0, httpBytes: 0 },
     startup: { probesMs: summary(transport === "p2p" ? 2100 : 2000), probesFailed: 0, probeMilestonesMs: { apiDoneMs: 1, masterRequestedMs: 2, firstSegmentRequestedMs: 3, firstSegmentDoneMs: 4 }, probeAbortedSegmentRequests: 0, audienceMs: { chromium: summary(null), light: summary(null) } },
     stalls: { count: 0, seconds: 0, ratio: 0, byKind: { chromium: { count: 0, seconds: 0, ratio: 0 }, light: { count: 0, seconds: 0, ratio: 0 } }, inWarmup: 0 },
@@ -149,6 +149,9 @@ test("self-checks pass for a consistent run and catch each kind of toy figure", 
   const uncounted = phase("p2p");
   uncounted.offload.copiesPerSegment = {};
   assert.deepEqual(failed(uncounted), ["origin copies per segment >= 1.0"]);
+  const crowded = phase("p2p");
+  crowded.audience.refusedByTracker = 36;
+  assert.deepEqual(failed(crowded), ["the tracker refused no member's connection"]);
 });
 
 test("comparison: medians over rounds, busy-host rounds left out, ratios", () => {

@@ -114,6 +114,22 @@ export const CORE_PATCHES = [
       ["\t\tclearTimeout(this.randomHttpDownloadTimeout);\n", "\t\tclearTimeout(this.randomHttpDownloadTimeout);\n\t\tclearTimeout(this.seedTimer);\n"],
     ],
   },
+  {
+    // Upstream announces the segments a peer loads from the origin, not those it loads from a
+    // peer: a viewer two hops from the elected seeder hears of a new segment only once a
+    // neighbour holds all of it, a transfer later, and meanwhile its own turn in the election
+    // may come. Announced as loading (the wire's "http-loading", which nobody requests from),
+    // the news crosses the swarm in two announcements instead.
+    why: "announce peer downloads in progress",
+    replace: [
+      [
+        "\t\tfor (const request of this.requests.httpRequests()) {\n",
+        "\t\tfor (const request of this.requests.items()) {\n\t\t\tif (request.downloadSource !== \"http\" && !(request.downloadSource === \"p2p\" && request.status === \"loading\")) continue;\n",
+      ],
+      ["\t\tselectedPeer.downloadSegment(request);\n", "\t\tselectedPeer.downloadSegment(request);\n\t\tthis.broadcastAnnouncement();\n"],
+      ["\t\t\t\t\tif (type === \"http\" && !isHandledByProcessQueue) this.p2pLoaders", "\t\t\t\t\tif (!isHandledByProcessQueue) this.p2pLoaders"],
+    ],
+  },
 ];
 
 /** Applies every patch to the core bundle's source; throws if one no longer matches exactly once. */

@@ -2,6 +2,7 @@
 // the core patches.
 import assert from "node:assert/strict";
 import fs from "node:fs";
+import os from "node:os";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
 import { test } from "node:test";
@@ -84,6 +85,38 @@ test("the core patches apply exactly once to the pinned core, and refuse a chang
   assert.match(patched, /else if \(this\.isElectedHttpSeeder\(segment, statuses, request\)\) this\.loadThroughHttp\(segment\);/);
   assert.match(patched, /loadRandomThroughHttp\(\) \{\n\t\treturn;/);
   assert.match(built, /isElectedHttpSeeder\(/);
+});
+
+test("a download from a peer is announced as loading while it runs", async () => {
+  // The load test measures what this is for (fewer origin copies in low latency); here the
+  // patched core's own P2PLoader methods run against a fake swarm.
+  const { patchCore } = (await import(path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../scripts/core-patches.mjs"))) as { patchCore: (s: string) => string };
+  const core = fileURLToPath(new URL("../../../node_modules/p2p-media-loader-core/dist/p2p-media-loader-core.es.js", import.meta.url));
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "peercast-core-")), "core.mjs");
+  fs.writeFileSync(file, `${patchCore(fs.readFileSync(core, "utf8"))}\nexport { P2PLoader };\n`);
+  // Read as the bundle loads; nothing here opens a socket.
+  const g = globalThis as Record<string, unknown>;
+  g.window ??= globalThis;
+  g.WebSocket ??= class {};
+  const { P2PLoader } = (await import(file)) as { P2PLoader: { prototype: Record<string, (...args: unknown[]) => unknown> } };
+  fs.rmSync(path.dirname(file), { recursive: true });
+
+  const segment = { runtimeId: "r7", externalId: "7" };
+  const request = { segment, downloadSource: "p2p", status: "loading" };
+  let broadcasts = 0;
+  const loader = {
+    config: { swarmId: "s" },
+    stream: { type: "main", index: 0, segments: new Map([[segment.runtimeId, segment]]) },
+    segmentStorage: { getStoredSegmentIds: () => ["6"] },
+    requests: { items: () => [request].values(), httpRequests: () => [].values(), getOrCreateRequest: () => request },
+    trackerClient: { peers: () => [{ getSegmentStatus: () => "loaded", downloadSegment: () => undefined }].values() },
+    broadcastAnnouncement: () => broadcasts++,
+  };
+  P2PLoader.prototype.downloadSegment!.call(loader, segment);
+  assert.equal(broadcasts, 1, "starting a download from a peer is announced");
+  assert.deepEqual(P2PLoader.prototype.getSegmentsAnnouncement!.call(loader), { loaded: ["6"], httpLoading: ["7"] });
+  request.status = "succeed";
+  assert.deepEqual(P2PLoader.prototype.getSegmentsAnnouncement!.call(loader), { loaded: ["6"], httpLoading: [] });
 });
 
 test("the upload budget: a burst is paid back at the cap's rate before upload resumes", () => {

@@ -6,7 +6,7 @@ import type { MemberKind, MemberSample } from "../audience.js";
 import type { PhaseLoad } from "../host-load.js";
 import { noFetchCauses, type FetchCause, type FetchCauses } from "../peers/fetch-causes.js";
 import type { PhaseRaw, PhaseSpec, TimelinePoint } from "../phase.js";
-import type { Scrape } from "../scrape.js";
+import { CounterSum, type Scrape } from "../scrape.js";
 import { round, summarize, type Summary } from "./figures.js";
 import type { StartMilestones, StartResult } from "../viewers/startup.js";
 
@@ -16,8 +16,12 @@ export interface PhaseResult {
   durationSec: number;
   /** The measured window: from the end of the warm-up to the end of the phase. */
   windowSec: number;
-  /** Members watching at the end, light peers that joined at any time (churn), and the processes they ran in. */
-  audience: Record<MemberKind, number> & { lightJoined: number; lightPeerHosts: number; byRendition: Record<string, number> };
+  /**
+   * Members watching at the end, light peers that joined at any time (churn), the processes they
+   * ran in, and connections the tracker refused for too many from one address (the whole
+   * audience is one address here: each refused member plays alone).
+   */
+  audience: Record<MemberKind, number> & { lightJoined: number; lightPeerHosts: number; byRendition: Record<string, number>; refusedByTracker: number | null };
   offload: {
     /** Origin fetches per segment, by rendition, from the origin's count as segments leave the playlist. */
     copiesPerSegment: Record<string, number | null>;
@@ -154,6 +158,15 @@ function processCost(points: TimelinePoint[], which: "origin" | "tracker"): { cp
   return { cpu: cpuSec >= 0 ? round((100 * cpuSec * 1000) / (b.at - a.at), 1) : null, rss };
 }
 
+/** Connections the tracker refused per address over the phase, through restarts; null without its /metrics. */
+function refusedByTracker(raw: PhaseRaw): number | null {
+  const scrapes = [raw.trackerBefore, ...raw.timeline.map((p) => p.tracker), raw.trackerAfter].filter((s) => s.values.size > 0);
+  if (scrapes.length === 0) return null;
+  const refused = new CounterSum();
+  for (const s of scrapes) refused.add(s.sum("peercast_tracker_refused_total", { reason: "connections_per_ip" }));
+  return refused.total;
+}
+
 function milestones(starts: StartResult[]): Record<keyof StartMilestones, number | null> {
   const keys: (keyof StartMilestones)[] = ["apiDoneMs", "masterRequestedMs", "firstSegmentRequestedMs", "firstSegmentDoneMs"];
   return Object.fromEntries(keys.map((k) => [k, summarize(starts.flatMap((s) => (s.milestones?.[k] === undefined ? [] : [s.milestones[k]]))).median])) as Record<keyof StartMilestones, number | null>;
@@ -193,6 +206,7 @@ export function phaseFigures(raw: PhaseRaw, stream: string): PhaseResult {
       lightJoined: end.members.filter(kind("light")).length,
       lightPeerHosts: raw.lightPeerHosts,
       byRendition: renditions,
+      refusedByTracker: refusedByTracker(raw),
     },
     offload: { ...copies, ...lightFetches(start.members, end.members, Object.keys(renditions).reduce((n, r) => n + (copies.segmentsCounted[r] ?? 0), 0)), shareFromPeers: p2p + http > 0 ? round(p2p / (p2p + http), 3) : 0, shareBound: shareBound(renditions), p2pBytes: p2p, httpBytes: http },
     startup: {

@@ -135,6 +135,8 @@ export function selfChecks(phases: PhaseResult[], segmentSec: number): Check[] {
     for (const [rendition, copies] of renditions) {
       c(`origin copies per segment >= 1.0 (${rendition})`, copies !== null && copies >= 1, `${copies} over ${p.offload.segmentsCounted[rendition]} segments`);
     }
+    const refused = p.audience.refusedByTracker;
+    if (refused !== null) c("the tracker refused no member's connection", refused === 0, `${refused} refused for too many connections from one address`);
     // Glass-to-glass from the picture when there are viewers; the light peers' playhead otherwise.
     const latency = p.audience.chromium > 0 ? p.latency.glassToGlassMs.median : p.latency.lightPeersMs.median;
     c("latency is more than one segment", latency !== null && latency > segmentSec * 1000, `median ${latency} ms (${p.audience.chromium > 0 ? "block code" : "light peers"}), segment ${segmentSec * 1000} ms`);

@@ -24,7 +24,7 @@ export function freePort(): Promise<number> {
   });
 }
 
-export async function startSystem(o: { keys?: { key: string; stream: string }[]; env?: Record<string, string> } = {}): Promise<System> {
+export async function startSystem(o: { keys?: { key: string; stream: string }[]; env?: Record<string, string>; trackerEnv?: Record<string, string> } = {}): Promise<System> {
   const trackerPort = await freePort();
   const origin = await startOrigin({
     keys: o.keys ?? [],
@@ -37,7 +37,7 @@ export async function startSystem(o: { keys?: { key: string; stream: string }[];
       ...o.env,
     },
   });
-  const launch = () => startTracker(origin.http, { PEERCAST_TRACKER_PORT: String(trackerPort), PEERCAST_LOG_LEVEL: "info" });
+  const launch = () => startTracker(origin.http, { PEERCAST_TRACKER_PORT: String(trackerPort), PEERCAST_LOG_LEVEL: "info", ...o.trackerEnv });
   const system: System = {
     origin,
     tracker: await launch(),
