@@ -21,6 +21,7 @@ describe("the tracker with a live stream", () => {
     clients.push(c);
     return c;
   };
+  const refusals = async () => (await (await fetch(`${tracker.http}/metrics`)).text()).split("\n").filter((l) => l.startsWith("peercast_tracker_refused_total")).join(", ") || "nothing refused";
   const stats = async () => (await (await fetch(`${tracker.http}/stats.json`)).json()) as { peers: number; connections: number };
 
   before(async () => {
@@ -35,7 +36,10 @@ describe("the tracker with a live stream", () => {
       PEERCAST_TRACKER_MESSAGE_BURST: "10",
       PEERCAST_TRACKER_CONNECTIONS_PER_IP: "30",
       PEERCAST_TRACKER_MAX_MESSAGE_BYTES: "16384",
-      PEERCAST_TRACKER_IDLE_TIMEOUT_MS: "2000",
+      // Pings every 3 s: the WebRTC clients below answer from a busy event loop on a busy CI
+      // machine (a pong later than 1 s cost them their socket, and the library's reconnect
+      // waits 10 s or more).
+      PEERCAST_TRACKER_IDLE_TIMEOUT_MS: "6000",
       PEERCAST_TRACKER_ANNOUNCE_INTERVAL_SEC: "2",
     });
   });
@@ -67,15 +71,18 @@ describe("the tracker with a live stream", () => {
     const aliceHeard: (number | "peer")[] = [];
     a.on("update", (u: { complete: number; incomplete: number }) => aliceHeard.push(u.complete + u.incomplete));
     a.on("peer", () => aliceHeard.push("peer"));
-    a.on("warning", () => undefined);
-    b.on("warning", () => undefined);
+    const heard: string[] = [];
+    for (const [name, c] of [["alice", a], ["bob", b]] as const) {
+      c.on("warning", (e: Error) => heard.push(`${name} warning: ${e.message}`));
+      c.on("error", (e: Error) => heard.push(`${name} error: ${e.message}`));
+    }
     try {
     a.start();
     // Offers are sent once ICE gathering ends (up to simple-peer's 5 s timeout).
     await waitFor(async () => (await stats()).peers >= 1, 15_000);
     b.start();
     // b's offers reach a, a's answer goes back through the tracker: a data channel opens.
-    await Promise.race([both, new Promise((_, reject) => setTimeout(() => reject(new Error("no WebRTC connection")), 30_000))]);
+    await Promise.race([both, new Promise((_, reject) => setTimeout(async () => reject(new Error(`no WebRTC connection (${heard.join("; ") || "no warning"}; tracker: ${await refusals()})`)), 30_000))]);
     } finally {
       a.destroy();
       b.destroy();
@@ -194,7 +201,7 @@ describe("the tracker with a live stream", () => {
     dead.on("error", () => undefined);
     dead.on("data", () => undefined); // read, never answer
     const closed = new Promise((resolve) => dead.on("close", resolve));
-    await Promise.race([closed, new Promise((_, reject) => setTimeout(() => reject(new Error("dead socket kept open")), 8000))]);
+    await Promise.race([closed, new Promise((_, reject) => setTimeout(() => reject(new Error("dead socket kept open")), 12_000))]);
     assert.ok((await metric(tracker.http, "peercast_tracker_refused_total", 'reason="idle"')) >= 1);
 
     const quiet = await open();
