@@ -21,7 +21,11 @@ describe("the tracker with a live stream", () => {
     clients.push(c);
     return c;
   };
-  const refusals = async () => (await (await fetch(`${tracker.http}/metrics`)).text()).split("\n").filter((l) => l.startsWith("peercast_tracker_refused_total")).join(", ") || "nothing refused";
+  // For a failure's message: it must not throw, or the failure it describes would never be raised.
+  const refusals = () =>
+    fetch(`${tracker.http}/metrics`)
+      .then(async (res) => (await res.text()).split("\n").filter((l) => l.startsWith("peercast_tracker_refused_total")).join(", ") || "nothing refused")
+      .catch((err: Error) => `metrics unreadable: ${err.message}`);
   const stats = async () => (await (await fetch(`${tracker.http}/stats.json`)).json()) as { peers: number; connections: number };
 
   before(async () => {
