@@ -69,10 +69,14 @@ test("P2P policy: the first reason that applies wins, and each has a text", () =
   for (const text of Object.values(REASON_TEXT)) assert.ok(text.length > 10);
 });
 
+/** The pinned core's bundle, as the player's build and the light peers read it. */
+const CORE_BUNDLE = fileURLToPath(new URL("../../../node_modules/p2p-media-loader-core/dist/p2p-media-loader-core.es.js", import.meta.url));
+const loadPatchCore = async () =>
+  ((await import(path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../scripts/core-patches.mjs"))) as { patchCore: (s: string) => string }).patchCore;
+
 test("the core patches apply exactly once to the pinned core, and refuse a changed one", async () => {
-  const { patchCore } = (await import(path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../scripts/core-patches.mjs"))) as { patchCore: (s: string) => string };
-  const core = fileURLToPath(new URL("../../../node_modules/p2p-media-loader-core/dist/p2p-media-loader-core.es.js", import.meta.url));
-  const patched = patchCore(fs.readFileSync(core, "utf8"));
+  const patchCore = await loadPatchCore();
+  const patched = patchCore(fs.readFileSync(CORE_BUNDLE, "utf8"));
   assert.match(patched, /var RECONNECT_VARIANCE = 8 \* 1e3;/);
   assert.throws(() => patchCore("var RECONNECT_MINIMUM = 5 * 1e3;"), /tracker reconnect delay/);
   const built = fs.readFileSync(fileURLToPath(new URL("../www/player.js", import.meta.url)), "utf8");
@@ -90,10 +94,9 @@ test("the core patches apply exactly once to the pinned core, and refuse a chang
 test("a download from a peer is announced as loading while it runs", async () => {
   // The load test measures what this is for (fewer origin copies in low latency); here the
   // patched core's own P2PLoader methods run against a fake swarm.
-  const { patchCore } = (await import(path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../scripts/core-patches.mjs"))) as { patchCore: (s: string) => string };
-  const core = fileURLToPath(new URL("../../../node_modules/p2p-media-loader-core/dist/p2p-media-loader-core.es.js", import.meta.url));
+  const patchCore = await loadPatchCore();
   const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "peercast-core-")), "core.mjs");
-  fs.writeFileSync(file, `${patchCore(fs.readFileSync(core, "utf8"))}\nexport { P2PLoader };\n`);
+  fs.writeFileSync(file, `${patchCore(fs.readFileSync(CORE_BUNDLE, "utf8"))}\nexport { P2PLoader };\n`);
   // Read as the bundle loads; nothing here opens a socket.
   const g = globalThis as Record<string, unknown>;
   g.window ??= globalThis;
