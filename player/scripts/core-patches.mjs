@@ -21,27 +21,14 @@ const ELECTION = `\tisElectedHttpSeeder(segment, statuses, request) {
 \t\t\tseen.set(segment.runtimeId, now);
 \t\t}
 \t\tconst client = this.p2pLoaders.currentLoader.trackerClient;
-\t\tconst own = [seedScore(client.peerId, segment.externalId), client.peerId];
-\t\tlet rank = 0;
-\t\tlet peers = 0;
-\t\tfor (const peer of client.peers()) {
-\t\t\tpeers++;
-\t\t\tconst score = seedScore(peer.id, segment.externalId);
-\t\t\tif (score < own[0] || score === own[0] && peer.id < own[1]) rank++;
-\t\t}
-\t\t// In a swarm larger than this peer's neighbourhood, many peers are first among their own
-\t\t// neighbours: each also waits by its score's likely place in the whole swarm (the tracker
-\t\t// tells its size), so that the segment reaches most of them from peers before they fetch
-\t\t// it. The steps must fit before the segment is urgent: with less time than that (low
-\t\t// latency: half a second) they shrink, and places count from 1, the likely lowest, which
-\t\t// fetches at once; else the likely first would often still be waiting when all must fetch.
 \t\tconst swarm = client.swarmSize ?? 0;
 \t\tconst sinceSeen = now - seen.get(segment.runtimeId);
+\t\t// The steps must fit before the segment is urgent: with less time than that (low latency:
+\t\t// half a second) they shrink.
 \t\tconst beforeUrgent = ((segment.startTime - this.playback.position) / (this.playback.rate || 1) - this.config.highDemandTimeWindow) * 1e3 + sinceSeen;
 \t\tconst roomy = beforeUrgent >= HTTP_SEED_HOPS_BEFORE_URGENT * HTTP_SEED_HOP_MS;
-\t\tconst place = own[0] / 4294967296 * swarm - (roomy ? 0 : 1);
 \t\tconst hop = roomy ? HTTP_SEED_HOP_MS : beforeUrgent / HTTP_SEED_HOPS_BEFORE_URGENT;
-\t\tconst delay = Math.max(rank * HTTP_SEED_STEP_MS, swarm > peers + 1 ? place * hop : 0);
+\t\tconst delay = client.slot !== void 0 && client.slot < swarm ? this.slotPlace(segment, client.slot, swarm) * hop : this.scoreDelay(segment, client, swarm, roomy, hop);
 \t\tconst wait = delay - sinceSeen;
 \t\tif (wait <= 0) return true;
 \t\tif (this.seedTimer === void 0 || this.seedTimerAt > now + wait) {
@@ -54,18 +41,64 @@ const ELECTION = `\tisElectedHttpSeeder(segment, statuses, request) {
 \t\t}
 \t\treturn false;
 \t}
+\tslotPlace(segment, slot, size) {
+\t\tconst places = this.seedPlaces ??= new Map();
+\t\tconst key = \`\${segment.externalId}|\${slot}|\${size}\`;
+\t\tlet place = places.get(key);
+\t\tif (place === void 0) {
+\t\t\tif (places.size > 100) places.clear();
+\t\t\tplaces.set(key, place = slotPlace(slot, size, segment.externalId));
+\t\t}
+\t\treturn place;
+\t}
+\tscoreDelay(segment, client, swarm, roomy, hop) {
+\t\tconst own = [seedScore(client.peerId, segment.externalId), client.peerId];
+\t\tlet rank = 0;
+\t\tlet peers = 0;
+\t\tfor (const peer of client.peers()) {
+\t\t\tpeers++;
+\t\t\tconst score = seedScore(peer.id, segment.externalId);
+\t\t\tif (score < own[0] || score === own[0] && peer.id < own[1]) rank++;
+\t\t}
+\t\t// In a swarm larger than this peer's neighbourhood, many peers are first among their own
+\t\t// neighbours: each also waits by its score's likely place in the whole swarm. Without
+\t\t// room, places count from 1, the likely lowest, which fetches at once.
+\t\tconst place = own[0] / 4294967296 * swarm - (roomy ? 0 : 1);
+\t\treturn Math.max(rank * HTTP_SEED_STEP_MS, swarm > peers + 1 ? place * hop : 0);
+\t}
 `;
 
 /** Top-level helpers the election uses, inserted before the HybridLoader class. */
 const ELECTION_HELPERS = `/** Longer than an announcement takes to reach the other peers. */
 var HTTP_SEED_STEP_MS = 250;
 /**
- * The step by place in the whole swarm, where time allows: a peer two hops from the seeder
- * hears of a segment only once a neighbour has all of it, about one transfer after the seeder.
+ * The step by place in the whole swarm, where time allows: longer than the news of a fetch takes
+ * to cross the swarm (announced as it starts, relayed by peers as their transfers start).
  */
-var HTTP_SEED_HOP_MS = 500;
+var HTTP_SEED_HOP_MS = 250;
 /** Place steps that must fit before a segment is urgent. */
 var HTTP_SEED_HOPS_BEFORE_URGENT = 4;
+/**
+ * A peer's place among the whole swarm for a segment, from its slot (the tracker numbers a
+ * swarm's peers 0 to size - 1): slots sit at their bit-reversed positions on a circle, spread
+ * evenly whatever the size, and each segment starts the order at a point of its own. Exactly one
+ * peer is first, at once. Ordering by a random score instead made the first one's place random
+ * (the lowest of N scores): now and then nobody fetched until the segment was urgent for all.
+ */
+function slotPlace(slot, size, externalId) {
+\tconst start = seedScore("", externalId) >>> 16;
+\tconst at = (s) => reverseBits16(s & 65535) - start & 65535;
+\tconst own = at(slot);
+\tlet place = 0;
+\t// Past 65536 peers positions repeat (ties: a few extra fetches); the loop stays bounded.
+\tfor (let s = 0; s < Math.min(size, 65536); s++) if (at(s) < own) place++;
+\treturn place;
+}
+function reverseBits16(x) {
+\tlet y = 0;
+\tfor (let i = 0; i < 16; i++, x >>= 1) y = y << 1 | x & 1;
+\treturn y;
+}
 /** A peer's score for a segment: FNV-1a, then murmur3's finalizer so that sequential ids spread. */
 function seedScore(peerId, externalId) {
 \tconst text = \`\${peerId}|\${externalId}\`;
@@ -93,16 +126,17 @@ export const CORE_PATCHES = [
     // Who fetches a new live segment from the origin? Upstream leaves it to chance: every 1 to
     // 1 + peers seconds each peer fetches a segment nobody has with probability 1 / (peers + 1).
     // With a few seconds of slack that is too late (others reach the segment's deadline and
-    // all fetch it) or twice (two dice). Here each peer ranks itself among its connected peers
-    // by a hash of (peer id, segment), the same on every peer: rank 0 fetches the moment it
-    // sees the segment, rank r only if nobody has or loads it r steps later (the clock starts
-    // again whenever someone does). A lone peer is rank 0 for every segment.
+    // all fetch it) or twice (two dice). Here the tracker numbers each swarm's peers (slots, see
+    // tracker/src/swarm.ts) and every peer derives the same order for each segment from them:
+    // the first fetches the moment it sees the segment, the one at place p only if nobody has
+    // or loads it p steps later (the clock starts again whenever someone does). Until a peer
+    // knows its slot it ranks itself among its connected peers by a hash of (peer id, segment).
     why: "HTTP seeder election",
     replace: [
       ["\t\tthis.client = new bittorrent_tracker_default({", "\t\tthis.peerId = peerId;\n\t\tthis.client = new bittorrent_tracker_default({"],
       [
         "\t\tthis.client.on(\"error\", this.onTrackerClientError);\n",
-        "\t\tthis.client.on(\"error\", this.onTrackerClientError);\n\t\tthis.client.on(\"update\", (data) => this.swarmSize = (data.complete ?? 0) + (data.incomplete ?? 0));\n",
+        "\t\tthis.client.on(\"error\", this.onTrackerClientError);\n\t\tthis.client.on(\"update\", (data) => {\n\t\t\tthis.swarmSize = (data.complete ?? 0) + (data.incomplete ?? 0);\n\t\t\tthis.slot = Number.isInteger(data.slot) ? data.slot : void 0;\n\t\t});\n",
       ],
       [
         "\t\t\t} else if (statuses.isP2PDownloadable && request?.status !== \"loading\"",

@@ -91,18 +91,61 @@ test("the core patches apply exactly once to the pinned core, and refuse a chang
   assert.match(built, /isElectedHttpSeeder\(/);
 });
 
-test("a download from a peer is announced as loading while it runs", async () => {
-  // The load test measures what this is for (fewer origin copies in low latency); here the
-  // patched core's own P2PLoader methods run against a fake swarm.
+type Methods = { prototype: Record<string, (...args: unknown[]) => unknown> };
+
+/** The patched core as a module, with the internals these tests call exported. */
+async function importPatchedCore(): Promise<{ P2PLoader: Methods; HybridLoader: Methods; slotPlace: (slot: number, size: number, externalId: number) => number }> {
   const patchCore = await loadPatchCore();
   const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "peercast-core-")), "core.mjs");
-  fs.writeFileSync(file, `${patchCore(fs.readFileSync(CORE_BUNDLE, "utf8"))}\nexport { P2PLoader };\n`);
+  fs.writeFileSync(file, `${patchCore(fs.readFileSync(CORE_BUNDLE, "utf8"))}\nexport { P2PLoader, HybridLoader, slotPlace };\n`);
   // Read as the bundle loads; nothing here opens a socket.
   const g = globalThis as Record<string, unknown>;
   g.window ??= globalThis;
   g.WebSocket ??= class {};
-  const { P2PLoader } = (await import(file)) as { P2PLoader: { prototype: Record<string, (...args: unknown[]) => unknown> } };
-  fs.rmSync(path.dirname(file), { recursive: true });
+  try {
+    return (await import(file)) as Awaited<ReturnType<typeof importPatchedCore>>;
+  } finally {
+    fs.rmSync(path.dirname(file), { recursive: true });
+  }
+}
+
+test("seeder election: the tracker's slots give each segment exactly one first peer, in turn", async () => {
+  const { HybridLoader, slotPlace } = await importPatchedCore();
+  for (const size of [1, 2, 3, 10, 37, 100, 257]) {
+    for (let segment = 1000; segment < 1040; segment++) {
+      const places = Array.from({ length: size }, (_, slot) => slotPlace(slot, size, segment));
+      assert.deepEqual([...places].sort((a, b) => a - b), [...places.keys()], `size ${size}, segment ${segment}: one peer per place`);
+    }
+  }
+  // Every peer seeds a share: bit-reversed positions leave gaps of two sizes (one or two
+  // sixteenths of the circle for 10 peers), so each of 10 slots is first for 4-16 % of segments.
+  const first = new Array<number>(10).fill(0);
+  for (let segment = 0; segment < 1000; segment++) first[[...first.keys()].find((slot) => slotPlace(slot, 10, segment) === 0)!]!++;
+  assert.ok(first.every((n) => n >= 40 && n <= 160), `firsts per slot ${first}`);
+
+  // The election itself, on a fake loader: the first fetches at once, the second waits a step.
+  const segment = { runtimeId: "r7", externalId: 7, startTime: 10, stream: { segments: new Map() } };
+  const firstSlot = [...Array(4).keys()].find((slot) => slotPlace(slot, 4, 7) === 0)!;
+  const elect = (slot: number) => {
+    const loader = Object.assign(Object.create(HybridLoader.prototype) as Record<string, unknown>, {
+      config: { simultaneousHttpDownloads: 2, httpErrorRetries: 3, httpDownloadInitialTimeoutMs: 0, highDemandTimeWindow: 1 },
+      requests: { executingHttpCount: 0 },
+      playback: { position: 5, rate: 1 },
+      p2pLoaders: { currentLoader: { trackerClient: { slot, swarmSize: 4, peerId: "x", peers: () => [].values() } } },
+      requestProcessQueueMicrotask: () => undefined,
+    });
+    const elected = HybridLoader.prototype.isElectedHttpSeeder!.call(loader, segment, { isHttpDownloadable: true, isP2PDownloadable: false }, undefined);
+    clearTimeout(loader.seedTimer as NodeJS.Timeout);
+    return elected;
+  };
+  assert.equal(elect(firstSlot), true);
+  assert.equal(elect((firstSlot + 1) % 4), false);
+});
+
+test("a download from a peer is announced as loading while it runs", async () => {
+  // The load test measures what this is for (fewer origin copies in low latency); here the
+  // patched core's own P2PLoader methods run against a fake swarm.
+  const { P2PLoader } = await importPatchedCore();
 
   const segment = { runtimeId: "r7", externalId: "7" };
   const request = { segment, downloadSource: "p2p", status: "loading" };

@@ -29,6 +29,8 @@ declare module "bittorrent-tracker/server" {
   export interface AnnounceResponse {
     complete: number;
     incomplete: number;
+    /** Ours: the library sends the answer's other fields to the client as they are. */
+    slot?: number;
     peers: { peerId: string; socket: WebSocket }[];
   }
 

@@ -4,6 +4,7 @@ import type { Duplex } from "node:stream";
 import Server, { type SwarmLike } from "bittorrent-tracker/server";
 import type { Logger } from "pino";
 import { WebSocket, WebSocketServer } from "ws";
+import { longestIntervalMs, spreadIntervalSec } from "./announce-interval.js";
 import type { TrackerConfig } from "./config.js";
 import type { LiveSwarms } from "./live-swarms.js";
 import { parseMessage, toHex, type AnnounceMessage } from "./messages.js";
@@ -31,10 +32,19 @@ const MAX_PENDING_OFFERS = 256;
 /** The library's Server with our swarms (cheap announces, offer tracking). */
 class LibraryServer extends Server {
   constructor(
-    intervalMs: number,
+    private readonly intervalSec: number,
     private readonly onOffers: OfferHook,
   ) {
-    super({ http: false, udp: false, ws: false, stats: false, interval: intervalMs });
+    super({ http: false, udp: false, ws: false, stats: false, interval: intervalSec * 1000 });
+  }
+
+  /** Read by the library for each WebSocket answer, which tells a fifth of it: each answer its own. */
+  get intervalMs(): number {
+    return spreadIntervalSec(this.intervalSec) * 5000;
+  }
+
+  set intervalMs(_ms: number) {
+    // The library's constructor sets it; the getter above decides.
   }
 
   override createSwarm(infoHash: string, cb: (err: Error | null, swarm: SwarmLike) => void): void {
@@ -63,13 +73,12 @@ export class TrackerServer {
   private readonly http: http.Server;
   private readonly wss: WebSocketServer;
   private readonly timers: NodeJS.Timeout[] = [];
-  private readonly intervalMs: number;
+  private readonly longestIntervalMs: number;
 
   constructor(private readonly d: TrackerServerDeps) {
     const { limits, announceIntervalSec } = d.config;
-    // The library tells WebSocket clients a fifth of its interval.
-    this.lib = new LibraryServer(announceIntervalSec * 5000, (ih, from, offers, to) => this.recordOffers(ih, from, offers, to));
-    this.intervalMs = announceIntervalSec * 1000;
+    this.lib = new LibraryServer(announceIntervalSec, (ih, from, offers, to) => this.recordOffers(ih, from, offers, to));
+    this.longestIntervalMs = longestIntervalMs(announceIntervalSec);
     this.lib.on("warning", (err: Error) => d.log.debug({ err: err.message }, "tracker library warning"));
     this.lib.on("error", (err: Error) => d.log.error({ err: err.message }, "tracker library error"));
     this.wss = new WebSocketServer({ noServer: true, maxPayload: limits.maxMessageBytes, perMessageDeflate: false, clientTracking: false });
@@ -248,11 +257,11 @@ export class TrackerServer {
 
   /**
    * A player that reconnects (new socket) finds its old socket still holding its peer id until
-   * that socket is found dead. If the holder has sent nothing for an interval, it is evicted.
+   * that socket is found dead. If the holder has sent nothing for the longest interval, it is evicted.
    */
   private evictIfSilent(infoHash: string, holder: { peerId: string; socket: WebSocket }): boolean {
     const owner = this.conns.get(holder.socket);
-    if (owner && Date.now() - owner.lastMessageMs < this.intervalMs) return false;
+    if (owner && Date.now() - owner.lastMessageMs < this.longestIntervalMs) return false;
     (this.lib.torrents[infoHash] as PeerSwarm).remove(holder.peerId);
     owner?.owned.delete(infoHash);
     this.refuse("evicted_silent_holder");
@@ -298,7 +307,7 @@ export class TrackerServer {
    */
   private warn(c: Connection, metricReason: string, reason: string, infoHash: string): void {
     this.refuse(metricReason);
-    const interval = Math.ceil(this.intervalMs / 1000);
+    const interval = spreadIntervalSec(this.d.config.announceIntervalSec);
     c.socket.send(JSON.stringify({ action: "announce", info_hash: infoHash, interval, complete: 0, incomplete: 0, "warning message": reason }));
   }
 
@@ -344,9 +353,9 @@ export class TrackerServer {
     }
   }
 
-  /** Peers that stopped announcing for two intervals leave their swarms. */
+  /** Peers that stopped announcing for two of the longest intervals leave their swarms. */
   private expirePeers(): void {
-    const before = Date.now() - 2 * this.d.config.announceIntervalSec * 1000;
+    const before = Date.now() - 2 * this.longestIntervalMs;
     for (const [ih, swarm] of Object.entries(this.lib.torrents) as [string, PeerSwarm][]) {
       for (const peer of swarm.expire(before)) {
         const owner = this.conns.get(peer.socket);

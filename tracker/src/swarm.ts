@@ -68,22 +68,25 @@ export class PeerSwarm implements SwarmLike {
     const peers = this.sample(params.numwant, params.peer_id);
     if (params.offers && peers.length > 0) {
       this.onOffers(this.infoHash, params.peer_id, params.offers, peers);
-      this.tellSize(peers);
+      for (const peer of peers) this.tellPlace(peer);
     }
-    cb?.(null, { complete: this.complete, incomplete: this.incomplete, peers });
+    cb?.(null, { complete: this.complete, incomplete: this.incomplete, peers, slot: this.index.get(params.peer_id) });
   }
 
   /**
-   * A client hears the swarm's size in the answers to its own announces, once an interval: an
-   * early viewer would go on taking a crowd that arrived since for the few it joined with (the
-   * HTTP seeder election waits by the swarm's size). The peers a newcomer's offers go to hear it
-   * at once, in the message clients read it from: an announce answer with no offer and no peer
-   * id, which bittorrent-tracker's client reports as an `update`.
+   * Every answer tells a peer the swarm's size and its slot, its index here (0 to size - 1,
+   * dense): the HTTP seeder election orders the swarm by slot, so that exactly one peer is
+   * first for each new segment. A client hears them in the answers to its own announces, once
+   * an interval; the peers a newcomer's offers go to hear the new size at once, and a peer
+   * moved into a leaver's slot hears its new slot at once, in the message clients read them
+   * from: an announce answer with no offer and no peer id, which bittorrent-tracker's client
+   * reports as an `update`.
    */
-  private tellSize(to: Peer[]): void {
+  private tellPlace(peer: Peer): void {
+    if (peer.socket.readyState !== 1 /* OPEN */ || peer.socket.bufferedAmount > MAX_BUFFERED_BYTES) return;
     this.binaryInfoHash ??= Buffer.from(this.infoHash, "hex").toString("latin1");
-    const message = JSON.stringify({ action: "announce", info_hash: this.binaryInfoHash, complete: this.complete, incomplete: this.incomplete });
-    for (const peer of to) peer.socket.send(message);
+    const { complete, incomplete } = this;
+    peer.socket.send(JSON.stringify({ action: "announce", info_hash: this.binaryInfoHash, complete, incomplete, slot: this.index.get(peer.peerId) }));
   }
 
   scrape(_params: unknown, cb: (err: Error | null, response?: { complete: number; incomplete: number }) => void): void {
@@ -95,13 +98,14 @@ export class PeerSwarm implements SwarmLike {
     if (i === undefined) return false;
     const peer = this.list[i]!;
     const last = this.list.pop()!;
-    if (last !== peer) {
-      this.list[i] = last;
-      this.index.set(last.peerId, i);
-    }
     this.index.delete(peerId);
     if (peer.complete) this.complete--;
     else this.incomplete--;
+    if (last !== peer) {
+      this.list[i] = last;
+      this.index.set(last.peerId, i);
+      this.tellPlace(last);
+    }
     return true;
   }
 

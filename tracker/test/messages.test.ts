@@ -40,18 +40,27 @@ test("a swarm samples peers without itself, removes in O(1) and expires silent p
   for (let i = 0; i < 1000; i++) swarm.announce({ type: "ws", event: "started", numwant: 0, peer_id: `p${i}`, info_hash: IH, socket: socket(i) });
   assert.equal(swarm.size, 1000);
   let got: string[] = [];
-  swarm.announce({ type: "ws", event: "update", numwant: 5, peer_id: "p0", info_hash: IH, socket: socket(0), offers: Array(5).fill({ offer_id: "o" }) }, (_e, r) => {
+  let slot: number | undefined;
+  swarm.announce({ type: "ws", event: "update", numwant: 5, peer_id: "p3", info_hash: IH, socket: socket(3), offers: Array(5).fill({ offer_id: "o" }) }, (_e, r) => {
     got = r!.peers.map((p) => p.peerId);
+    slot = r!.slot;
   });
   assert.equal(new Set(got).size, 5);
-  assert.ok(!got.includes("p0"));
-  assert.deepEqual(offered, ["p0:5"]);
-  // The peers the offers go to hear the swarm's size with them (what clients read as an update).
+  assert.ok(!got.includes("p3"));
+  assert.deepEqual(offered, ["p3:5"]);
+  assert.equal(slot, 3, "the answer tells the announcer its slot");
+  // The peers the offers go to hear the swarm's size and their own slots with them (what
+  // clients read as an update).
+  const heard = (m: string) => JSON.parse(m) as Record<string, unknown>;
   assert.deepEqual(sent.map(([n]) => `p${n}`).sort(), [...got].sort());
-  assert.deepEqual(JSON.parse(sent[0]![1]), { action: "announce", info_hash: Buffer.from(IH, "hex").toString("latin1"), complete: 0, incomplete: 1000 });
+  const [n0, m0] = sent[0]!;
+  assert.deepEqual(heard(m0), { action: "announce", info_hash: Buffer.from(IH, "hex").toString("latin1"), complete: 0, incomplete: 1000, slot: n0 });
+  // Slots stay dense: the last peer moves into a leaver's slot and hears so at once.
+  sent.length = 0;
   assert.equal(swarm.remove("p500"), true);
   assert.equal(swarm.find("p500"), undefined);
   assert.equal(swarm.find("p999")?.peerId, "p999");
+  assert.deepEqual(sent.map(([n, m]) => [n, heard(m).slot, heard(m).incomplete]), [[999, 500, 999]]);
   // A stop from a socket that does not hold the peer is ignored.
   swarm.announce({ type: "ws", event: "stopped", numwant: 0, peer_id: "p1", info_hash: IH, socket: socket(2) });
   assert.ok(swarm.find("p1"));

@@ -71,9 +71,10 @@ describe("the tracker with a live stream", () => {
     const connected = (c: InstanceType<typeof Client>) =>
       new Promise<void>((resolve) => c.on("peer", (peer: { once(e: string, f: () => void): void }) => peer.once("connect", resolve)));
     const both = Promise.all([connected(a), connected(b)]);
-    // What alice's client reports, in order: the swarm's size (updates) and bob's offer (a peer).
-    const aliceHeard: (number | "peer")[] = [];
-    a.on("update", (u: { complete: number; incomplete: number }) => aliceHeard.push(u.complete + u.incomplete));
+    // What alice's client reports, in order: the swarm's size and her slot (updates), and bob's
+    // offer (a peer).
+    const aliceHeard: string[] = [];
+    a.on("update", (u: { complete: number; incomplete: number; slot?: number }) => aliceHeard.push(`size ${u.complete + u.incomplete}, slot ${u.slot}`));
     a.on("peer", () => aliceHeard.push("peer"));
     const heard: string[] = [];
     for (const [name, c] of [["alice", a], ["bob", b]] as const) {
@@ -94,7 +95,7 @@ describe("the tracker with a live stream", () => {
     assert.ok((await metric(tracker.http, "peercast_tracker_relayed_total", 'kind="answer"')) >= 1);
     // Bob's offer came with the swarm's new size: alice knew of bob before her next announce.
     const offer = aliceHeard.indexOf("peer");
-    assert.deepEqual([aliceHeard[0], aliceHeard[offer - 1]], [1, 2], `alice heard ${aliceHeard}`);
+    assert.deepEqual([aliceHeard[0], aliceHeard[offer - 1]], ["size 1, slot 0", "size 2, slot 0"], `alice heard ${aliceHeard.join("; ")}`);
   });
 
   test("an announce for a swarm that is not live is refused with a reason", async () => {
@@ -102,9 +103,24 @@ describe("the tracker with a live stream", () => {
     c.send(announce(id20("not-live"), id20("p1")));
     const refused = await c.next((m) => "warning message" in m);
     assert.match(String(refused["warning message"]), /not live/);
-    // An ordinary answer, with the interval the client re-arms its timer from.
-    assert.equal(refused.interval, 5);
+    // An ordinary answer, with the interval the client re-arms its timer from (5 s ± 20 %).
+    assert.ok([4, 5, 6].includes(Number(refused.interval)), `interval ${String(refused.interval)}`);
     assert.ok((await metric(tracker.http, "peercast_tracker_refused_total", 'reason="not_live"')) >= 1);
+  });
+
+  test("each answer tells its own interval, spread around the configured one", async () => {
+    const intervals: number[] = [];
+    for (const name of ["spread-a", "spread-b"]) {
+      const c = await open();
+      for (let i = 0; i < 8; i++) {
+        c.send(announce(swarms[0]!, id20(name)));
+        intervals.push(Number((await c.next(accepted)).interval));
+      }
+    }
+    assert.ok(intervals.every((s) => s >= 4 && s <= 6), `intervals ${intervals}`);
+    // A crowd that joined together must not announce together again: 16 equal answers would
+    // happen by chance once in about 60 000 runs.
+    assert.ok(new Set(intervals).size > 1, `intervals ${intervals}`);
   });
 
   test("a socket may act only as the peer it announced", async () => {
@@ -133,10 +149,10 @@ describe("the tracker with a live stream", () => {
     const sizes = a.received.length;
     b.send(announce(swarms[1]!, id20("relay-b"), { offers: offers(1, "relay") }));
     const offer = await a.next((m) => m.offer !== undefined && m.peer_id === id20("relay-b"));
-    // With the offer, a hears the swarm's size now (its own answer was from when it was alone):
-    // an answer with no offer and no peer id, before the offer, carrying no interval.
+    // With the offer, a hears the swarm's size now (its own answer was from when it was alone)
+    // and its slot: an answer with no offer and no peer id, before the offer, carrying no interval.
     const size = a.received.slice(sizes).find((m) => m.complete !== undefined);
-    assert.deepEqual(size, { action: "announce", info_hash: swarms[1], complete: 0, incomplete: 2 });
+    assert.deepEqual(size, { action: "announce", info_hash: swarms[1], complete: 0, incomplete: 2, slot: 0 });
     assert.ok(a.received.indexOf(size!) < a.received.indexOf(offer));
     a.send(announce(swarms[1]!, id20("relay-a"), { answer: { type: "answer", sdp: "v=0" }, offer_id: offer.offer_id, to_peer_id: id20("relay-b") }));
     const answer = await b.next((m) => m.answer !== undefined);
@@ -180,7 +196,7 @@ describe("the tracker with a live stream", () => {
     await old.next(accepted);
     const fresh = await open();
     assert.match(await fresh.failure(announce(swarms[1]!, id20("returning"))), /peer id in use/);
-    await new Promise((r) => setTimeout(r, 5200)); // the old socket says nothing for an interval
+    await new Promise((r) => setTimeout(r, 6200)); // the old socket says nothing for the longest interval
     fresh.send(announce(swarms[1]!, id20("returning")));
     await fresh.next(accepted);
     assert.ok((await metric(tracker.http, "peercast_tracker_refused_total", 'reason="evicted_silent_holder"')) >= 1);
@@ -212,8 +228,9 @@ describe("the tracker with a live stream", () => {
     quiet.send(announce(swarms[0]!, id20("quiet")));
     await quiet.next(accepted);
     assert.ok((await stats()).peers >= 1);
-    // Nobody here announces again: every peer expires after two intervals.
-    await waitFor(async () => (await stats()).peers === 0, 15_000);
+    // Nobody here announces again: every peer expires after two of the longest intervals (12 s),
+    // found by a sweep every 5 s.
+    await waitFor(async () => (await stats()).peers === 0, 20_000);
     assert.ok(!quiet.closed, "the connection stays; only its silent peer expired");
   });
 
