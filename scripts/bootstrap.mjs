@@ -1,11 +1,11 @@
 #!/usr/bin/env node
 // `npm start` / `npm test` / `npm run bench`: install what is missing, build, then run.
 // Plain Node with no dependencies: it runs before node_modules exists.
-import { spawn, spawnSync } from "node:child_process";
-import { randomBytes } from "node:crypto";
+import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { createSupervisor, stopOnSignals } from "./supervisor.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const mode = process.argv[2];
@@ -70,8 +70,8 @@ function printBanner(ready, tracker, tokenFile) {
     `  Stream (HLS):   ${ready.publicUrl}/hls/${stream}/master.m3u8`,
     `  Dashboard:      ${ready.publicUrl}/dashboard   (operator token: ${tokenFile ?? "PEERCAST_OPERATOR_TOKEN"})`,
     `  Streams API:    ${ready.publicUrl}/api/streams`,
-    `  Metrics:        ${ready.publicUrl}/metrics`,
-    `  Tracker:        ws://${host}:${tracker.port} (metrics: http://${host}:${tracker.port}/metrics)`,
+    `  Metrics:        http://127.0.0.1:${ready.metricsPort}/metrics   (Prometheus; loopback only unless PEERCAST_METRICS_HOST says otherwise)`,
+    `  Tracker:        ws://${host}:${tracker.port} (metrics: http://${tracker.metricsHost === "0.0.0.0" ? host : tracker.metricsHost}:${tracker.metricsPort}/metrics)`,
     "  OBS settings (Settings > Stream, Service: Custom):",
     `    Server:       rtmp://${host}:${ready.rtmpPort}/live`,
     `    Stream Key:   ${key}   (keys live in ${keysFile})`,
@@ -84,58 +84,85 @@ function printBanner(ready, tracker, tokenFile) {
   process.stderr.write(lines.join("\n") + "\n");
 }
 
-/** Starts one service; resolves with its JSON "ready" log line. Its logs go to stdout. */
-function startService(script, env, readyMsg) {
-  const child = spawn(process.execPath, [path.join(root, script)], { cwd: root, env, stdio: ["ignore", "pipe", "inherit"] });
-  let buffered = "";
-  const ready = new Promise((resolve) => {
-    child.stdout.on("data", (chunk) => {
-      process.stdout.write(chunk);
-      if (buffered === null) return;
-      buffered = (buffered + chunk.toString()).slice(-8192);
-      const line = buffered.split("\n").find((l) => l.includes(`"msg":"${readyMsg}"`));
-      if (!line) return;
-      buffered = null;
-      resolve(JSON.parse(line));
-    });
-  });
-  return { child, ready };
-}
-
-/** The dashboard's operator token: from the environment, or generated once into the data dir. */
-function operatorToken(env) {
-  if (env.PEERCAST_OPERATOR_TOKEN) return { token: env.PEERCAST_OPERATOR_TOKEN, file: undefined };
-  const file = path.resolve(root, env.PEERCAST_DATA_DIR ?? "./data", "operator-token");
-  if (!fs.existsSync(file)) {
-    fs.mkdirSync(path.dirname(file), { recursive: true });
-    fs.writeFileSync(file, randomBytes(24).toString("base64url") + "\n", { mode: 0o600 });
-  }
-  return { token: fs.readFileSync(file, "utf8").trim(), file };
-}
-
 async function start() {
   const env = { PEERCAST_TEST_SOURCE: "1", ...process.env };
-  const operator = operatorToken(env);
-  env.PEERCAST_OPERATOR_TOKEN = operator.token;
-  env.PEERCAST_TRACKER_METRICS_URL ??= `http://127.0.0.1:${env.PEERCAST_TRACKER_PORT ?? 8000}/metrics`;
-  const children = [];
-  const stopAll = (sig) => children.forEach((c) => c.exitCode === null && c.kill(sig));
-  for (const sig of ["SIGINT", "SIGTERM"]) process.on(sig, () => stopAll(sig));
-  const origin = startService("origin/dist/src/main.js", env, "origin ready");
-  children.push(origin.child);
-  origin.child.on("exit", (code) => {
-    stopAll("SIGTERM");
-    process.exitCode = code ?? 1;
-  });
-  const ready = await origin.ready;
-  const tracker = startService("tracker/dist/src/main.js", { PEERCAST_ORIGIN_URL: `http://127.0.0.1:${ready.httpPort}`, ...env }, "tracker ready");
-  children.push(tracker.child);
-  tracker.child.on("exit", (code) => {
-    stopAll("SIGTERM");
-    process.exitCode = code ?? 1;
-  });
-  const trackerReady = await tracker.ready;
-  printBanner(ready, trackerReady, operator.file);
+  // The origin generates the operator token into its data dir when none is set.
+  const tokenFile = env.PEERCAST_OPERATOR_TOKEN ? undefined : path.resolve(root, env.PEERCAST_DATA_DIR ?? "./data", "operator-token");
+  env.PEERCAST_TRACKER_METRICS_URL ??= `http://127.0.0.1:${env.PEERCAST_TRACKER_METRICS_PORT ?? 8001}/metrics`;
+  // A crashed service is restarted (scripts/supervisor.mjs); everything stops on Ctrl+C or SIGTERM.
+  const supervisor = createSupervisor({ log: say });
+  stopOnSignals(supervisor);
+  const service = (name, script, serviceEnv) =>
+    supervisor.start({ name, args: [path.join(root, script)], cwd: root, env: serviceEnv, readyMsg: `${name} ready` }).ready;
+  try {
+    const ready = await service("origin", "origin/dist/src/main.js", env);
+    // The origin's port is fixed by its config: a restarted origin is at this same URL.
+    const tracker = await service("tracker", "tracker/dist/src/main.js", { PEERCAST_ORIGIN_URL: `http://127.0.0.1:${ready.httpPort}`, ...env });
+    printBanner(ready, tracker, tokenFile);
+  } catch {
+    /* a service could not start: the supervisor said which and is stopping everything */
+  }
+}
+
+/**
+ * The compose test's base image (infra/test/compose.e2e.test.ts). No image registry is reachable
+ * here, so: a Debian bookworm root filesystem from Debian's packages with what the images install
+ * (ffmpeg, nginx, coturn, Prometheus) and this machine's Node (Debian's is 18), as a tarball the
+ * test imports into its own dockerd. Built once per machine, while the network is there, and
+ * reused while it exists (delete it to rebuild).
+ */
+function ensureContainerBase() {
+  const tarball = process.env.PEERCAST_BASE_ROOTFS ?? "/var/cache/peercast/base-bookworm.tar";
+  if (fs.existsSync(tarball)) return;
+  if (process.getuid?.() !== 0) {
+    say(`no container base at ${tarball}, and building it (debootstrap) needs root: the compose test will fail`);
+    return;
+  }
+  say(`building the containers' base root filesystem, once per machine (debootstrap bookworm): ${tarball}`);
+  fs.mkdirSync(path.dirname(tarball), { recursive: true });
+  const dir = fs.mkdtempSync(`${tarball}.rootfs-`);
+  let failed = false;
+  const mirror = "http://deb.debian.org/debian";
+  const env = { PATH: "/usr/sbin:/usr/bin:/sbin:/bin", DEBIAN_FRONTEND: "noninteractive", LC_ALL: "C" };
+  const step = (cmd, args) => {
+    const r = spawnSync(cmd, args, { stdio: ["ignore", "ignore", "inherit"], env });
+    if (r.status !== 0) throw new Error(`${cmd} ${args.join(" ")}: exit ${r.status ?? r.signal}`);
+  };
+  try {
+    step("debootstrap", ["--variant=minbase", "bookworm", dir, mirror]);
+    fs.writeFileSync(
+      path.join(dir, "etc/apt/sources.list"),
+      [`deb ${mirror} bookworm main`, `deb ${mirror} bookworm-updates main`, `deb ${mirror}-security bookworm-security main`, ""].join("\n"),
+    );
+    // Packages' scripts must not start services in the chroot.
+    fs.writeFileSync(path.join(dir, "usr/sbin/policy-rc.d"), "#!/bin/sh\nexit 101\n", { mode: 0o755 });
+    fs.copyFileSync("/etc/resolv.conf", path.join(dir, "etc/resolv.conf"));
+    const apt = (...args) => step("chroot", [dir, "apt-get", "-qq", "-o", "APT::Sandbox::User=root", ...args]);
+    apt("update");
+    apt("install", "-y", "--no-install-recommends", "ffmpeg", "nginx", "gettext-base", "coturn", "prometheus");
+    apt("clean");
+    fs.rmSync(path.join(dir, "usr/sbin/policy-rc.d"));
+    fs.writeFileSync(path.join(dir, "etc/resolv.conf"), ""); // docker writes its own
+    for (const d of ["var/lib/apt/lists", "dev", "proc", "sys"]) {
+      for (const f of fs.readdirSync(path.join(dir, d))) fs.rmSync(path.join(dir, d, f), { recursive: true, force: true });
+    }
+    // The Node running this (20, as the package requires): its shared libraries must be there too.
+    const libs = [...spawnSync("ldd", [process.execPath], { encoding: "utf8" }).stdout.matchAll(/=> (\/\S+)/g)].map((m) => m[1]);
+    const missing = libs.filter((lib) => !fs.existsSync(path.join(dir, lib)));
+    if (missing.length > 0) throw new Error(`${process.execPath} needs ${missing.join(", ")}, missing in the base`);
+    fs.copyFileSync(process.execPath, path.join(dir, "usr/local/bin/node"));
+    fs.chmodSync(path.join(dir, "usr/local/bin/node"), 0o755);
+    step("tar", ["--numeric-owner", "-C", dir, "-cf", `${tarball}.tmp`, "."]);
+    fs.renameSync(`${tarball}.tmp`, tarball);
+  } catch (e) {
+    say(`building the container base failed: ${e.message}`);
+    fs.rmSync(`${tarball}.tmp`, { force: true });
+    failed = true;
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true }); // hundreds of MB, whatever happened
+  }
+  // Only now: process.exit() in the catch would skip the finally and leave the tree behind.
+  if (failed) process.exit(1);
 }
 
 /**
@@ -160,7 +187,14 @@ if (mode === "test") packages.push(["obs", "obs-studio"], ["xvfb-run", "xvfb"], 
 // infra/: Debian's nginx (edge caches, TLS, tracker shard router) run for real, promtool for
 // the Prometheus configs, envsubst for the nginx templates.
 if (mode === "test") packages.push(["nginx", "nginx"], ["promtool", "prometheus"], ["envsubst", "gettext-base"], ["openssl", "openssl"]);
+// The load test's emulated access links (loadtest/src/net/): NATs in namespaces, the user-space
+// switch, and the players' STUN server there (coturn).
+if (mode === "test" || mode === "loadtest") packages.push(["iptables", "iptables"], ["python3", "python3"], ["turnserver", "coturn"]);
+// infra/'s compose test: Debian's Docker Engine and docker-compose, debootstrap for its base
+// image (no image registry is reachable), coturn (the STUN server's command, run here too).
+if (mode === "test") packages.push(["dockerd", "docker.io"], ["docker-compose", "docker-compose"], ["debootstrap", "debootstrap"], ["turnserver", "coturn"]);
 ensureDebianPackages(packages);
+if (mode === "test") ensureContainerBase();
 ensureNodeModules();
 build();
 if (mode === "start") void start();

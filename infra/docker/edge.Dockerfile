@@ -1,7 +1,9 @@
 # Peercast edge: Debian's nginx with infra/nginx (cache, TLS, tracker shard routing).
 # Build from the repository root: docker build -f infra/docker/edge.Dockerfile -t peercast-edge .
-FROM debian:bookworm-slim
-RUN apt-get update && apt-get install -y --no-install-recommends nginx gettext-base && rm -rf /var/lib/apt/lists/*
+ARG BASE=debian:bookworm-slim
+FROM ${BASE}
+# A base that has nginx and envsubst already (the compose test's, built offline) skips apt.
+RUN (command -v nginx && command -v envsubst) >/dev/null || (apt-get update && apt-get install -y --no-install-recommends nginx gettext-base && rm -rf /var/lib/apt/lists/*)
 COPY infra/nginx /srv/peercast/infra/nginx
 RUN useradd --system --uid 10001 --home-dir /var/cache/peercast-nginx peercast \
  && mkdir -p /var/cache/peercast-nginx && chown peercast /var/cache/peercast-nginx

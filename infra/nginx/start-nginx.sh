@@ -21,7 +21,7 @@ fail() { echo "start-nginx: $*" >&2; exit 2; }
 : "${PEERCAST_NGINX_TLS_LISTEN:=8443}" "${PEERCAST_NGINX_CACHE_SIZE:=2g}" "${PEERCAST_NGINX_WORKERS:=auto}"
 : "${PEERCAST_NGINX_ACCESS_LOG:=/dev/stdout}"
 export PEERCAST_NGINX_LISTEN PEERCAST_NGINX_ORIGIN PEERCAST_NGINX_TLS_LISTEN PEERCAST_NGINX_CACHE_SIZE \
-  PEERCAST_NGINX_WORKERS PEERCAST_NGINX_ACCESS_LOG
+  PEERCAST_NGINX_WORKERS
 addr='^([A-Za-z0-9.-]+|\[[0-9a-fA-F:]+\]):[0-9]{1,5}$'
 listen='^(([A-Za-z0-9.-]+|\[[0-9a-fA-F:]+\]):)?[0-9]{1,5}$'
 echo "$PEERCAST_NGINX_LISTEN" | grep -Eq "$listen" || fail "PEERCAST_NGINX_LISTEN: expected port or address:port, got '$PEERCAST_NGINX_LISTEN'"
@@ -35,6 +35,13 @@ for t in $(echo "$PEERCAST_NGINX_TRACKERS" | tr ',' ' '); do
 done
 [ -n "$servers" ] || fail "PEERCAST_NGINX_TRACKERS: at least one tracker"
 export PEERCAST_NGINX_TRACKERS_SERVERS="$servers"
+# `access_log off;` takes no format: `access_log off peercast;` is an error that stops nginx.
+case "$PEERCAST_NGINX_ACCESS_LOG" in
+  off) PEERCAST_NGINX_ACCESS_LOG_ARGS="off" ;;
+  ''|*[[:space:]\;{}\'\"\$]*) fail "PEERCAST_NGINX_ACCESS_LOG: expected a file path or off, got '$PEERCAST_NGINX_ACCESS_LOG'" ;;
+  *) PEERCAST_NGINX_ACCESS_LOG_ARGS="$PEERCAST_NGINX_ACCESS_LOG peercast" ;;
+esac
+export PEERCAST_NGINX_ACCESS_LOG_ARGS
 if [ -n "${PEERCAST_NGINX_TLS_CERT:-}${PEERCAST_NGINX_TLS_KEY:-}" ]; then
   for f in "${PEERCAST_NGINX_TLS_CERT:-}" "${PEERCAST_NGINX_TLS_KEY:-}"; do
     [ -r "$f" ] || fail "PEERCAST_NGINX_TLS_CERT and PEERCAST_NGINX_TLS_KEY must both name readable PEM files ('$f' is not)"
@@ -52,7 +59,7 @@ if [ "$(id -u)" = 0 ]; then chmod 755 "$prefix" && chown -R nobody "$prefix/temp
 # Only our own variables are substituted: nginx's $uri, $host... stay as they are.
 vars='${PEERCAST_NGINX_PREFIX} ${PEERCAST_NGINX_LISTEN} ${PEERCAST_NGINX_ORIGIN} ${PEERCAST_NGINX_TRACKERS_SERVERS}
       ${PEERCAST_NGINX_TLS_LISTEN} ${PEERCAST_NGINX_TLS_CERT} ${PEERCAST_NGINX_TLS_KEY} ${PEERCAST_NGINX_CACHE_SIZE}
-      ${PEERCAST_NGINX_WORKERS} ${PEERCAST_NGINX_ACCESS_LOG}'
+      ${PEERCAST_NGINX_WORKERS} ${PEERCAST_NGINX_ACCESS_LOG_ARGS}'
 render() { envsubst "$vars" < "$1" > "$2"; }
 render "$here/nginx.conf.template" "$conf/nginx.conf"
 render "$here/conf.d/edge.conf.template" "$conf/conf.d/edge.conf"

@@ -7,7 +7,7 @@ import { after, before, test } from "node:test";
 import type { Browser } from "playwright-core";
 import { WebSocket } from "ws";
 import { getJson, launchChromium, startOrigin, waitFor, waitForSegment, waitLive, type OriginHandle } from "@peercast/origin/testing";
-import type { StreamDetailResponse } from "@peercast/origin/wire";
+import { resolveTracker, type StreamDetailResponse } from "@peercast/origin/wire";
 import { freePort, metricSum, openViewer, type Viewer } from "@peercast/player/testing";
 import { startTracker, type TrackerHandle } from "@peercast/tracker/testing";
 import { startNginx, type NginxHandle } from "./support/nginx.js";
@@ -23,7 +23,7 @@ const sockets: WebSocket[] = [];
 
 const launchTracker = (port: number) =>
   startTracker(origin.http, { PEERCAST_TRACKER_PORT: String(port), PEERCAST_TRACKER_TRUST_PROXY: "1", PEERCAST_LOG_LEVEL: "info" });
-const trackerStats = (t: TrackerHandle) => getJson<{ connections: number; peers: number }>(`${t.http}/stats.json`);
+const trackerStats = (t: TrackerHandle) => getJson<{ connections: number; peers: number }>(`${t.metrics}/stats.json`);
 
 before(async () => {
   origin = await startOrigin({
@@ -92,7 +92,7 @@ test("through two edges: one origin fetch per segment per edge at most, one swar
   const session = (await waitLive(origin.http, "main")).session!.id;
   await waitForSegment(origin.http, "main", session, RENDITION, 4);
   const detail = await getJson<StreamDetailResponse>(`${edges[0]!.http}/api/streams/main`);
-  assert.deepEqual(detail.player.trackers, [`ws://${new URL(edges[0]!.http).host}/tracker/main`], "players use their own edge's tracker path");
+  assert.deepEqual(detail.player.trackers.map((t) => resolveTracker(t, `${edges[0]!.http}/watch/main`)), [`ws://${new URL(edges[0]!.http).host}/tracker/main`], "players use their own edge's tracker path");
 
   const burst = burstNewSegments(session, 8);
   for (const edge of edges) viewers.push(await openViewer(browser, `${edge.http}/watch/main`));
@@ -121,9 +121,9 @@ test("through two edges: one origin fetch per segment per edge at most, one swar
 
   // The origin's own count: each segment's fetches, observed when it leaves the window.
   const labels = { stream: "main", rendition: RENDITION };
-  const observed = await metricSum(origin.http, "peercast_origin_segment_copies_count", labels);
-  const atMostTwo = await metricSum(origin.http, "peercast_origin_segment_copies_bucket", { ...labels, le: "2" });
-  const copies = await metricSum(origin.http, "peercast_origin_segment_copies_sum", labels);
+  const observed = await metricSum(origin.metrics, "peercast_origin_segment_copies_count", labels);
+  const atMostTwo = await metricSum(origin.metrics, "peercast_origin_segment_copies_bucket", { ...labels, le: "2" });
+  const copies = await metricSum(origin.metrics, "peercast_origin_segment_copies_sum", labels);
   // And each edge's own log: at most one MISS (an origin fetch) per segment.
   const perEdge = edges.map((e) => {
     const misses = new Map<string, number>();

@@ -3,6 +3,7 @@
 import type { Browser } from "playwright-core";
 import type { StatsBeacon } from "@peercast/origin/wire";
 import { openViewer, type Viewer } from "@peercast/player/testing";
+import type { AudienceNetwork } from "./net/audience-network.js";
 import { ABR } from "./options.js";
 import type { FetchCauseFigures } from "./peers/fetch-causes.js";
 import type { Transport } from "./peers/light-peer.js";
@@ -34,8 +35,13 @@ export class Audience {
   private readonly viewers = new Map<string, Viewer>();
   private readonly lightIds = new Set<string>();
   private readonly joinTimers: NodeJS.Timeout[] = [];
+  /** Light peers waiting for their namespace (emulated links) before they start. */
+  private readonly joining = new Set<Promise<void>>();
+  /** Members' errors outside their own counters (a namespace that could not be made). */
+  private readonly joinErrors: string[] = [];
   private next = 1;
   private lightJoined = 0;
+  private chromiumJoined = 0;
 
   constructor(
     private readonly o: {
@@ -48,6 +54,8 @@ export class Audience {
       transport: Transport;
       sampleMs: number;
       peersPerHost?: number;
+      /** Emulated access links: every member in a namespace of its own (none: loopback). */
+      net?: AudienceNetwork;
     },
   ) {
     this.peers = new PeerHostPool(o.peersPerHost);
@@ -60,10 +68,14 @@ export class Audience {
   }
 
   async addViewer(): Promise<void> {
-    if (!this.o.browser) throw new Error("no browser");
     const id = `chromium-${this.next++}`;
-    const viewer = await openViewer(this.o.browser, this.watchUrl, this.o.transport === "http" ? { initScript: P2P_OFF } : {});
-    this.viewers.set(id, viewer);
+    const slot = this.chromiumJoined++;
+    // On emulated links each viewer has a browser of its own, in its own namespace.
+    const browser = this.o.net ? await this.o.net.browser("chromium", slot, true) : this.o.browser;
+    if (!browser) throw new Error("no browser");
+    const viewer = await openViewer(browser, this.watchUrl, this.o.transport === "http" ? { initScript: P2P_OFF } : {});
+    const own = this.o.net ? browser : undefined;
+    this.viewers.set(id, own ? { ...viewer, close: async () => (await viewer.close().catch(() => {}), await own.close()) } : viewer);
     await startBlockCodeSampler(viewer.page, this.o.sampleMs);
   }
 
@@ -71,8 +83,21 @@ export class Audience {
     const id = `${hostile ? "hostile" : "light"}-${this.next++}`;
     if (!hostile) this.lightIds.add(id);
     const r = this.o.renditions;
-    const rendition = this.o.rendition === ABR ? r[this.lightJoined++ % r.length]! : this.o.rendition;
-    this.peers.add({ id, originUrl: this.o.originUrl, stream: this.o.stream, rendition, transport: this.o.transport, hostile });
+    const slot = this.lightJoined++;
+    const rendition = this.o.rendition === ABR ? r[slot % r.length]! : this.o.rendition;
+    const options = { id, originUrl: this.o.originUrl, stream: this.o.stream, rendition, transport: this.o.transport, hostile };
+    const net = this.o.net;
+    if (!net) {
+      this.peers.add(options);
+      return id;
+    }
+    // A process of its own in its slot's namespace: one access link per light peer.
+    const joined = net.slot("light", slot).then(
+      (address) => this.peers.add(options, address.netns),
+      (err: unknown) => void this.joinErrors.push(`${id}: no namespace: ${err instanceof Error ? err.message : String(err)}`),
+    );
+    this.joining.add(joined);
+    void joined.finally(() => this.joining.delete(joined));
     return id;
   }
 
@@ -108,16 +133,17 @@ export class Audience {
    * Everyone stops at once, then the counters are read: nothing moves between one member's
    * figures and another's, so bytes sent and received add up.
    */
-  async close(): Promise<{ members: MemberSample[]; abandonedHttpBytes: number; lightPeerHosts: number }> {
+  async close(): Promise<{ members: MemberSample[]; abandonedHttpBytes: number; lightPeerHosts: number; joinErrors: string[] }> {
     this.joinTimers.forEach((t) => clearTimeout(t));
+    await Promise.all(this.joining); // a peer still getting its namespace starts, then leaves with the rest
     this.peers.leaveAll();
     await Promise.all(this.viewerPages.map(([, v]) => v.page.evaluate(stopPlayback).catch(() => {})));
     await new Promise((r) => setTimeout(r, 500));
     try {
       const { members, abandonedHttpBytes } = await this.snapshot();
-      return { members, abandonedHttpBytes, lightPeerHosts: this.peers.hostCount };
+      return { members, abandonedHttpBytes, lightPeerHosts: this.peers.hostCount, joinErrors: this.joinErrors };
     } catch {
-      return { members: [], abandonedHttpBytes: 0, lightPeerHosts: this.peers.hostCount };
+      return { members: [], abandonedHttpBytes: 0, lightPeerHosts: this.peers.hostCount, joinErrors: this.joinErrors };
     } finally {
       await Promise.all(this.viewerPages.map(([, v]) => v.close().catch(() => {})));
       this.viewers.clear();

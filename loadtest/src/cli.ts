@@ -7,10 +7,13 @@ import { launchChromium } from "@peercast/origin/testing";
 import { launchChromiumAtLowPriority } from "./audience-priority.js";
 import { readCapacity, findCapacity } from "./capacity.js";
 import { formatLoad, HostLoad, machineInfo } from "./host-load.js";
+import { AudienceNetwork } from "./net/audience-network.js";
+import { probeLinks, type LinkProbe } from "./net/link-probes.js";
+import type { NetProfileName } from "./net/profiles.js";
 import { HELP, parseOptions, type Options } from "./options.js";
 import { runPhase, type PhaseContext, type PhaseSpec } from "./phase.js";
 import { phaseFigures, type PhaseResult } from "./report/phase-figures.js";
-import { compare, selfChecks, writeReport } from "./report/report.js";
+import { compare, linkChecks, selfChecks, writeReport } from "./report/report.js";
 import { remoteTarget, startLocalTarget, type Target } from "./target.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -33,10 +36,12 @@ function makeLog(progress: boolean) {
   };
 }
 
-/** Every phase of the run: per scenario and mode, rounds of HTTP-only then P2P (those asked for). */
+/** Every phase of the run: per access profile, scenario and mode, rounds of HTTP-only then P2P (those asked for). */
 function phasesOf(o: Options): PhaseSpec[] {
-  return o.scenario.flatMap((scenario) =>
-    o.mode.flatMap((mode) => Array.from({ length: o.rounds }, (_, i) => (["http", "p2p"] as const).filter((t) => o.transport.includes(t)).map((transport) => ({ scenario, mode, transport, round: i + 1 }))).flat()),
+  return o.net.flatMap((net) =>
+    o.scenario.flatMap((scenario) =>
+      o.mode.flatMap((mode) => Array.from({ length: o.rounds }, (_, i) => (["http", "p2p"] as const).filter((t) => o.transport.includes(t)).map((transport) => ({ net, scenario, mode, transport, round: i + 1 }))).flat()),
+    ),
   );
 }
 
@@ -55,17 +60,27 @@ async function run(o: Options, signal: AbortSignal): Promise<number> {
   let target: Target | undefined;
   let browser: Browser | undefined;
   let probeBrowser: Browser | undefined;
+  const out = o.out ? path.resolve(o.out) : path.join(RESULTS_DIR, new Date().toISOString().replace(/[:.]/g, "-"));
   try {
-    target = o.origin ? await remoteTarget(o.origin, o.stream) : await startLocalTarget(o);
-    log(`target: ${target.originUrl}${target.local ? " (own system on loopback, test source)" : ""}`);
-    if (o.viewers > 0 || o.findCapacity) browser = await launchChromiumAtLowPriority(() => launchChromium({ webrtc: true, ownSignals: true }));
+    target = o.origin ? await remoteTarget(o.origin, o.stream, o.originMetrics!, o.trackerMetrics) : await startLocalTarget({ ...o, out });
+    log(`target: ${target.originUrl}${target.local ? " (own system on loopback, test source)" : ""}; bitrates ${JSON.stringify(target.bitrateKbps)} kbit/s`);
+    const networks = new Map<NetProfileName, AudienceNetwork>();
+    let linkProbes: LinkProbe[] = [];
+    if (target.network) {
+      const { emulator, originUrl } = target.network;
+      for (const net of o.net) if (net !== "lan") networks.set(net, new AudienceNetwork(emulator, net, o.seed, originUrl));
+      log(`emulated links: ${[...networks.keys()].join(", ")} (server side ${originUrl}); probing each access profile`);
+      linkProbes = await probeLinks(emulator, o.net);
+      for (const p of linkProbes) log(`  ${p.profile} ${p.path}: rtt ${p.result.rttMs.median} ms, up ${p.result.upKbps} / down ${p.result.downKbps} kbit/s, loss ${p.result.lossUpPct} / ${p.result.lossDownPct} %${p.problems.length ? `: ${p.problems.join("; ")}` : ""}`);
+    }
+    if ((o.viewers > 0 && o.net.includes("lan")) || o.findCapacity) browser = await launchChromiumAtLowPriority(() => launchChromium({ webrtc: true, ownSignals: true }));
     if (o.findCapacity) {
       if (!target.local) throw new Error("--find-capacity measures this machine: run it without --origin");
       log(`wrote ${await findCapacity({ browser: browser!, target, rendition: o.rendition, load, log, resultsDir: RESULTS_DIR, signal })}`);
       return 0;
     }
-    if (o.starts > 0) probeBrowser = await launchChromium({ webrtc: true, ownSignals: true });
-    const { phases, stopped } = await runPhases(o, { target, browser, probeBrowser, options: o, load, log, progress, signal });
+    if (o.starts > 0 && o.net.includes("lan")) probeBrowser = await launchChromium({ webrtc: true, ownSignals: true });
+    const { phases, stopped } = await runPhases(o, { target, browser, probeBrowser, networks, options: o, load, log, progress, signal });
     const warnings = [
       ...(capacity.max === null ? [`viewer capacity not measured on this machine (run --find-capacity): ${capacity.source}`] : []),
       ...(stopped ? [`run stopped early: ${stopped}; the report has the phases that completed`] : []),
@@ -74,8 +89,7 @@ async function run(o: Options, signal: AbortSignal): Promise<number> {
         ...(p.errors.length ? [`${p.label}: ${p.errors.length} error(s): ${p.errors.slice(0, 3).join("; ")}`] : []),
       ]),
     ];
-    const out = o.out ? path.resolve(o.out) : path.join(RESULTS_DIR, new Date().toISOString().replace(/[:.]/g, "-"));
-    const checks = selfChecks(phases, target.segmentSec);
+    const checks = [...selfChecks(phases, target.segmentSec), ...linkChecks(linkProbes, phases)];
     writeReport(out, {
       tool: "peercast-loadtest",
       generatedAt: new Date().toISOString(),
@@ -87,6 +101,7 @@ async function run(o: Options, signal: AbortSignal): Promise<number> {
       comparisons: compare(phases),
       checks,
       phases,
+      linkProbes,
       warnings,
     });
     const failed = checks.filter((c) => !c.ok);
@@ -113,6 +128,8 @@ async function runPhases(o: Options, ctx: PhaseContext): Promise<{ phases: Phase
       const raw = await runPhase(spec, ctx);
       if (ctx.signal.aborted) return { phases, stopped: "interrupted" }; // a cut phase has no figures
       const p = phaseFigures(raw, o.stream);
+      const n = p.net;
+      if (n) ctx.log(`  => links: bound ${n.boundCopies} copies at ${n.bitrateKbps} kbit/s, pairs connected ${n.pairsConnectedPct} %, ${n.links.lostFrames} lost, ${n.links.queueDrops} queue drops, longest queue ${n.links.maxQueueMs} ms, switch lateness p99 ${n.links.latenessP99Ms} ms`);
       phases.push(p);
       ctx.log(`  => copies/segment ${JSON.stringify(p.offload.copiesPerSegment)}, share ${Math.round(100 * p.offload.shareFromPeers)} %, start-up median ${p.startup.probesMs.median} ms (${p.startup.probesMs.n}; ${JSON.stringify(p.startup.probeMilestonesMs)}; ${p.startup.probeAbortedSegmentRequests} segment requests cut), stalls ${p.stalls.count} (${p.stalls.seconds} s), latency median ${p.latency.glassToGlassMs.median} ms, egress ${p.cost.originEgressMbps} Mbit/s, host CPU ${formatLoad(p.cost.host)}`);
     } catch (err) {

@@ -1,6 +1,7 @@
 // The command line: `npm run loadtest -- --viewers 3 --peers 8 --duration 120`.
 import { parseArgs } from "node:util";
 import { z } from "zod";
+import { NET_PROFILES, parseNetProfiles } from "./net/profiles.js";
 import { PEERS_PER_HOST } from "./peers/host-pool.js";
 
 export const SCENARIOS = ["steady", "churn", "late", "hostile", "tracker-restart", "publisher-drop", "ffmpeg-kill"] as const;
@@ -34,6 +35,19 @@ engine in Node) against a running system; every phase is played HTTP-only and wi
                      (with a ladder of two or more, e.g. --ladder 360p:640x360:800,240p:426x240:400)
   --churn-every S    churn: a light peer joins or leaves every S seconds (default 10)
   --origin URL       target a running system (HTTP origin URL) instead of starting one
+  --origin-metrics URL
+                     with --origin (required there): the origin's /metrics (its metrics listener,
+                     e.g. http://ORIGIN:8081/metrics; not on the viewers' port)
+  --tracker-metrics URL
+                     with --origin: the tracker's /metrics (its metrics listener, e.g.
+                     http://TRACKER:8001/metrics; not on the players' port); without it the
+                     report has no tracker figures
+  --net LIST         viewers' access links, each played in its own phases (default lan):
+                     ${NET_PROFILES.join(", ")}; lan is loopback, the others emulated per
+                     viewer (own namespace, own shaped link; README "Emulated access links"),
+                     with a STUN server on the server side; needs root, not with --origin
+  --seed N           which viewer gets which link under mix and mix-nat, and the links'
+                     loss and jitter (default 1)
   --stream NAME      stream to watch (default main)
   --ladder SPEC      local system's ladder (default 360p:640x360:800)
   --out DIR          where the report goes (default loadtest/results/<timestamp>)
@@ -67,7 +81,21 @@ const Schema = z
     starts: count(500).default(20),
     rendition: z.string().regex(/^[a-z0-9_-]{1,64}$/).default("360p"),
     churnEvery: z.coerce.number().min(1).max(3600).default(10),
+    net: z
+      .string()
+      .default("lan")
+      .transform((s, ctx) => {
+        try {
+          return parseNetProfiles(s);
+        } catch (err) {
+          ctx.addIssue({ code: "custom", message: (err as Error).message.replace(/^--net: /, "") });
+          return z.NEVER;
+        }
+      }),
+    seed: z.coerce.number().int().min(0).max(2 ** 31).default(1),
     origin: z.url({ protocol: /^https?$/ }).optional(),
+    originMetrics: z.url({ protocol: /^https?$/ }).optional(),
+    trackerMetrics: z.url({ protocol: /^https?$/ }).optional(),
     stream: z.string().regex(/^[a-z0-9_-]{1,64}$/).default("main"),
     ladder: z.string().default("360p:640x360:800"),
     out: z.string().optional(),
@@ -79,6 +107,10 @@ const Schema = z
     if (o.warmup >= o.duration) ctx.addIssue({ code: "custom", path: ["warmup"], message: "must be shorter than --duration" });
     if (o.viewers + o.peers === 0 && !o.findCapacity) ctx.addIssue({ code: "custom", path: ["viewers"], message: "no audience: set --viewers or --peers" });
     const remoteOnly = o.origin ? o.scenario.filter((s) => LOCAL_ONLY.includes(s)) : [];
+    if (o.origin && !o.originMetrics && !o.findCapacity) ctx.addIssue({ code: "custom", path: ["originMetrics"], message: "required with --origin: the origin's /metrics on its metrics listener (e.g. http://ORIGIN:8081/metrics)" });
+    if (o.originMetrics && !o.origin) ctx.addIssue({ code: "custom", path: ["originMetrics"], message: "only with --origin (the own system's origin metrics are found by themselves)" });
+    if (o.trackerMetrics && !o.origin) ctx.addIssue({ code: "custom", path: ["trackerMetrics"], message: "only with --origin (the own system's tracker metrics are found by themselves)" });
+    if (o.origin && o.net.some((n) => n !== "lan")) ctx.addIssue({ code: "custom", path: ["net"], message: "emulated links need the own system (not --origin)" });
     if (remoteOnly.length) ctx.addIssue({ code: "custom", path: ["scenario"], message: `${remoteOnly.join(", ")} need the local system (not --origin)` });
     if (o.rendition === ABR && !o.origin && o.ladder.split(",").length < 2) ctx.addIssue({ code: "custom", path: ["rendition"], message: `${ABR} needs a --ladder of two or more renditions` });
   });
@@ -93,7 +125,7 @@ export function parseOptions(argv: string[]): Options | "help" {
     options: {
       viewers: { type: "string" }, peers: { type: "string" }, "peers-per-host": { type: "string" }, duration: { type: "string" }, warmup: { type: "string" },
       scenario: { type: "string" }, mode: { type: "string" }, rounds: { type: "string" }, transport: { type: "string" }, starts: { type: "string" },
-      rendition: { type: "string" }, "churn-every": { type: "string" }, origin: { type: "string" }, stream: { type: "string" },
+      rendition: { type: "string" }, "churn-every": { type: "string" }, origin: { type: "string" }, "origin-metrics": { type: "string" }, "tracker-metrics": { type: "string" }, net: { type: "string" }, seed: { type: "string" }, stream: { type: "string" },
       ladder: { type: "string" }, out: { type: "string" }, "find-capacity": { type: "boolean" }, bench: { type: "boolean" },
       "no-progress": { type: "boolean" }, help: { type: "boolean" },
     },
@@ -107,10 +139,14 @@ export function parseOptions(argv: string[]): Options | "help" {
     churnEvery: values["churn-every"],
     peersPerHost: values["peers-per-host"],
     findCapacity: values["find-capacity"],
+    originMetrics: values["origin-metrics"],
+    trackerMetrics: values["tracker-metrics"],
     progress: values["no-progress"] ? false : undefined,
     "churn-every": undefined,
     "peers-per-host": undefined,
     "find-capacity": undefined,
+    "origin-metrics": undefined,
+    "tracker-metrics": undefined,
     "no-progress": undefined,
   });
   if (!parsed.success) {

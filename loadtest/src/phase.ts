@@ -6,6 +6,9 @@ import type { LatencyMode, StreamDetailResponse } from "@peercast/origin/wire";
 import { Audience, type MemberSample } from "./audience.js";
 import type { HostLoad, PhaseLoad } from "./host-load.js";
 import { ABR, type Options, type ScenarioName } from "./options.js";
+import type { AudienceNetwork } from "./net/audience-network.js";
+import type { NetProfileName } from "./net/profiles.js";
+import type { NetCounters } from "./net/switch-process.js";
 import { findRendition } from "./peers/media-playlist.js";
 import type { Transport } from "./peers/light-peer.js";
 import { planScenario, type ScenarioEvent } from "./scenarios.js";
@@ -15,6 +18,8 @@ import { drainBlockCodeSamples, type LatencySample } from "./viewers/block-code.
 import { timeOneStart, type StartResult } from "./viewers/startup.js";
 
 export interface PhaseSpec {
+  /** Viewers' access links (lan: loopback). */
+  net: NetProfileName;
   scenario: ScenarioName;
   mode: LatencyMode;
   transport: Transport;
@@ -60,6 +65,10 @@ export interface PhaseRaw {
   cpu: PhaseLoad;
   /** Rendition changes seen on the Chromium viewers. */
   renditionSwitches: number;
+  /** Emulated links (null on lan): the switch's counters over the phase, the members' uplinks, the rendition's bitrate. */
+  net: { counters: NetCounters | null; uplinksKbps: number[]; bitrateKbps: number | null } | null;
+  /** Members that could not join (their namespace could not be made). */
+  joinErrors: string[];
 }
 
 export interface PhaseContext {
@@ -70,6 +79,8 @@ export interface PhaseContext {
    * beside busy P2P viewers (whose WebRTC traffic crosses the same browser process).
    */
   probeBrowser: Browser | undefined;
+  /** Per emulated profile: where members sit (absent: loopback only). */
+  networks: Map<NetProfileName, AudienceNetwork>;
   options: Options;
   load: HostLoad;
   log: (line: string) => void;
@@ -84,12 +95,15 @@ const round1 = (x: number) => Math.round(x * 10) / 10;
 
 export async function runPhase(spec: PhaseSpec, ctx: PhaseContext): Promise<PhaseRaw> {
   const { target, options: o } = ctx;
-  const label = `${spec.scenario} ${spec.mode} ${spec.transport === "p2p" ? "P2P" : "HTTP-only"}${o.rounds > 1 ? ` round ${spec.round}` : ""}`;
+  const label = `${spec.net === "lan" ? "" : `${spec.net} `}${spec.scenario} ${spec.mode} ${spec.transport === "p2p" ? "P2P" : "HTTP-only"}${o.rounds > 1 ? ` round ${spec.round}` : ""}`;
   await target.local?.setLatencyMode(spec.mode);
   await checkRendition(target, o.rendition);
-  const audience = new Audience({ browser: ctx.browser, originUrl: target.originUrl, stream: target.stream, rendition: o.rendition, renditions: target.renditions, transport: spec.transport, sampleMs: 500, peersPerHost: o.peersPerHost });
+  const net = spec.net === "lan" ? undefined : ctx.networks.get(spec.net);
+  if (spec.net !== "lan" && !net) throw new Error(`no emulated network for ${spec.net}`);
+  const audience = new Audience({ browser: ctx.browser, originUrl: net?.originUrl ?? target.originUrl, stream: target.stream, rendition: o.rendition, renditions: target.renditions, transport: spec.transport, sampleMs: 500, peersPerHost: o.peersPerHost, net });
+  await net?.resetCounters();
   const plan = planScenario({ ...o, scenario: spec.scenario, durationSec: o.duration, warmupSec: o.warmup, churnEverySec: o.churnEvery, audience, local: target.local });
-  const [originBefore, trackerBefore] = await Promise.all([scrape(`${target.originUrl}/metrics`), scrape(target.trackerMetricsUrl)]);
+  const [originBefore, trackerBefore] = await Promise.all([scrape(target.originMetricsUrl), scrape(target.trackerMetricsUrl)]);
   const started = Date.now();
   const sampler = new Sampler(ctx, audience, started);
   const events = new EventRunner(plan.events, sampler, (line) => ctx.log(`  ${label} ${line}`));
@@ -116,17 +130,22 @@ export async function runPhase(spec: PhaseSpec, ctx: PhaseContext): Promise<Phas
     await loop(o.duration + copiesDelaySec + SAMPLE_MS / 1000, "settling");
     // 3. Start-up probes: fresh pages one after another while the audience plays. They come after
     // the window because each new viewer fetches its first segments from the origin.
-    const probeBrowser = ctx.probeBrowser;
+    // On emulated links the probes run behind a link of their own, like any new viewer.
+    const probeBrowser = o.starts > 0 && net ? await net.browser("probe", 0, false) : ctx.probeBrowser;
     if (probeBrowser && o.starts > 0) {
-      const probes = (async () => {
-        while (starts.length < o.starts && !ctx.signal.aborted) starts.push(await timeOneStart(probeBrowser, audience.watchUrl, spec.transport));
-      })();
-      await loop(Infinity, "start-up probes", probes);
-      await probes;
+      try {
+        const probes = (async () => {
+          while (starts.length < o.starts && !ctx.signal.aborted) starts.push(await timeOneStart(probeBrowser, audience.watchUrl, spec.transport));
+        })();
+        await loop(Infinity, "start-up probes", probes);
+        await probes;
+      } finally {
+        if (net) await probeBrowser.close().catch(() => {});
+      }
     }
     closed = await audience.close();
     await sleep(1500); // responses in flight reach the origin's counters
-    const [originAfter, trackerAfter] = await Promise.all([scrape(`${target.originUrl}/metrics`), scrape(target.trackerMetricsUrl)]);
+    const [originAfter, trackerAfter] = await Promise.all([scrape(target.originMetricsUrl), scrape(target.trackerMetricsUrl)]);
     return {
       spec, label, durationSec: o.duration, warmupSec: o.warmup, copiesDelaySec,
       timeline: sampler.timeline, originBefore, originAfter, trackerBefore, trackerAfter,
@@ -134,6 +153,8 @@ export async function runPhase(spec: PhaseSpec, ctx: PhaseContext): Promise<Phas
       lightPeerHosts: closed.lightPeerHosts,
       finalMembers: [...closed.members, ...starts.flatMap((s, i) => (s.final ? [{ id: `start-${i + 1}`, kind: "chromium" as const, stats: s.final, left: true, errors: [] }] : []))],
       starts, latency: sampler.latency, events: events.log, trackerMessages: sampler.trackerMessages.total, cpu, renditionSwitches: sampler.renditionSwitches,
+      net: net ? { counters: await net.counters().catch(() => null), uplinksKbps: await net.uplinksKbps(), bitrateKbps: target.bitrateKbps[o.rendition] ?? null } : null,
+      joinErrors: closed.joinErrors,
     };
   } finally {
     if (!closed) await audience.close().catch(() => {});
@@ -175,7 +196,7 @@ class Sampler {
     const { target, options: o } = this.ctx;
     const [{ members, lightHostRssBytes }, origin, tracker] = await Promise.all([
       this.audience.snapshot(),
-      scrape(`${target.originUrl}/metrics`),
+      scrape(target.originMetricsUrl),
       scrape(target.trackerMetricsUrl),
     ]);
     const t = this.elapsed();

@@ -105,3 +105,25 @@ test("ABR on: light peers spread over both renditions, each shared by its own sw
     assert.match(fs.readFileSync(path.join(out, "report.md"), "utf8"), /\| audience by rendition, end of phase \(N_r\) \| 2 \((360p|240p)\), 2 \((360p|240p)\) \|/);
   }),
 );
+
+test("emulated links: a cable audience, each member in a namespace of its own behind its own link, proven by probes", { timeout: 400_000 }, () =>
+  withReport(["--net", "cable", "--viewers", "1", "--peers", "2", "--duration", "40", "--warmup", "10", "--starts", "1", "--transport", "p2p"], (report, out) => {
+    // The links were measured and were what the profile says.
+    assert.deepEqual(report.linkProbes.map((p) => `${p.profile} ${p.path}`), ["cable viewer-viewer", "cable viewer-server"]);
+    const probe = report.linkProbes[0]!.result;
+    assert.ok(probe.rttMs.median! > 50 && probe.rttMs.median! < 75, `viewer to viewer round trip ${probe.rttMs.median} ms (2 x (15 + 15))`);
+    const [p] = report.phases;
+    assert.equal(p?.spec.net, "cable");
+    assert.deepEqual([p.audience.chromium, p.audience.light], [1, 2]);
+    // 10 Mbit/s up each against a ~0.9 Mbit/s rendition: the uplinks could carry everything.
+    assert.equal(p.net?.boundCopies, 1);
+    assert.ok(p.net!.bitrateKbps! > 300, `bitrate ${p.net!.bitrateKbps} kbit/s`);
+    assert.equal(p.net!.pairsConnectedPct, 100, "no NAT: every pair connects");
+    assert.ok(p.offload.shareFromPeers > 0.3, `share ${p.offload.shareFromPeers}`);
+    assert.ok(p.net!.links.frames > 1000, "the members' traffic crossed the emulated links");
+    assert.deepEqual(p.errors, []);
+    const summary = JSON.parse(fs.readFileSync(path.join(out, "summary.json"), "utf8")) as { phases: Record<string, unknown>[] };
+    assert.deepEqual(Object.keys(summary.phases[0]!).sort(), ["bitrateKbps", "boundCopies", "copiesPerSegment", "hostCpuPct", "latencyMedianS", "latencyP95S", "lightPeers", "mode", "pairsConnectedPct", "profile", "rendition", "round", "sharePct", "stallRatioPct", "startupMedianMs", "transport", "viewers"]);
+    assert.equal(summary.phases[0]!.profile, "cable");
+  }),
+);

@@ -4,15 +4,15 @@ import assert from "node:assert/strict";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import test from "node:test";
-import { parseOptions } from "../src/options.js";
+import { parseOptions, type Options } from "../src/options.js";
 import { FetchCauseCounter } from "../src/peers/fetch-causes.js";
 import { parseMediaPlaylist } from "../src/peers/media-playlist.js";
 import { Playhead, type TimedSegment } from "../src/peers/playhead.js";
 import { latencyProfile } from "@peercast/player/latency-profile";
-import { shareBound, type PhaseResult } from "../src/report/phase-figures.js";
-import { compare, selfChecks } from "../src/report/report.js";
+import { boundCopies, pairsConnectedPct, shareBound, type PhaseResult } from "../src/report/phase-figures.js";
+import { compare, linkChecks, selfChecks, summaryRows } from "../src/report/report.js";
 import { plotSvg } from "../src/report/plot.js";
-import { abandonedHttp, countAbandonedHttp, LoopbackPeerConnection } from "../src/peers/runtime.js";
+import { abandonedHttp, countAbandonedHttp, LightPeerConnection } from "../src/peers/runtime.js";
 
 test("flags: defaults, lists, and clear errors for bad values", () => {
   const o = parseOptions(["--viewers", "3", "--scenario", "steady,churn", "--mode", "low"]);
@@ -30,7 +30,16 @@ test("flags: defaults, lists, and clear errors for bad values", () => {
   assert.throws(() => parseOptions(["--scenario", "stedy"]), /--scenario: "stedy" is not one of steady/);
   assert.throws(() => parseOptions(["--duration", "30", "--warmup", "40"]), /--warmup: must be shorter than --duration/);
   assert.throws(() => parseOptions(["--viewers", "-1"]), /--viewers/);
-  assert.throws(() => parseOptions(["--origin", "http://127.0.0.1:8080", "--scenario", "ffmpeg-kill"]), /ffmpeg-kill need the local system/);
+  const originMetrics = ["--origin-metrics", "http://127.0.0.1:8081/metrics"];
+  assert.throws(() => parseOptions(["--origin", "http://127.0.0.1:8080", ...originMetrics, "--scenario", "ffmpeg-kill"]), /ffmpeg-kill need the local system/);
+  // A running system's metrics are on their own listeners: given, never guessed.
+  const remote = parseOptions(["--origin", "http://127.0.0.1:8080", ...originMetrics, "--tracker-metrics", "http://127.0.0.1:8001/metrics"]) as typeof o;
+  assert.equal(remote.trackerMetrics, "http://127.0.0.1:8001/metrics");
+  assert.equal(remote.originMetrics, "http://127.0.0.1:8081/metrics");
+  assert.throws(() => parseOptions(["--origin", "http://127.0.0.1:8080"]), /--origin-metrics: required with --origin/);
+  assert.throws(() => parseOptions(originMetrics), /--origin-metrics: only with --origin/);
+  assert.throws(() => parseOptions(["--tracker-metrics", "http://127.0.0.1:8001/metrics"]), /--tracker-metrics: only with --origin/);
+  assert.throws(() => parseOptions(["--origin", "http://127.0.0.1:8080", ...originMetrics, "--tracker-metrics", "ws://127.0.0.1:8001"]), /--tracker-metrics/);
   assert.throws(() => parseOptions(["--viewers", "0", "--peers", "0"]), /no audience/);
   assert.throws(() => parseOptions(["--frobnicate"]), /Unknown option '--frobnicate'/);
   assert.throws(() => parseOptions(["--scenario", ","]), /--scenario: empty/);
@@ -65,7 +74,7 @@ test("media playlist: sequence numbers, program date-times that follow on, gaps,
 function phase(transport: "p2p" | "http", o: Partial<{ copies: number; share: number; p2p: number; sent: number; http: number; origin: number; latency: number; high: boolean }> = {}): PhaseResult {
   const summary = (v: number | null) => ({ n: v === null ? 0 : 20, median: v, p95: v, min: v, max: v });
   return {
-    spec: { scenario: "steady", mode: "balanced", transport, round: 1 },
+    spec: { net: "lan", scenario: "steady", mode: "balanced", transport, round: 1 },
     label: `steady balanced ${transport}`,
     durationSec: 60,
     windowSec: 40,
@@ -82,10 +91,41 @@ function phase(transport: "p2p" | "http", o: Partial<{ copies: number; share: nu
       clientHttpBytes: o.http ?? 1000, abandonedHttpBytes: 0, originBytes: o.origin ?? 1000, httpDiffPct: o.origin ? Math.round((100 * ((o.http ?? 1000) - o.origin)) / o.origin) : 0,
       p2pReceivedBytes: o.p2p ?? (transport === "p2p" ? 500 : 0), p2pUploadedBytes: o.sent ?? (transport === "p2p" ? 500 : 0), p2pDiffPct: o.sent ? Math.round((100 * ((o.p2p ?? 500) - o.sent)) / o.sent) : 0,
     },
+    net: null,
     timeline: [{ tSec: 2, shareFromPeers: 0.5, originEgressMbps: 1 }, { tSec: 4, shareFromPeers: null, originEgressMbps: 2 }],
     events: [],
   };
 }
+
+test("emulated links: the fluid bound, pairs connected, the summary rows and the --net flags", () => {
+  // 10 viewers with 1 Mbit/s up each on a 930 kbit/s rendition: the uplinks carry it all.
+  assert.equal(boundCopies(Array(10).fill(1000), 930), 1);
+  // Half the bitrate up: the origin sends about half the audience's copies.
+  assert.equal(boundCopies(Array(10).fill(465), 930), 5);
+  assert.equal(boundCopies([], 930), null);
+  assert.equal(boundCopies([1000], null), null);
+  const member = (id: string, peersMet: number | undefined, left = false) => ({ id, kind: "light" as const, left, errors: [], stats: { peersMet } as never });
+  // Four members: 12 directed pairs; three met everyone, one met only two (a pair failed).
+  assert.equal(pairsConnectedPct([member("a", 3), member("b", 3), member("c", 3), member("d", 2)]), 91.7);
+  assert.equal(pairsConnectedPct([member("a", 7), member("b", 1), member("gone", 5, true)]), 100, "capped at the others present");
+  assert.equal(pairsConnectedPct([member("a", 0)]), null);
+  const p = { ...phase("p2p", { copies: 1.2 }), spec: { net: "cable" as const, scenario: "steady" as const, mode: "low" as const, transport: "p2p" as const, round: 2 } };
+  p.net = { profile: "cable", bitrateKbps: 930, boundCopies: 1, pairsConnectedPct: 100, links: { frames: 10, lostFrames: 0, queueDrops: 0, maxQueueMs: 3, latenessP99Ms: 7.5, switchCpuPctOfCore: 12 } };
+  const [row] = summaryRows([p], "360p");
+  assert.deepEqual(row, {
+    profile: "cable", mode: "low", transport: "p2p", round: 2, viewers: 1, lightPeers: 4, rendition: "360p", bitrateKbps: 930, copiesPerSegment: 1.2, boundCopies: 1,
+    sharePct: 70, latencyMedianS: 8, latencyP95S: 8, stallRatioPct: 0, startupMedianMs: 2100, pairsConnectedPct: 100, hostCpuPct: 50,
+  });
+  const checks = linkChecks([], [p]);
+  assert.equal(checks.length, 1);
+  assert.equal(checks[0]!.ok, false, "a switch 7.5 ms late (p99) fails its check");
+  const o = parseOptions(["--net", "lan,cable,mix-nat", "--seed", "7"]) as Options;
+  assert.deepEqual(o.net, ["lan", "cable", "mix-nat"]);
+  assert.equal(o.seed, 7);
+  assert.deepEqual((parseOptions([]) as Options).net, ["lan"]);
+  assert.throws(() => parseOptions(["--net", "satellite"]), /--net: "satellite" is not one of lan, fiber/);
+  assert.throws(() => parseOptions(["--origin", "http://127.0.0.1:8080", "--origin-metrics", "http://127.0.0.1:8081/metrics", "--net", "cable"]), /--net: emulated links need the own system/);
+});
 
 test("light peers' playhead: a stall adds a second of latency, given back once playback has been smooth", () => {
   const { hls } = latencyProfile("low", 2);
@@ -194,7 +234,7 @@ test("light peers' fetch: what an aborted download leaves unread counts as aband
 
 test("light peers' WebRTC: the candidate list ends (a null candidate), as browsers end it", { timeout: 10_000 }, async () => {
   // simple-peer waits for that end, up to 5 s per offer and per answer, before it signals.
-  const pc = new LoopbackPeerConnection();
+  const pc = new LightPeerConnection();
   try {
     const seen: string[] = [];
     const ended = new Promise<void>((resolve) => {

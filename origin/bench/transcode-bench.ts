@@ -106,7 +106,7 @@ async function originCpu(): Promise<{ wallSec: number; cpuSec: number; segments:
     // Let the transcoder finish the file's tail, as the bare run does.
     await waitFor(() => pids().length === 1, 20_000);
     clearInterval(timer);
-    const metrics = await (await fetch(`${origin.http}/metrics`)).text();
+    const metrics = await (await fetch(`${origin.metrics}/metrics`)).text();
     const segments = Number(/peercast_segments_produced_total\{stream="bench",rendition="720p"\} (\d+)/.exec(metrics)?.[1] ?? 0);
     return { wallSec: (Date.now() - start) / 1000, cpuSec: cpu, segments };
   } finally {

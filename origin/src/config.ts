@@ -2,7 +2,7 @@ import path from "node:path";
 import { z } from "zod";
 import { configError, parseEnv } from "./service/env-config.js";
 import { parseLadderSpec, type LadderRung } from "./transcode/ladder.js";
-import type { IceServer, LatencyMode } from "./wire/index.js";
+import { TRACKER_REF, type IceServer, type LatencyMode } from "./wire/index.js";
 
 const port = z.coerce.number().int().min(0).max(65535);
 const positiveInt = z.coerce.number().int().positive();
@@ -14,6 +14,8 @@ const bool = z
 const EnvSchema = z.object({
   PEERCAST_HTTP_HOST: z.string().min(1).default("0.0.0.0"),
   PEERCAST_HTTP_PORT: port.default(8080),
+  PEERCAST_METRICS_HOST: z.string().min(1).default("127.0.0.1"),
+  PEERCAST_METRICS_PORT: port.default(8081),
   PEERCAST_RTMP_HOST: z.string().min(1).default("0.0.0.0"),
   PEERCAST_RTMP_PORT: port.default(1935),
   PEERCAST_PUBLIC_URL: z.url().optional(),
@@ -34,32 +36,55 @@ const EnvSchema = z.object({
   PEERCAST_FFMPEG_PATH: z.string().min(1).default("ffmpeg"),
   PEERCAST_FFMPEG_STOP_TIMEOUT_MS: positiveInt.default(5000),
   PEERCAST_FFMPEG_MAX_RESTARTS: z.coerce.number().int().min(0).max(100).default(5),
+  PEERCAST_FFMPEG_RESTART_WINDOW_SEC: z.coerce.number().int().min(1).max(86_400).default(600),
   PEERCAST_TRANSCODE_BACKLOG_BYTES: positiveInt.default(16 * 1024 * 1024),
   PEERCAST_RTMP_MAX_CONNECTIONS: positiveInt.default(256),
   PEERCAST_RTMP_PUBLISH_TIMEOUT_MS: positiveInt.default(10_000),
+  PEERCAST_RTMP_HANDSHAKE_TIMEOUT_MS: positiveInt.default(3000),
+  PEERCAST_RTMP_CONNECTIONS_PER_IP: positiveInt.default(8),
   PEERCAST_START_TIMEOUT_MS: positiveInt.default(10_000),
   PEERCAST_TEST_SOURCE: bool.default(false),
   PEERCAST_TEST_SOURCE_STREAM: z.string().regex(/^[a-z0-9_-]{1,64}$/).default("main"),
   PEERCAST_TEST_SOURCE_SIZE: z.string().regex(/^\d{2,4}x\d{2,4}$/).default("1280x720"),
   PEERCAST_TRACKER_URLS: z.string().optional(),
   PEERCAST_ICE_SERVERS: z.string().default("[]"),
+  PEERCAST_TURN_SECRET: z.string().min(16, "at least 16 characters").optional(),
+  PEERCAST_TURN_TTL_SEC: z.coerce.number().int().min(60).max(86_400).default(12 * 3600),
   PEERCAST_LATENCY_MODE: z.enum(["balanced", "low"]).default("balanced"),
   PEERCAST_PLAYER_DIR: z.string().min(1).optional(),
   PEERCAST_STATS_INTERVAL_MS: z.coerce.number().int().min(1000).max(60_000).default(5000),
-  PEERCAST_STATS_RATE_PER_MIN: z.coerce.number().int().min(1).max(100_000).default(600),
-  PEERCAST_STATS_BURST: z.coerce.number().int().min(1).max(10_000).default(30),
+  // Per client address, sized for a campus or carrier-grade NAT: 2000 viewers behind one address
+  // at one beacon per 5 s (400 a second), all of one interval's beacons at once if they come in phase.
+  PEERCAST_STATS_RATE_PER_MIN: z.coerce.number().int().min(1).max(100_000).default(24_000),
+  PEERCAST_STATS_BURST: z.coerce.number().int().min(1).max(10_000).default(2000),
   PEERCAST_STATS_MAX_VIEWERS: z.coerce.number().int().min(1).max(10_000_000).default(100_000),
+  // Live viewers one address may have counted: the NAT above, and no more for a forger of viewerIds.
+  PEERCAST_STATS_VIEWERS_PER_ADDRESS: z.coerce.number().int().min(1).max(10_000_000).default(2000),
   PEERCAST_TRUST_PROXY: bool.default(false),
   PEERCAST_OPERATOR_TOKEN: z.string().min(16, "at least 16 characters").optional(),
+  PEERCAST_OPERATOR_SESSION_TTL_SEC: z.coerce.number().int().min(60).max(30 * 86_400).default(12 * 3600),
   PEERCAST_TRACKER_METRICS_URL: z.url().optional(),
   PEERCAST_DASHBOARD_DIR: z.string().min(1).optional(),
   PEERCAST_LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
+}).refine((e) => e.PEERCAST_METRICS_PORT === 0 || e.PEERCAST_METRICS_PORT !== e.PEERCAST_HTTP_PORT, {
+  path: ["PEERCAST_METRICS_PORT"],
+  message: "must differ from PEERCAST_HTTP_PORT (metrics have a listener of their own)",
 });
 
 export interface OriginConfig {
   /** trustProxy: the client address is the rightmost X-Forwarded-For entry (behind one proxy). */
   http: { host: string; port: number; publicUrl: string; trustProxy: boolean };
-  rtmp: { host: string; port: number; maxConnections: number; publishTimeoutMs: number };
+  /** Prometheus' /metrics, on a listener of its own (not the viewers' port). */
+  metrics: { host: string; port: number };
+  rtmp: {
+    host: string;
+    port: number;
+    maxConnections: number;
+    /** Per IPv4 address or IPv6 /64, so that no one address can take all of maxConnections. */
+    maxConnectionsPerAddress: number;
+    handshakeTimeoutMs: number;
+    publishTimeoutMs: number;
+  };
   dataDir: string;
   keysFile: string;
   hls: { segmentSec: number; playlistSegments: number; retainExtraSegments: number };
@@ -71,31 +96,47 @@ export interface OriginConfig {
     passthrough: boolean;
     ffmpegPath: string;
     stopTimeoutMs: number;
+    /** At most maxRestarts ffmpeg restarts within any restartWindowSec (older ones age out). */
     maxRestarts: number;
+    restartWindowSec: number;
     backlogBytes: number;
     startTimeoutMs: number;
   };
   session: { graceSec: number; endedRetainSec: number };
   testSource: { enabled: boolean; stream: string; width: number; height: number };
   player: {
-    /** Undefined: the tracker `npm start` runs, port 8000 on the host each page was loaded from. */
-    trackers: string[] | undefined;
+    /** As players get them: absolute, or resolved by each page (see resolveTracker in the wire). */
+    trackers: string[];
+    /** STUN servers: the same for everyone, so cacheable. */
     iceServers: IceServer[];
+    /** TURN, when configured: credentials minted per viewer (coturn's use-auth-secret). */
+    turn: TurnConfig | undefined;
     latency: LatencyMode;
     /** Built player files (player/dist/www); undefined: found next to this package. */
     dir: string | undefined;
     statsIntervalMs: number;
   };
-  /** POST /api/stats: beacons per client address (token bucket), viewers tracked at most. */
-  stats: { ratePerMin: number; burst: number; maxViewers: number };
+  /**
+   * POST /api/stats: beacons per client address (token bucket), viewers tracked at most, live
+   * viewers counted per client address (IPv6 by /64).
+   */
+  stats: { ratePerMin: number; burst: number; maxViewers: number; viewersPerAddress: number };
   operator: {
-    /** Undefined: the dashboard is open on a loopback address and off on any other. */
+    /** Undefined: generated once into the data dir (data/operator-token). */
     token: string | undefined;
+    sessionTtlSec: number;
     trackerMetricsUrl: string | undefined;
     /** Built dashboard files (dashboard/dist/www); undefined: found next to this package. */
     dashboardDir: string | undefined;
   };
   logLevel: string;
+}
+
+export interface TurnConfig {
+  urls: string[];
+  /** coturn's static-auth-secret. */
+  secret: string;
+  ttlSec: number;
 }
 
 const IceServersSchema = z.array(
@@ -106,7 +147,8 @@ const IceServersSchema = z.array(
   }),
 );
 
-function parseIceServers(raw: string): IceServer[] {
+/** STUN servers for everyone, and TURN URLs whose credentials are minted per viewer. */
+function parseIceServers(raw: string, turnSecret: string | undefined, turnTtlSec: number): { iceServers: IceServer[]; turn: TurnConfig | undefined } {
   let json: unknown;
   try {
     json = JSON.parse(raw);
@@ -115,34 +157,36 @@ function parseIceServers(raw: string): IceServer[] {
   }
   const parsed = IceServersSchema.safeParse(json);
   if (!parsed.success) throw configError(parsed.error.issues.map((i) => `PEERCAST_ICE_SERVERS.${i.path.join(".")}: ${i.message}`));
-  return parsed.data;
+  // Every page gets these, and edges cache them: a static TURN password would make the
+  // operator's TURN server an open relay for anyone who reads the API.
+  if (parsed.data.some((s) => s.username !== undefined || s.credential !== undefined)) {
+    throw configError(["PEERCAST_ICE_SERVERS: no username/credential here (every viewer would get them); for TURN set PEERCAST_TURN_SECRET (coturn's static-auth-secret) and give the turn: URLs without credentials"]);
+  }
+  const urls = parsed.data.flatMap((s) => (Array.isArray(s.urls) ? s.urls : [s.urls]));
+  const turnUrls = urls.filter((u) => /^turns?:/.test(u));
+  if (turnUrls.length > 0 && turnSecret === undefined) throw configError(["PEERCAST_ICE_SERVERS: turn: URLs need PEERCAST_TURN_SECRET (coturn's static-auth-secret): credentials are minted per viewer"]);
+  if (turnUrls.length === 0 && turnSecret !== undefined) throw configError(["PEERCAST_TURN_SECRET: set, but PEERCAST_ICE_SERVERS names no turn: URL"]);
+  const stun = urls.filter((u) => !/^turns?:/.test(u));
+  return {
+    iceServers: stun.length > 0 ? [{ urls: stun }] : [],
+    turn: turnUrls.length > 0 ? { urls: turnUrls, secret: turnSecret!, ttlSec: turnTtlSec } : undefined,
+  };
 }
 
-/** The default tracker for pages served from `pageUrl`: the one `npm start` runs, port 8000. */
-export function defaultTracker(pageUrl: string): string {
-  const u = new URL(pageUrl);
+/** The tracker `npm start` runs: port 8000 of the public host, or of each page's host. */
+function defaultTracker(publicUrl: string | undefined): string {
+  if (publicUrl === undefined) return ":8000/";
+  const u = new URL(publicUrl);
   return `${u.protocol === "https:" ? "wss" : "ws"}://${u.hostname}:8000/`;
 }
 
-/**
- * A configured tracker as a player of `stream` on `pageUrl` gets it: `{stream}` replaced (so a
- * hash router in front of tracker shards can see the stream in the path), and a path-only entry
- * (`/tracker/{stream}`) on the page's own host, wss under https (an edge proxies it).
- */
-export function trackerFor(configured: string, pageUrl: string, stream: string): string {
-  const url = configured.replaceAll("{stream}", stream);
-  if (!url.startsWith("/")) return url;
-  const page = new URL(pageUrl);
-  return `${page.protocol === "https:" ? "wss" : "ws"}://${page.host}${url}`;
-}
-
-/** The operator's trackers; by default port 8000 of the public host, or of each page's host. */
-function parseTrackers(raw: string | undefined, publicUrl: string | undefined): string[] | undefined {
-  if (raw === undefined) return publicUrl === undefined ? undefined : [defaultTracker(publicUrl)];
+/** The operator's trackers, absolute or relative to each page (TRACKER_REF in the wire). */
+function parseTrackers(raw: string | undefined, publicUrl: string | undefined): string[] {
+  if (raw === undefined) return [defaultTracker(publicUrl)];
   const urls = raw.split(",").map((t) => t.trim()).filter(Boolean);
-  const bad = urls.filter((t) => !/^(wss?:\/\/[^\s/]|\/)[^\s]*$/.test(t));
+  const bad = urls.filter((t) => !TRACKER_REF.test(t));
   if (urls.length === 0 || bad.length > 0) {
-    throw configError([`PEERCAST_TRACKER_URLS: expected ws:// or wss:// URLs or paths on the page's host (/tracker/{stream}), comma-separated`]);
+    throw configError([`PEERCAST_TRACKER_URLS: expected ws:// or wss:// URLs, paths on the page's host (/tracker/{stream}) or a port on it (:8000/), comma-separated`]);
   }
   return urls;
 }
@@ -158,6 +202,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): OriginConfig {
   const dataDir = path.resolve(e.PEERCAST_DATA_DIR);
   const [w, h] = e.PEERCAST_TEST_SOURCE_SIZE.split("x").map(Number) as [number, number];
   const shownHost = e.PEERCAST_HTTP_HOST === "0.0.0.0" || e.PEERCAST_HTTP_HOST === "::" ? "localhost" : e.PEERCAST_HTTP_HOST;
+  const ice = parseIceServers(e.PEERCAST_ICE_SERVERS, e.PEERCAST_TURN_SECRET, e.PEERCAST_TURN_TTL_SEC);
   const publicUrl = (e.PEERCAST_PUBLIC_URL ?? `http://${shownHost}:${e.PEERCAST_HTTP_PORT}`).replace(/\/$/, "");
   return {
     http: {
@@ -166,10 +211,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): OriginConfig {
       publicUrl,
       trustProxy: e.PEERCAST_TRUST_PROXY,
     },
+    metrics: { host: e.PEERCAST_METRICS_HOST, port: e.PEERCAST_METRICS_PORT },
     rtmp: {
       host: e.PEERCAST_RTMP_HOST,
       port: e.PEERCAST_RTMP_PORT,
       maxConnections: e.PEERCAST_RTMP_MAX_CONNECTIONS,
+      maxConnectionsPerAddress: e.PEERCAST_RTMP_CONNECTIONS_PER_IP,
+      handshakeTimeoutMs: e.PEERCAST_RTMP_HANDSHAKE_TIMEOUT_MS,
       publishTimeoutMs: e.PEERCAST_RTMP_PUBLISH_TIMEOUT_MS,
     },
     dataDir,
@@ -188,6 +236,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): OriginConfig {
       ffmpegPath: e.PEERCAST_FFMPEG_PATH,
       stopTimeoutMs: e.PEERCAST_FFMPEG_STOP_TIMEOUT_MS,
       maxRestarts: e.PEERCAST_FFMPEG_MAX_RESTARTS,
+      restartWindowSec: e.PEERCAST_FFMPEG_RESTART_WINDOW_SEC,
       backlogBytes: e.PEERCAST_TRANSCODE_BACKLOG_BYTES,
       startTimeoutMs: e.PEERCAST_START_TIMEOUT_MS,
     },
@@ -195,14 +244,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): OriginConfig {
     testSource: { enabled: e.PEERCAST_TEST_SOURCE, stream: e.PEERCAST_TEST_SOURCE_STREAM, width: w, height: h },
     player: {
       trackers: parseTrackers(e.PEERCAST_TRACKER_URLS, e.PEERCAST_PUBLIC_URL),
-      iceServers: parseIceServers(e.PEERCAST_ICE_SERVERS),
+      iceServers: ice.iceServers,
+      turn: ice.turn,
       latency: e.PEERCAST_LATENCY_MODE,
       dir: e.PEERCAST_PLAYER_DIR && path.resolve(e.PEERCAST_PLAYER_DIR),
       statsIntervalMs: e.PEERCAST_STATS_INTERVAL_MS,
     },
-    stats: { ratePerMin: e.PEERCAST_STATS_RATE_PER_MIN, burst: e.PEERCAST_STATS_BURST, maxViewers: e.PEERCAST_STATS_MAX_VIEWERS },
+    stats: {
+      ratePerMin: e.PEERCAST_STATS_RATE_PER_MIN,
+      burst: e.PEERCAST_STATS_BURST,
+      maxViewers: e.PEERCAST_STATS_MAX_VIEWERS,
+      viewersPerAddress: e.PEERCAST_STATS_VIEWERS_PER_ADDRESS,
+    },
     operator: {
       token: e.PEERCAST_OPERATOR_TOKEN,
+      sessionTtlSec: e.PEERCAST_OPERATOR_SESSION_TTL_SEC,
       trackerMetricsUrl: e.PEERCAST_TRACKER_METRICS_URL,
       dashboardDir: e.PEERCAST_DASHBOARD_DIR && path.resolve(e.PEERCAST_DASHBOARD_DIR),
     },

@@ -4,10 +4,12 @@ import path from "node:path";
 import { serve } from "@hono/node-server";
 import { loadConfig } from "./config.js";
 import { createApp } from "./http/app.js";
+import { createMetricsApp } from "./http/metrics-app.js";
 import { RtmpIngest } from "./ingest/rtmp-server.js";
 import { KeyStore, generateKey, keyFingerprint, writeKeysFile } from "./keys/key-store.js";
 import { OperatorAuth } from "./operator/auth.js";
 import { MetricSamples } from "./operator/snapshots.js";
+import { operatorToken } from "./operator/token-file.js";
 import { createLogger } from "./logger.js";
 import { createMetrics } from "./metrics.js";
 import { configOrExit, runService, stopOnSignals } from "./service/index.js";
@@ -38,6 +40,8 @@ async function main(): Promise<void> {
     port: config.rtmp.port,
     app: "live",
     maxConnections: config.rtmp.maxConnections,
+    maxConnectionsPerAddress: config.rtmp.maxConnectionsPerAddress,
+    handshakeTimeoutMs: config.rtmp.handshakeTimeoutMs,
     timeoutMs: config.rtmp.publishTimeoutMs,
     dataDir: config.dataDir,
     keys,
@@ -55,24 +59,30 @@ async function main(): Promise<void> {
     ...config.stats,
   });
   viewerStats.start();
-  const auth = new OperatorAuth(config.operator.token, config.http.host);
-  if (auth.mode === "disabled") log.warn({ host: config.http.host }, "dashboard disabled: listening beyond loopback without PEERCAST_OPERATOR_TOKEN");
+  const token = operatorToken(config.operator.token, config.dataDir);
+  if (token.file) log.info({ file: token.file }, token.generated ? "generated the operator token (log in to /dashboard with it)" : "operator token read from its file");
+  const auth = new OperatorAuth({ token: token.token, sessionTtlMs: config.operator.sessionTtlSec * 1000, maxSessions: 1000 });
   const samples = new MetricSamples(metrics.registry, { intervalMs: 5000, trackerMetricsUrl: config.operator.trackerMetricsUrl });
   samples.start();
   const operator = {
     auth,
     samples,
     rtmpUrl: `rtmp://${new URL(config.http.publicUrl).hostname}:${rtmpPort}/live`,
+    tokenFile: token.file,
     secureCookie: config.http.publicUrl.startsWith("https:"),
     dashboardDir: config.operator.dashboardDir,
   };
   const app = createApp({ sessions, metrics, log, viewerStats, trustProxy: config.http.trustProxy, config, keys, operator });
-  const server = serve({ fetch: app.fetch, port: config.http.port, hostname: config.http.host });
-  await new Promise<void>((resolve, reject) => {
-    server.once("listening", resolve);
-    server.once("error", reject);
-  });
-  const httpPort = (server.address() as AddressInfo).port;
+  const listen = async (fetch: typeof app.fetch, port: number, hostname: string) => {
+    const server = serve({ fetch, port, hostname });
+    await new Promise<void>((resolve, reject) => {
+      server.once("listening", resolve);
+      server.once("error", reject);
+    });
+    return { server, port: (server.address() as AddressInfo).port };
+  };
+  const { server, port: httpPort } = await listen(app.fetch, config.http.port, config.http.host);
+  const { server: metricsServer, port: metricsPort } = await listen(createMetricsApp(metrics).fetch, config.metrics.port, config.metrics.host);
 
   let testSource: TestSource | undefined;
   if (config.testSource.enabled) {
@@ -88,7 +98,7 @@ async function main(): Promise<void> {
     });
     testSource.start();
   }
-  log.info({ httpPort, rtmpPort, publicUrl: config.http.publicUrl }, "origin ready");
+  log.info({ httpPort, rtmpPort, metricsPort, publicUrl: config.http.publicUrl }, "origin ready");
 
   // Sessions end their ffmpeg (SIGINT, then SIGKILL) within the stop timeout.
   stopOnSignals(log, config.transcode.stopTimeoutMs + 5000, async () => {
@@ -98,8 +108,10 @@ async function main(): Promise<void> {
     await sessions.shutdown();
     keys.stop();
     viewerStats.stop();
-    server.close();
-    if ("closeAllConnections" in server) server.closeAllConnections();
+    for (const s of [server, metricsServer]) {
+      s.close();
+      if ("closeAllConnections" in s) s.closeAllConnections();
+    }
   });
 }
 

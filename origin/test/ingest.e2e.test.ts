@@ -103,7 +103,7 @@ describe("a live stream from a real RTMP publisher", () => {
 
   test("the origin counts every copy of a segment it serves, a byte range as its share", async () => {
     const metric = async (name: string) => {
-      const text = await (await fetch(`${origin.http}/metrics`)).text();
+      const text = await (await fetch(`${origin.metrics}/metrics`)).text();
       const m = new RegExp(`${name}\\{stream="main",rendition="180p"\\} ([0-9.e-]+)`).exec(text);
       return m ? Number(m[1]) : 0;
     };
@@ -118,6 +118,10 @@ describe("a live stream from a real RTMP publisher", () => {
     assert.equal(rest.status, 206);
     assert.equal(rest.headers.get("content-range"), `bytes ${half}-${whole.length - 1}/${whole.length}`);
     assert.ok(Buffer.from(await rest.arrayBuffer()).equals(whole.subarray(half)), "the range's bytes");
+    // A HEAD (a cache or a player checking the size) sends no bytes: no copy.
+    const head = await fetch(url, { method: "HEAD" });
+    assert.equal(head.status, 200);
+    assert.equal(head.headers.get("content-length"), String(whole.length));
     const after = await count();
     assert.equal(after[0] - before[0], 3, "responses");
     assert.ok(Math.abs(after[1] - before[1] - (2 + (whole.length - half) / whole.length)) < 1e-6, `copies served ${after[1] - before[1]}`);
@@ -128,7 +132,7 @@ describe("a live stream from a real RTMP publisher", () => {
     const odd = await fetch(url, { headers: { Range: "bytes=abc" } });
     assert.equal(odd.status, 200);
     assert.equal((await odd.arrayBuffer()).byteLength, whole.length);
-    const text = await (await fetch(`${origin.http}/metrics`)).text();
+    const text = await (await fetch(`${origin.metrics}/metrics`)).text();
     for (const name of ["peercast_ingest_bitrate_bps", "peercast_ingest_fps", "peercast_transcode_speed", "peercast_segments_produced_total", "peercast_http_bytes_total"]) {
       assert.ok(text.includes(name), name);
     }
@@ -163,7 +167,7 @@ describe("a live stream from a real RTMP publisher", () => {
     const seqs = after.segments.map((s) => Number(s.slice(0, -3)));
     assert.deepEqual(seqs, seqs.map((_, i) => seqs[0]! + i), "no hole in the media sequence");
     assert.equal((await streamInfo(origin.http, "main"))?.session?.id, session);
-    assert.match(await (await fetch(`${origin.http}/metrics`)).text(), /peercast_ffmpeg_restarts_total\{stream="main"\} 1/);
+    assert.match(await (await fetch(`${origin.metrics}/metrics`)).text(), /peercast_ffmpeg_restarts_total\{stream="main"\} 1/);
   });
 
   test("OBS drops and reconnects (at another size) within the grace period: same session and master", async () => {

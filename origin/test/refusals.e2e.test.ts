@@ -19,12 +19,13 @@ describe("refusals and hostile input", () => {
   let session: string;
 
   before(async () => {
+    // Every attempt here comes from 127.0.0.1, the key guessing 25 at once: no per-address cap.
     origin = await startOrigin({
       keys: [
         { key: MAIN_KEY, stream: "main" },
         { key: SECOND_KEY, stream: "second" },
       ],
-      env: { PEERCAST_START_TIMEOUT_MS: "3000", PEERCAST_RTMP_MAX_CONNECTIONS: "64", PEERCAST_RTMP_PUBLISH_TIMEOUT_MS: "3000", PEERCAST_TEST_SOURCE: "1", PEERCAST_TEST_SOURCE_SIZE: "320x180", PEERCAST_TEST_SOURCE_STREAM: "demo" },
+      env: { PEERCAST_START_TIMEOUT_MS: "3000", PEERCAST_RTMP_MAX_CONNECTIONS: "64", PEERCAST_RTMP_CONNECTIONS_PER_IP: "64", PEERCAST_RTMP_PUBLISH_TIMEOUT_MS: "3000", PEERCAST_TEST_SOURCE: "1", PEERCAST_TEST_SOURCE_SIZE: "320x180", PEERCAST_TEST_SOURCE_STREAM: "demo" },
     });
     live = publish({ rtmpPort: origin.rtmpPort, key: MAIN_KEY });
     session = (await waitLive(origin.http, "main")).session!.id;
@@ -117,7 +118,7 @@ describe("refusals and hostile input", () => {
     greedy.write(header);
     for (let i = 0; i < 40 && !greedy.destroyed; i++) greedy.write(Buffer.alloc(4096, 1));
     await closed(greedy);
-    await waitFor(async () => /reason="too_much_before_publish"\} [1-9]/.test(await (await fetch(`${origin.http}/metrics`)).text()), 5000);
+    await waitFor(async () => /reason="too_much_before_publish"\} [1-9]/.test(await (await fetch(`${origin.metrics}/metrics`)).text()), 5000);
   });
 
   test("random bytes to the RTMP port close that connection only", async () => {
@@ -166,7 +167,7 @@ describe("refusals and hostile input", () => {
     // buffers wait for a major collection). Parser state piling up per connection is ruled out
     // by the unwinding test above.
     const gaugeMiB = async (name: string) => {
-      const text = await (await fetch(`${origin.http}/metrics`)).text();
+      const text = await (await fetch(`${origin.metrics}/metrics`)).text();
       return Number(new RegExp(`^${name} (\\S+)$`, "m").exec(text)![1]) / 2 ** 20;
     };
     const rssMiB = () => Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${origin.pid}/status`, "utf8"))![1]) / 1024;

@@ -24,7 +24,7 @@ describe("POST /api/stats", () => {
   const url = () => `${origin.http}/api/stats`;
   const post = (body: BodyInit, type: string | null = "application/json", headers: Record<string, string> = {}) =>
     fetch(url(), { method: "POST", body, headers: { ...(type ? { "content-type": type } : {}), ...headers } });
-  const metrics = async () => (await fetch(`${origin.http}/metrics`)).text();
+  const metrics = async () => (await fetch(`${origin.metrics}/metrics`)).text();
   const beacons = (text: string, result: string) => sample(text, "peercast_stats_beacons_total", { result });
 
   /** The request is refused with `status` and a JSON error, counted under `result`, and changes nothing else. */

@@ -110,6 +110,59 @@ function seedScore(peerId, externalId) {
 }
 `;
 
+/** What a core does with a peer it rejected (see CORE_PATCHES: "a peer that sent bad bytes stays out"). */
+const REJECTED_PEERS = `/** A core's rejected peer ids, on its event target: the one object all its parts share. */
+function rejectedPeerIdsOf(eventTarget) {
+\treturn eventTarget.rejectedPeerIds ??= new Set();
+}
+/** Rejected peer ids kept at most (the oldest is forgotten first). */
+var MAX_REJECTED_PEERS = 1e3;
+`;
+
+const CORE_REJECT_PEER = `\t/**
+\t * Rejects a peer for this core's life: closes its connection, refuses its offers and answers
+\t * from now on, and reports it to the tracker of the swarm it is in.
+\t */
+\trejectPeer(peerId) {
+\t\tconst rejected = rejectedPeerIdsOf(this.eventTarget);
+\t\tif (rejected.has(peerId)) return;
+\t\tif (rejected.size >= MAX_REJECTED_PEERS) rejected.delete(rejected.values().next().value);
+\t\trejected.add(peerId);
+\t\tfor (const hybrid of [this.mainStreamLoader, this.secondaryStreamLoader]) for (const { loader } of hybrid?.p2pLoaders.loaders.values() ?? []) loader.trackerClient.rejectPeer(peerId);
+\t}
+`;
+
+const TRACKER_CLIENT_REJECT_PEER = `\trejectPeer(peerId) {
+\t\tconst item = this._peers.get(peerId);
+\t\tif (!item) return;
+\t\t// The id's bytes as the tracker knows them (the core's ids are their UTF-8 decoding).
+\t\tconst connection = item.peer?.connection ?? item.potentialConnections.values().next().value;
+\t\tconst offender = hex2bin(connection?.id ?? arr2hex(utf8ToUintArray(peerId)));
+\t\tconst report = JSON.stringify({ action: "peercast_reject", info_hash: this.client._infoHashBinary, peer_id: this.client._peerIdBinary, offender });
+\t\tfor (const tracker of this.client._trackers) if (tracker.socket?.connected) tracker.socket.send(report);
+\t\t// After the engine's own handling of the failure, which may be closing this peer already.
+\t\tqueueMicrotask(() => {
+\t\t\tif (this._peers.get(peerId) !== item) return;
+\t\t\tthis._peers.delete(peerId);
+\t\t\titem.peer?.destroy();
+\t\t\tfor (const potential of item.potentialConnections) potential.destroy();
+\t\t});
+\t}
+`;
+
+const REFUSE_REJECTED = `\t\tif (data.peer_id && this.client.rejectedPeerIds?.has(hexToUtf8(bin2hex(data.peer_id)))) {
+\t\t\t// A peer this core rejected: no connection from its offer, none kept for its answer.
+\t\t\tconst offerId = data.answer && data.offer_id ? bin2hex(data.offer_id) : void 0;
+\t\t\tconst pending = offerId === void 0 ? void 0 : this.peers[offerId];
+\t\t\tif (pending) {
+\t\t\t\tclearTimeout(pending.trackerTimeout);
+\t\t\t\tdelete this.peers[offerId];
+\t\t\t\tpending.destroy();
+\t\t\t}
+\t\t\treturn;
+\t\t}
+`;
+
 export const CORE_PATCHES = [
   {
     // The bundled bittorrent-tracker client waits 10 s + up to 5 min before reconnecting to a
@@ -162,6 +215,37 @@ export const CORE_PATCHES = [
       ],
       ["\t\tselectedPeer.downloadSegment(request);\n", "\t\tselectedPeer.downloadSegment(request);\n\t\tthis.broadcastAnnouncement();\n"],
       ["\t\t\t\t\tif (type === \"http\" && !isHandledByProcessQueue) this.p2pLoaders", "\t\t\t\t\tif (!isHandledByProcessQueue) this.p2pLoaders"],
+    ],
+  },
+  {
+    // A download resumes with the bytes an earlier attempt left (from another peer, or over
+    // HTTP), and one whose bytes are all here completes without fetching any (a transfer cut
+    // after its last byte). When such bytes fail the hash check, upstream's onSegmentError
+    // names the peer of the last attempt, which may have sent none of them: an honest peer
+    // blamed for another's bytes. For that failure the event names the peer only when its
+    // attempt sent every byte (the player rejects the peer it names).
+    why: "blame only the peer that sent the bytes",
+    replace: [
+      [
+        "\t\t\terror,\n\t\t\tdownloadSource: this.currentAttempt.downloadSource,\n\t\t\tpeerId: this.currentAttempt.downloadSource === \"p2p\" ? this.currentAttempt.peerId : void 0,",
+        "\t\t\terror,\n\t\t\tdownloadSource: this.currentAttempt.downloadSource,\n\t\t\tpeerId: this.currentAttempt.downloadSource === \"p2p\" && (error.type !== \"p2p-segment-validation-failed\" || this.progress?.startFromByte === 0) ? this.currentAttempt.peerId : void 0,",
+      ],
+    ],
+  },
+  {
+    // Upstream closes a peer whose segment fails the hash check, but the tracker introduces it
+    // again on the next announce: each time another wasted transfer. Core.rejectPeer (the
+    // player calls it from onSegmentError, see player/src/peer-rejection.ts) remembers the id
+    // for the core's life, closes the connection, makes the tracker client ignore the peer's
+    // offers and answers before any connection is built, and reports it to Peercast's tracker
+    // (\`peercast_reject\`, which stops introducing the two; see tracker/src/peer-reports.ts).
+    why: "a peer that sent bad bytes stays out",
+    replace: [
+      ["var P2PTrackerClient = class P2PTrackerClient {", `${REJECTED_PEERS}var P2PTrackerClient = class P2PTrackerClient {`],
+      ["\t\tthis.client.on(\"peer\", this.onReceivePeerConnection);\n", "\t\tthis.client.rejectedPeerIds = rejectedPeerIdsOf(eventTarget);\n\t\tthis.client.on(\"peer\", this.onReceivePeerConnection);\n"],
+      ["\tonTrackerClientWarning = (warning) => {", `${TRACKER_CLIENT_REJECT_PEER}\tonTrackerClientWarning = (warning) => {`],
+      ["\t\tlet peer;\n\t\tif (data.offer && data.peer_id) {", `${REFUSE_REJECTED}\t\tlet peer;\n\t\tif (data.offer && data.peer_id) {`],
+      ["\tdestroy() {\n\t\tthis.streams.clear();", `${CORE_REJECT_PEER}\tdestroy() {\n\t\tthis.streams.clear();`],
     ],
   },
 ];

@@ -4,6 +4,7 @@ import Hls from "hls.js";
 import type { PlayerSettings, StreamDetailResponse, StreamSessionInfo } from "@peercast/origin/wire";
 import { Playback } from "./playback.js";
 import { decideP2P, type Capabilities } from "./p2p-policy.js";
+import { TurnCredentials } from "./turn-credentials.js";
 import { PlayerUi, type PageMode } from "./ui.js";
 import { ViewerStats, startBeacons } from "./viewer-stats.js";
 
@@ -42,6 +43,7 @@ class StreamPage {
   private readonly canPlay: boolean;
   /** The viewer's P2P choice: from storage, then in memory (storage may be blocked). */
   private viewerAllowsP2P = storedP2PChoice();
+  private readonly turn = new TurnCredentials();
 
   constructor(private readonly stream: string, root: HTMLElement, mode: PageMode) {
     this.stats = new ViewerStats(stream);
@@ -67,7 +69,9 @@ class StreamPage {
         return; // a name that does not exist will not start to exist by polling
       }
       if (!res.ok) throw new Error(`HTTP ${res.status}`);
-      delay = this.apply((await res.json()) as StreamDetailResponse);
+      const detail = (await res.json()) as StreamDetailResponse;
+      await this.turn.refresh(detail.player.turnCredentialsPath);
+      delay = this.apply(detail);
     } catch {
       if (!this.playback) this.ui.setState("error");
       delay = OFFLINE_POLL_MS;
@@ -78,7 +82,7 @@ class StreamPage {
 
   /** Applies the stream's state; returns when to ask again. */
   private apply({ stream, player }: StreamDetailResponse): number {
-    this.settings = player;
+    this.settings = { ...player, iceServers: [...player.iceServers, ...this.turn.iceServers] };
     this.ui.setTitle(player.title);
     this.ui.setViewers(stream.viewers);
     this.stopBeacons ??= startBeacons(this.stats, player.statsIntervalMs);

@@ -3,9 +3,10 @@
 import Hls, { type ErrorData, type HlsConfig, type PlaylistLoaderConstructor } from "hls.js";
 import { HlsJsP2PEngine } from "p2p-media-loader-hlsjs";
 import type { Core } from "p2p-media-loader-core";
-import type { PlayerSettings, StreamSessionInfo } from "@peercast/origin/wire";
+import { resolveTracker, type PlayerSettings, type StreamSessionInfo } from "@peercast/origin/wire";
 import { plainPlaylistUrls } from "./blocking-reload.js";
 import { SegmentIntegrity } from "./integrity.js";
+import { rejectPeersThatSendBadBytes } from "./peer-rejection.js";
 import { keepLatency, StallMemory } from "./latency-keeper.js";
 import { followPeers, highDemandWindow, latencyProfile, type LatencyProfile } from "./latency-profile.js";
 import { watchForStalls } from "./stall-watchdog.js";
@@ -66,7 +67,7 @@ export class Playback {
           ...profile.core,
           highDemandTimeWindow: highDemandWindow(profile, 0),
           // Always the operator's own tracker and ICE servers, never the library's defaults.
-          announceTrackers: o.settings.trackers,
+          announceTrackers: o.settings.trackers.map((t) => resolveTracker(t, location.href)),
           rtcConfig: { iceServers: o.settings.iceServers },
           swarmId: o.session.swarmId,
           isP2PUploadDisabled: !o.p2p.upload,
@@ -79,6 +80,8 @@ export class Playback {
         },
       });
       this.listenToEngine(this.engine, profile);
+      // The engine's core is private in its typings; the version is pinned exactly.
+      rejectPeersThatSendBadBytes((this.engine as unknown as { core: Core }).core);
       const engineLoaders = this.engine.getConfigForHlsJs();
       // The engine types its loaders as unknown; they are hls.js loader classes.
       Object.assign(hlsConfig, engineLoaders, { pLoader: plainPlaylistUrls(engineLoaders.pLoader as PlaylistLoaderConstructor) });
@@ -139,6 +142,7 @@ export class Playback {
     const peersChanged = followPeers(profile, (highDemandTimeWindow) => engine.applyDynamicConfig({ core: { highDemandTimeWindow } }));
     engine.addEventListener("onPeerConnect", ({ peerId }) => {
       s.peers.add(peerId);
+      s.peersMet.add(peerId);
       peersChanged(s.peers.size);
     });
     engine.addEventListener("onPeerClose", ({ peerId }) => {

@@ -12,6 +12,8 @@ export class ViewerStats {
   rejectedSegments = 0;
   stalls = 0;
   peers = new Set<string>();
+  /** Every peer connected since the page loaded (never cleared: a count of whom this viewer reached). */
+  readonly peersMet = new Set<string>();
   rendition: string | undefined;
   sessionId: string | undefined;
   startupMs: number | undefined;
@@ -99,6 +101,7 @@ export class ViewerStats {
       stallMs: Math.round(this.stallMs()),
       playingMs: Math.round(this.playingMs()),
       peers: this.peers.size,
+      ...(this.peersMet.size > 0 ? { peersMet: this.peersMet.size } : {}),
       ...(this.rendition ? { rendition: this.rendition } : {}),
       // Out of range (a tab in the background for hours, a clock far off): left out, not sent wrong.
       ...(this.startupMs !== undefined && this.startupMs < HOUR_MS ? { startupMs: this.startupMs } : {}),

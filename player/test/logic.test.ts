@@ -4,12 +4,14 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import os from "node:os";
 import { fileURLToPath } from "node:url";
+import type { Core } from "p2p-media-loader-core";
 import path from "node:path";
 import { test } from "node:test";
 import { withoutDeliveryDirectives } from "../src/blocking-reload.js";
 import { keeperRate, STALL_MEMORY_MS, StallMemory } from "../src/latency-keeper.js";
 import { latencyProfile } from "../src/latency-profile.js";
 import { decideP2P, REASON_TEXT, type Capabilities } from "../src/p2p-policy.js";
+import { rejectPeersThatSendBadBytes } from "../src/peer-rejection.js";
 import { UploadBudget } from "../src/upload-cap.js";
 
 test("both latency modes leave P2P slack; low mode sits closer to live", () => {
@@ -93,11 +95,23 @@ test("the core patches apply exactly once to the pinned core, and refuse a chang
 
 type Methods = { prototype: Record<string, (...args: unknown[]) => unknown> };
 
+type Constructor = new (...args: unknown[]) => Record<string, (...args: unknown[]) => unknown>;
+
 /** The patched core as a module, with the internals these tests call exported. */
-async function importPatchedCore(): Promise<{ P2PLoader: Methods; HybridLoader: Methods; slotPlace: (slot: number, size: number, externalId: number) => number }> {
+async function importPatchedCore(): Promise<{
+  P2PLoader: Methods;
+  HybridLoader: Methods;
+  P2PTrackerClient: Methods;
+  WebSocketTracker: Methods;
+  Core: Methods;
+  Request$1: Constructor;
+  RequestError: new (type: string) => Error;
+  slotPlace: (slot: number, size: number, externalId: number) => number;
+}> {
   const patchCore = await loadPatchCore();
   const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "peercast-core-")), "core.mjs");
-  fs.writeFileSync(file, `${patchCore(fs.readFileSync(CORE_BUNDLE, "utf8"))}\nexport { P2PLoader, HybridLoader, slotPlace };\n`);
+  // Core and RequestError the bundle exports itself.
+  fs.writeFileSync(file, `${patchCore(fs.readFileSync(CORE_BUNDLE, "utf8"))}\nexport { P2PLoader, HybridLoader, P2PTrackerClient, WebSocketTracker, Request$1, slotPlace };\n`);
   // Read as the bundle loads; nothing here opens a socket.
   const g = globalThis as Record<string, unknown>;
   g.window ??= globalThis;
@@ -175,4 +189,90 @@ test("the upload budget: a burst is paid back at the cap's rate before upload re
   // Idle time refills only up to the burst.
   assert.equal(b.update(60_000, 95_000), false);
   assert.equal(b.update(60_100, 140_000), true);
+});
+
+test("a failed hash check names the peer only when that peer sent every byte", async () => {
+  // The core's own request: bytes a first peer sent stay when its transfer is cut, and a
+  // second peer's attempt completes with them without sending any.
+  const { Request$1: Request, RequestError } = await importPatchedCore();
+  const named: (string | undefined)[] = [];
+  const events = { getEventDispatcher: (name: string) => (e: { peerId?: string }) => name === "onSegmentError" && named.push(e.peerId) };
+  const meter = { startLoading: () => undefined, stopLoading: () => undefined, addBytes: () => undefined };
+  const segment = { runtimeId: "r1", externalId: 1, url: "http://x/1.ts", startTime: 0, endTime: 2, stream: { type: "main" } };
+  const request = new Request(segment, () => undefined, { all: meter, http: meter }, { position: 0, rate: 1 }, {}, events);
+  const controls = { abort: () => undefined };
+  const fromA = request.start!({ downloadSource: "p2p", peerId: "A" }, controls) as Record<string, (...a: unknown[]) => void>;
+  request.setTotalBytes!(4);
+  fromA.addLoadedChunk!(new Uint8Array(4));
+  fromA.abortOnError!(new RequestError("peer-closed"));
+  assert.equal(request.tryCompleteByLoadedBytes!({ downloadSource: "p2p", peerId: "B" }, controls, async () => false, "p2p-segment-validation-failed"), true);
+  await new Promise((r) => setTimeout(r, 10));
+  assert.deepEqual(named, ["A", undefined], "B sent none of the bytes that failed");
+  // A peer that sent them all is named.
+  request.clearLoadedBytes!();
+  const fromC = request.start!({ downloadSource: "p2p", peerId: "C" }, controls) as Record<string, (...a: unknown[]) => void>;
+  request.setTotalBytes!(4);
+  fromC.addLoadedChunk!(new Uint8Array(4));
+  request.clearLoadedBytes!();
+  fromC.abortOnError!(new RequestError("p2p-segment-validation-failed"));
+  assert.deepEqual(named, ["A", undefined, "C"]);
+});
+
+test("a rejected peer: closed, reported to the tracker, its offers and answers refused", async () => {
+  const { Core, P2PTrackerClient, WebSocketTracker } = await importPatchedCore();
+  // The core remembers the id and hands it to every tracker client it has, once.
+  const handed: string[] = [];
+  const trackerClient = { rejectPeer: (id: string) => handed.push(id) };
+  const core = { eventTarget: {}, mainStreamLoader: { p2pLoaders: { loaders: new Map([["s", { loader: { trackerClient } }]]) } } };
+  Core.prototype.rejectPeer!.call(core, "BAD");
+  Core.prototype.rejectPeer!.call(core, "BAD");
+  assert.deepEqual(handed, ["BAD"]);
+  const rejected = (core.eventTarget as { rejectedPeerIds: Set<string> }).rejectedPeerIds;
+  assert.deepEqual([...rejected], ["BAD"]);
+
+  // The tracker client that knows the peer reports it on the tracker socket and closes it.
+  const bad = "-PM0203-bad-peer-idx";
+  const hex = (s: string) => Buffer.from(s, "latin1").toString("hex");
+  const sent: string[] = [];
+  let closed = 0;
+  const peers = new Map([[bad, { peer: { connection: { id: hex(bad) }, destroy: () => closed++ }, potentialConnections: new Set() }]]);
+  const client = { _peers: peers, client: { _infoHashBinary: "i".repeat(20), _peerIdBinary: "m".repeat(20), _trackers: [{ socket: { connected: true, send: (m: string) => sent.push(m) } }] } };
+  P2PTrackerClient.prototype.rejectPeer!.call(client, bad);
+  assert.deepEqual(sent.map((m) => JSON.parse(m) as unknown), [{ action: "peercast_reject", info_hash: "i".repeat(20), peer_id: "m".repeat(20), offender: bad }]);
+  await Promise.resolve();
+  assert.equal(closed, 1);
+  assert.equal(peers.size, 0);
+
+  // Its offers build no connection; our pending offer it answers is dropped; others go on.
+  rejected.add(bad);
+  const created: string[] = [];
+  const emitted: string[] = [];
+  let pendingClosed = 0;
+  const fakePeer = { once: () => undefined, signal: () => undefined };
+  const tracker = Object.assign(Object.create(WebSocketTracker.prototype) as Record<string, unknown>, {
+    client: { _infoHashBinary: "i".repeat(20), _peerIdBinary: "m".repeat(20), rejectedPeerIds: rejected, emit: (e: string) => emitted.push(e) },
+    announceUrl: "ws://tracker",
+    peers: { [hex("o".repeat(20))]: { destroy: () => pendingClosed++, trackerTimeout: undefined } },
+    _createPeer: () => (created.push("peer"), fakePeer),
+    _send: () => undefined,
+  });
+  const from = (peerId: string, extra: Record<string, unknown>) => ({ action: "announce", info_hash: "i".repeat(20), peer_id: peerId, ...extra });
+  const onAnswer = WebSocketTracker.prototype._onAnnounceResponse!.bind(tracker);
+  onAnswer(from(bad, { offer: { type: "offer", sdp: "v=0" }, offer_id: "p".repeat(20) }));
+  onAnswer(from(bad, { answer: { type: "answer", sdp: "v=0" }, offer_id: "o".repeat(20) }));
+  assert.deepEqual([created, emitted, pendingClosed, Object.keys(tracker.peers as object)], [[], [], 1, []]);
+  onAnswer(from("-PM0203-good-peer-id", { offer: { type: "offer", sdp: "v=0" }, offer_id: "q".repeat(20) }));
+  assert.deepEqual([created, emitted], [["peer"], ["peer"]], "a peer not rejected still connects");
+});
+
+test("the player rejects exactly the peers the core names for a failed hash check", () => {
+  let listener: ((e: { error: { type: string }; peerId?: string }) => void) | undefined;
+  const rejected: string[] = [];
+  const core = { addEventListener: (_name: string, l: typeof listener) => (listener = l), rejectPeer: (id: string) => rejected.push(id) };
+  rejectPeersThatSendBadBytes(core as unknown as Core);
+  listener!({ error: { type: "p2p-segment-validation-failed" }, peerId: "bad" });
+  listener!({ error: { type: "p2p-segment-validation-failed" }, peerId: undefined }); // bytes from several sources
+  listener!({ error: { type: "peer-closed" }, peerId: "gone" });
+  listener!({ error: { type: "http-segment-validation-failed" }, peerId: undefined });
+  assert.deepEqual(rejected, ["bad"]);
 });

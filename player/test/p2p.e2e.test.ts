@@ -53,8 +53,8 @@ test("three viewers: most segment bytes from peers, about one origin copy per se
     assert.ok(t.firstFrame !== undefined && t.firstSocket !== undefined && t.firstSocket >= t.firstFrame, `tracker socket after the first frame: ${JSON.stringify(t)}`);
   }
   // Warm-up over: measure a steady window.
-  const fetches = () => metricSum(system.origin.http, "peercast_origin_segment_fetches_total", { stream: "main" });
-  const produced = () => metricSum(system.origin.http, "peercast_segments_produced_total", { stream: "main" });
+  const fetches = () => metricSum(system.origin.metrics, "peercast_origin_segment_fetches_total", { stream: "main" });
+  const produced = () => metricSum(system.origin.metrics, "peercast_segments_produced_total", { stream: "main" });
   const [f0, p0, s0] = await Promise.all([fetches(), produced(), Promise.all(viewers.map((v) => v.stats()))]);
   await new Promise((r) => setTimeout(r, 40_000));
   const [f1, p1, s1] = await Promise.all([fetches(), produced(), Promise.all(viewers.map((v) => v.stats()))]);
@@ -77,9 +77,9 @@ test("the beacons, /metrics and /api/streams agree with what the pages counted",
   const before = await Promise.all(viewers.map((v) => v.stats()));
   await new Promise((r) => setTimeout(r, 2500)); // more than one beacon interval (1 s here)
   const [httpM, p2pM, uploadedM] = await Promise.all([
-    metricSum(system.origin.http, "peercast_viewer_bytes_total", { stream: "main", source: "http" }),
-    metricSum(system.origin.http, "peercast_viewer_bytes_total", { stream: "main", source: "p2p" }),
-    metricSum(system.origin.http, "peercast_viewer_uploaded_bytes_total", { stream: "main" }),
+    metricSum(system.origin.metrics, "peercast_viewer_bytes_total", { stream: "main", source: "http" }),
+    metricSum(system.origin.metrics, "peercast_viewer_bytes_total", { stream: "main", source: "p2p" }),
+    metricSum(system.origin.metrics, "peercast_viewer_uploaded_bytes_total", { stream: "main" }),
   ]);
   const after = await Promise.all(viewers.map((v) => v.stats()));
   // The origin's totals lie between what the pages had counted before and after.
@@ -93,6 +93,6 @@ test("the beacons, /metrics and /api/streams agree with what the pages counted",
   const list = await getJson<StreamListResponse>(`${system.origin.http}/api/streams`);
   assert.equal(list.streams.find((s) => s.name === "main")?.viewers, 3);
   // The tracker counts the same three, as peers of this stream's swarm.
-  await waitFor(async () => (await metricSum(system.tracker.http, "peercast_tracker_stream_peers", { stream: "main" })) === 3, 10_000);
+  await waitFor(async () => (await metricSum(system.tracker.metrics, "peercast_tracker_stream_peers", { stream: "main" })) === 3, 10_000);
   await waitFor(async () => (await viewers[0]!.page.textContent(".pc-viewers")) === "3 watching", 10_000);
 });

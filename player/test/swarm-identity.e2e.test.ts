@@ -30,8 +30,8 @@ test("the info hashes players announce are the tracker's, rendition by rendition
       await viewer.playsOn(1);
     }
     assert.deepEqual([...frames].sort(), [...expected].sort());
-    assert.equal(await metric(system.tracker.http, "peercast_tracker_refused_total", 'reason="not_live"'), 0);
-    const stats = (await (await fetch(`${system.tracker.http}/stats.json`)).json()) as { peers: number };
+    assert.equal(await metric(system.tracker.metrics, "peercast_tracker_refused_total", 'reason="not_live"'), 0);
+    const stats = (await (await fetch(`${system.tracker.metrics}/stats.json`)).json()) as { peers: number };
     assert.ok(stats.peers >= 1, "the tracker holds the player as a peer");
   } finally {
     await browser.close();

@@ -45,10 +45,13 @@ async function startTracker(kind: "peercast" | "bare", originUrl: string): Promi
       PATH: process.env.PATH,
       PEERCAST_TRACKER_HOST: "127.0.0.1",
       PEERCAST_TRACKER_PORT: "0",
+      PEERCAST_TRACKER_METRICS_PORT: "0", // unread here; any free port rather than a clash on 8001
       PEERCAST_ORIGIN_URL: originUrl,
       PEERCAST_LOG_LEVEL: "info", // start-up and warnings; announces log at debug
       // One load generator stands for many players: per-client limits off, the rest as shipped.
       PEERCAST_TRACKER_CONNECTIONS_PER_IP: "100000",
+      PEERCAST_TRACKER_NEW_CONNECTIONS_PER_MIN: "10000000",
+      PEERCAST_TRACKER_NEW_CONNECTIONS_BURST: "100000",
       PEERCAST_TRACKER_MESSAGES_PER_SEC: "100000",
       PEERCAST_TRACKER_MESSAGE_BURST: "100000",
       PEERCAST_TRACKER_MIN_OFFERS_GAP_MS: "0",

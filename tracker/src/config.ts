@@ -8,6 +8,9 @@ const positiveInt = z.coerce.number().int().positive();
 const EnvSchema = z.object({
   PEERCAST_TRACKER_HOST: z.string().min(1).default("0.0.0.0"),
   PEERCAST_TRACKER_PORT: port.default(8000),
+  // /metrics and /stats.json: operators' and Prometheus's, not the players' (loopback by default).
+  PEERCAST_TRACKER_METRICS_HOST: z.string().min(1).default("127.0.0.1"),
+  PEERCAST_TRACKER_METRICS_PORT: port.default(8001),
   // One origin, or every origin shard (comma-separated): a tracker shard's streams may be on any.
   PEERCAST_ORIGIN_URL: z
     .string()
@@ -18,7 +21,13 @@ const EnvSchema = z.object({
   PEERCAST_TRACKER_MAX_MESSAGE_BYTES: positiveInt.default(64 * 1024),
   PEERCAST_TRACKER_MESSAGES_PER_SEC: positiveInt.default(20),
   PEERCAST_TRACKER_MESSAGE_BURST: positiveInt.default(60),
-  PEERCAST_TRACKER_CONNECTIONS_PER_IP: positiveInt.default(64),
+  // Open connections in all: what one tracker process is sized for (20k viewers, ~400 MiB).
+  PEERCAST_TRACKER_MAX_CONNECTIONS: positiveInt.default(20_000),
+  // Standing cap per address: well above a campus or carrier-grade NAT's audience (each
+  // connection is bounded by the per-connection limits); what stops floods is the rate below.
+  PEERCAST_TRACKER_CONNECTIONS_PER_IP: positiveInt.default(4096),
+  PEERCAST_TRACKER_NEW_CONNECTIONS_PER_MIN: positiveInt.default(1200),
+  PEERCAST_TRACKER_NEW_CONNECTIONS_BURST: positiveInt.default(200),
   PEERCAST_TRACKER_SWARMS_PER_CONNECTION: positiveInt.default(16),
   PEERCAST_TRACKER_OFFERS_PER_ANNOUNCE: positiveInt.default(5),
   PEERCAST_TRACKER_MIN_OFFERS_GAP_MS: z.coerce.number().int().min(0).default(5000),
@@ -26,11 +35,16 @@ const EnvSchema = z.object({
   PEERCAST_TRACKER_ANNOUNCE_INTERVAL_SEC: positiveInt.default(60),
   PEERCAST_TRACKER_TRUST_PROXY: z.enum(["0", "1"]).default("0").transform((v) => v === "1"),
   PEERCAST_LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
+}).refine((e) => e.PEERCAST_TRACKER_METRICS_PORT === 0 || e.PEERCAST_TRACKER_METRICS_PORT !== e.PEERCAST_TRACKER_PORT, {
+  path: ["PEERCAST_TRACKER_METRICS_PORT"],
+  message: "must differ from PEERCAST_TRACKER_PORT (metrics have a listener of their own)",
 });
 
 export interface TrackerConfig {
   host: string;
   port: number;
+  /** The HTTP listener for /metrics and /stats.json (port 0: any free port). */
+  metrics: { host: string; port: number };
   /** Every origin whose live sessions are valid swarms. */
   originUrls: string[];
   pollMs: number;
@@ -38,7 +52,13 @@ export interface TrackerConfig {
     maxMessageBytes: number;
     messagesPerSec: number;
     messageBurst: number;
+    /** Open connections in all; more are refused (429, too_many_connections). */
+    maxConnections: number;
+    /** Open connections per client address (IPv4, or IPv6 /64). */
     connectionsPerIp: number;
+    /** New connections per client address: a token bucket (sustained per minute, burst). */
+    newConnectionsPerMin: number;
+    newConnectionsBurst: number;
     swarmsPerConnection: number;
     offersPerAnnounce: number;
     /** Offers from one connection into one swarm at most this often (players: once an interval). */
@@ -48,6 +68,7 @@ export interface TrackerConfig {
   };
   /** What the tracker tells clients; peers silent for two intervals expire. */
   announceIntervalSec: number;
+  /** Take the client address from the last X-Forwarded-For entry (when it is an IP address). */
   trustProxy: boolean;
   logLevel: string;
 }
@@ -57,13 +78,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): TrackerConfig 
   return {
     host: e.PEERCAST_TRACKER_HOST,
     port: e.PEERCAST_TRACKER_PORT,
+    metrics: { host: e.PEERCAST_TRACKER_METRICS_HOST, port: e.PEERCAST_TRACKER_METRICS_PORT },
     originUrls: [...new Set(e.PEERCAST_ORIGIN_URL)],
     pollMs: e.PEERCAST_TRACKER_POLL_MS,
     limits: {
       maxMessageBytes: e.PEERCAST_TRACKER_MAX_MESSAGE_BYTES,
       messagesPerSec: e.PEERCAST_TRACKER_MESSAGES_PER_SEC,
       messageBurst: e.PEERCAST_TRACKER_MESSAGE_BURST,
+      maxConnections: e.PEERCAST_TRACKER_MAX_CONNECTIONS,
       connectionsPerIp: e.PEERCAST_TRACKER_CONNECTIONS_PER_IP,
+      newConnectionsPerMin: e.PEERCAST_TRACKER_NEW_CONNECTIONS_PER_MIN,
+      newConnectionsBurst: e.PEERCAST_TRACKER_NEW_CONNECTIONS_BURST,
       swarmsPerConnection: e.PEERCAST_TRACKER_SWARMS_PER_CONNECTION,
       offersPerAnnounce: e.PEERCAST_TRACKER_OFFERS_PER_ANNOUNCE,
       minOffersGapMs: e.PEERCAST_TRACKER_MIN_OFFERS_GAP_MS,

@@ -17,8 +17,9 @@ async function main(): Promise<void> {
   });
   const server = new TrackerServer({ config, live, metrics, log });
   await live.start();
-  const port = await server.listen();
-  log.info({ host: config.host, port, origins: config.originUrls }, "tracker ready");
+  const { port, metricsPort } = await server.listen();
+  // The launcher and the tests read both ports from this line.
+  log.info({ host: config.host, port, metricsHost: config.metrics.host, metricsPort, origins: config.originUrls }, "tracker ready");
 
   stopOnSignals(log, 5000, async () => {
     live.stop();

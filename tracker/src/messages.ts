@@ -37,7 +37,23 @@ const Announce = z
 
 export type AnnounceMessage = z.infer<typeof Announce>;
 
-export type Parsed = { ok: true; message: AnnounceMessage } | { ok: false; reason: string };
+/**
+ * Peercast's own action: the reporter (`peer_id`, a peer of this connection in that swarm) got
+ * bytes from `offender` that failed the hash check. Not answered when accepted (WebTorrent
+ * clients take a message with an unknown action for a broken socket).
+ */
+const Reject = z
+  .object({
+    action: z.literal("peercast_reject"),
+    info_hash: BinaryId,
+    peer_id: BinaryId,
+    offender: BinaryId,
+  })
+  .refine((m) => m.offender !== m.peer_id, { message: "a peer cannot report itself" });
+
+export type RejectMessage = z.infer<typeof Reject>;
+
+export type Parsed = { ok: true; message: AnnounceMessage | RejectMessage } | { ok: false; reason: string };
 
 /** Parses one text frame; never throws. */
 export function parseMessage(text: string): Parsed {
@@ -50,7 +66,8 @@ export function parseMessage(text: string): Parsed {
   if (typeof json === "object" && json !== null && (json as { action?: unknown }).action === "scrape") {
     return { ok: false, reason: "scrape is not offered" };
   }
-  const parsed = Announce.safeParse(json);
+  const isReject = typeof json === "object" && json !== null && (json as { action?: unknown }).action === "peercast_reject";
+  const parsed = (isReject ? Reject : Announce).safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     return { ok: false, reason: `invalid message: ${issue.path.join(".") || "(root)"}: ${issue.message}` };

@@ -19,6 +19,16 @@ export function createMetrics() {
       labelNames: ["kind"] as const,
       registers,
     }),
+    peerReports: new Counter({
+      name: "peercast_tracker_peer_reports_total",
+      help: "Reports of a peer that sent bytes failing the hash check, recorded (the pair is never introduced again)",
+      registers,
+    }),
+    peersBanned: new Counter({
+      name: "peercast_tracker_peers_banned_total",
+      help: "Peers reported from enough client addresses to be introduced to nobody in their swarm",
+      registers,
+    }),
     refused: new Counter({
       name: "peercast_tracker_refused_total",
       help: "Messages or connections refused, by reason",

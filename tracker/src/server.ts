@@ -1,20 +1,23 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
+import { clientAddress, rateKey } from "@peercast/origin/service";
 import Server, { type SwarmLike } from "bittorrent-tracker/server";
 import type { Logger } from "pino";
 import { WebSocket, WebSocketServer } from "ws";
+import { AddressLimits } from "./address-limits.js";
 import { longestIntervalMs, spreadIntervalSec } from "./announce-interval.js";
 import type { TrackerConfig } from "./config.js";
 import type { LiveSwarms } from "./live-swarms.js";
-import { parseMessage, toHex, type AnnounceMessage } from "./messages.js";
+import { parseMessage, toHex, type AnnounceMessage, type RejectMessage } from "./messages.js";
 import type { Metrics } from "./metrics.js";
 import { MAX_BUFFERED_BYTES, PeerSwarm, type OfferHook } from "./swarm.js";
 
 /** Per-socket state: what it may act as, what it may answer, and its message budget. */
 interface Connection {
   socket: WebSocket & { onMessageBound?: (data: string) => void };
-  ip: string;
+  /** The client's address key (rateKey: an IPv4 address or an IPv6 /64), for AddressLimits. */
+  addressKey: string;
   /** info hash -> the one peer id this socket announced there (both hex). */
   owned: Map<string, string>;
   /** offer id -> who offered it, from which socket, in which swarm: only these may be answered. */
@@ -69,8 +72,11 @@ export interface TrackerServerDeps {
 export class TrackerServer {
   private readonly lib: LibraryServer;
   private readonly conns = new Map<WebSocket, Connection>();
-  private readonly perIp = new Map<string, number>();
+  private readonly addresses: AddressLimits;
+  /** The players' listener: WebSocket upgrades and /healthz. */
   private readonly http: http.Server;
+  /** The operators' listener: /metrics and /stats.json, apart from what players can reach. */
+  private readonly metricsHttp: http.Server;
   private readonly wss: WebSocketServer;
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly longestIntervalMs: number;
@@ -81,28 +87,35 @@ export class TrackerServer {
     this.longestIntervalMs = longestIntervalMs(announceIntervalSec);
     this.lib.on("warning", (err: Error) => d.log.debug({ err: err.message }, "tracker library warning"));
     this.lib.on("error", (err: Error) => d.log.error({ err: err.message }, "tracker library error"));
+    this.addresses = new AddressLimits({
+      maxTotal: limits.maxConnections,
+      maxOpen: limits.connectionsPerIp,
+      newPerMin: limits.newConnectionsPerMin,
+      newBurst: limits.newConnectionsBurst,
+    });
     this.wss = new WebSocketServer({ noServer: true, maxPayload: limits.maxMessageBytes, perMessageDeflate: false, clientTracking: false });
-    this.http = http.createServer((req, res) => void this.onHttp(req, res));
+    this.http = http.createServer((req, res) => this.onHttp(req, res));
+    this.metricsHttp = http.createServer((req, res) => void this.onMetricsHttp(req, res));
     this.http.on("upgrade", (req, socket, head) => this.onUpgrade(req, socket, head));
     this.timers.push(
       setInterval(() => this.heartbeat(), Math.max(1000, limits.idleTimeoutMs / 2)),
+      setInterval(() => this.addresses.sweep(), 10_000),
       setInterval(() => this.expirePeers(), announceIntervalSec * 1000),
       setInterval(() => this.updateGauges(), 2000),
     );
   }
 
-  listen(): Promise<number> {
-    return new Promise((resolve, reject) => {
-      this.http.once("error", reject);
-      this.http.listen(this.d.config.port, this.d.config.host, () => resolve((this.http.address() as AddressInfo).port));
-    });
+  /** Both listeners; resolves with the ports they got (a configured 0 is any free port). */
+  async listen(): Promise<{ port: number; metricsPort: number }> {
+    const { port, host, metrics } = this.d.config;
+    return { port: await listenOn(this.http, port, host), metricsPort: await listenOn(this.metricsHttp, metrics.port, metrics.host) };
   }
 
   async close(): Promise<void> {
     for (const t of this.timers) clearInterval(t);
     for (const c of this.conns.values()) c.socket.terminate();
     this.lib.close();
-    await new Promise<void>((resolve) => this.http.close(() => resolve()));
+    await Promise.all([this.http, this.metricsHttp].map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
   }
 
   /** Sessions that ended: their swarms go, and nobody owns a peer there any more. */
@@ -124,44 +137,50 @@ export class TrackerServer {
     };
   }
 
-  private async onHttp(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const json = (status: number, body: unknown) => {
-      res.writeHead(status, { "Content-Type": "application/json", "Cache-Control": "no-cache" });
-      res.end(JSON.stringify(body));
-    };
-    if (req.method !== "GET") return json(405, { error: "method not allowed" });
-    if (req.url === "/healthz") return json(200, { ok: true, originSeenMsAgo: Date.now() - this.d.live.lastSuccessMs });
-    if (req.url === "/stats.json") return json(200, this.stats());
+  private onHttp(req: http.IncomingMessage, res: http.ServerResponse): void {
+    if (req.method !== "GET") return json(res, 405, { error: "method not allowed" });
+    if (req.url === "/healthz") return json(res, 200, { ok: true, originSeenMsAgo: Date.now() - this.d.live.lastSuccessMs });
+    json(res, 404, { error: "not found" });
+  }
+
+  private async onMetricsHttp(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    if (req.method !== "GET") return json(res, 405, { error: "method not allowed" });
+    if (req.url === "/stats.json") return json(res, 200, this.stats());
     if (req.url === "/metrics") {
       res.writeHead(200, { "Content-Type": this.d.metrics.registry.contentType });
       return void res.end(await this.d.metrics.registry.metrics());
     }
-    json(404, { error: "not found" });
+    json(res, 404, { error: "not found" });
   }
 
-  private clientIp(req: http.IncomingMessage): string {
-    // The proxy appends the address it saw: the last entry is the one a client cannot forge.
-    const forwarded = this.d.config.trustProxy ? String(req.headers["x-forwarded-for"] ?? "").split(",").at(-1)?.trim() : "";
-    return forwarded || req.socket.remoteAddress || "unknown";
+  /**
+   * The key a client's connections are limited under: its address as the origin reads it (the
+   * last X-Forwarded-For entry behind a trusted proxy, if it is an IP address), IPv6 by /64 so
+   * that one host cannot take a fresh bucket per address of its prefix.
+   */
+  private addressKey(req: http.IncomingMessage): string {
+    return rateKey(clientAddress(req.socket.remoteAddress, String(req.headers["x-forwarded-for"] ?? ""), this.d.config.trustProxy));
   }
 
   private onUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
     // Until ws takes over, a reset client must not raise an unhandled error.
     socket.on("error", () => socket.destroy());
-    const ip = this.clientIp(req);
-    const open = this.perIp.get(ip) ?? 0;
-    if (open >= this.d.config.limits.connectionsPerIp) {
-      this.refuse("connections_per_ip");
-      socket.end("HTTP/1.1 429 Too Many Requests\r\nConnection: close\r\n\r\n");
+    const key = this.addressKey(req);
+    const admission = this.addresses.admit(key);
+    if (admission !== "ok") {
+      this.refuse(admission);
+      // A refused WebTorrent client reconnects after 10 s or more (doubling each time).
+      const retry = admission === "connections_per_ip" ? "" : "Retry-After: 10\r\n";
+      socket.end(`HTTP/1.1 429 Too Many Requests\r\n${retry}Connection: close\r\n\r\n`);
       return;
     }
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws, req, ip));
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws, req, key));
   }
 
-  private onConnection(socket: WebSocket, req: http.IncomingMessage, ip: string): void {
+  private onConnection(socket: WebSocket, req: http.IncomingMessage, addressKey: string): void {
     const c: Connection = {
       socket,
-      ip,
+      addressKey,
       owned: new Map(),
       offers: new Map(),
       lastOffersMs: new Map(),
@@ -171,7 +190,7 @@ export class TrackerServer {
       lastMessageMs: Date.now(),
     };
     this.conns.set(socket, c);
-    this.perIp.set(ip, (this.perIp.get(ip) ?? 0) + 1);
+    this.addresses.opened(addressKey);
     // Ours first: a closed socket's peers leave every swarm before the library looks.
     socket.on("close", () => this.onClose(c));
     socket.on("error", (err: Error & { code?: string }) => this.refuse(err.code ?? "socket_error"));
@@ -197,6 +216,7 @@ export class TrackerServer {
     if (!this.takeToken(c)) return;
     const parsed = parseMessage(data.toString("utf8"));
     if (!parsed.ok) return this.fail(c, "invalid", parsed.reason);
+    if (parsed.message.action === "peercast_reject") return this.onReject(c, parsed.message);
     const m = parsed.message;
     const ih = toHex(m.info_hash);
     const pid = toHex(m.peer_id);
@@ -228,6 +248,26 @@ export class TrackerServer {
     }
   }
 
+  /**
+   * A peer of this connection reports one that sent it bytes failing the hash check. Only its
+   * own peer's word counts; nothing is answered unless it is refused.
+   */
+  private onReject(c: Connection, m: RejectMessage): void {
+    const ih = toHex(m.info_hash);
+    const reporter = toHex(m.peer_id);
+    if (!this.d.live.get(ih)) return this.fail(c, "not_live", "this swarm is not live on this tracker's origin", m.info_hash);
+    const swarm = this.lib.torrents[ih] as PeerSwarm | undefined;
+    if (c.owned.get(ih) !== reporter || !swarm) return this.fail(c, "not_owner", "this connection has not announced that peer", m.info_hash);
+    const outcome = swarm.report(reporter, toHex(m.offender), c.addressKey);
+    if (outcome === "duplicate") return;
+    if (outcome !== "recorded" && outcome !== "banned") return this.fail(c, `report_${outcome}`, `report not recorded (${outcome.replace("_", " ")})`, m.info_hash);
+    this.d.metrics.peerReports.inc();
+    if (outcome === "banned") {
+      this.d.metrics.peersBanned.inc();
+      this.d.log.info({ infoHash: ih, peer: toHex(m.offender) }, "peer banned from its swarm: bad bytes reported from several addresses");
+    }
+  }
+
   /** Why this socket may not send this announce, as [metric reason, failure reason]; undefined if it may. */
   private check(c: Connection, m: AnnounceMessage, ih: string, pid: string): [string, string] | undefined {
     const { limits } = this.d.config;
@@ -251,6 +291,8 @@ export class TrackerServer {
       }
       // The answer goes to whoever holds the offerer's id now: it must still be the offerer.
       if (swarm?.find(offer.fromPeer)?.socket !== offer.fromSocket) return ["offerer_gone", "the offering peer is gone"];
+      // An offer relayed before one of the two reported the other.
+      if (swarm?.reports.avoids(pid, offer.fromPeer)) return ["reported_pair", "one of these peers reported the other"];
     }
     return undefined;
   }
@@ -334,9 +376,7 @@ export class TrackerServer {
   private onClose(c: Connection): void {
     this.dropPeers(c);
     this.conns.delete(c.socket);
-    const n = (this.perIp.get(c.ip) ?? 1) - 1;
-    if (n > 0) this.perIp.set(c.ip, n);
-    else this.perIp.delete(c.ip);
+    this.addresses.closed(c.addressKey);
   }
 
   private heartbeat(): void {
@@ -361,7 +401,8 @@ export class TrackerServer {
         const owner = this.conns.get(peer.socket);
         if (owner?.owned.get(ih) === peer.peerId) owner.owned.delete(ih);
       }
-      if (swarm.size === 0) delete this.lib.torrents[ih];
+      // A swarm's bans last as long as its session (dropSwarms), even while nobody is in it.
+      if (swarm.size === 0 && swarm.reports.bans === 0) delete this.lib.torrents[ih];
     }
   }
 
@@ -379,4 +420,19 @@ export class TrackerServer {
     this.d.metrics.streamPeers.reset();
     for (const [stream, n] of byStream) this.d.metrics.streamPeers.set({ stream }, n);
   }
+}
+
+function json(res: http.ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { "Content-Type": "application/json", "Cache-Control": "no-cache" });
+  res.end(JSON.stringify(body));
+}
+
+function listenOn(server: http.Server, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => {
+      server.off("error", reject);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
 }

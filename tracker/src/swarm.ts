@@ -1,5 +1,6 @@
 import type { AnnounceParams, AnnounceResponse, SwarmLike } from "bittorrent-tracker/server";
 import type { WebSocket } from "ws";
+import { PeerReports, type ReportOutcome } from "./peer-reports.js";
 
 export interface Peer {
   peerId: string;
@@ -25,6 +26,8 @@ export class PeerSwarm implements SwarmLike {
   private readonly list: Peer[] = [];
   private readonly index = new Map<string, number>();
   readonly peers = { get: (peerId: string) => this.find(peerId) };
+  /** Who sent whom bytes that failed the hash check (see peer-reports.ts). */
+  readonly reports = new PeerReports();
   private binaryInfoHash: string | undefined;
 
   constructor(
@@ -48,6 +51,10 @@ export class PeerSwarm implements SwarmLike {
       // the connection layer removes a closed socket's peers itself.
       if (params.socket && this.find(params.peer_id)?.socket === params.socket) this.remove(params.peer_id);
       // A peer that leaves gets no peers (and its offers go nowhere).
+      cb?.(null, { complete: this.complete, incomplete: this.incomplete, peers: [] });
+      return;
+    } else if (this.reports.banned(params.peer_id)) {
+      // Banned: it may still watch over HTTP, but it meets nobody and holds no slot.
       cb?.(null, { complete: this.complete, incomplete: this.incomplete, peers: [] });
       return;
     } else {
@@ -109,6 +116,13 @@ export class PeerSwarm implements SwarmLike {
     return true;
   }
 
+  /** Records a report; a peer it bans leaves the swarm at once (its slot goes to another). */
+  report(reporter: string, offender: string, reporterAddress: string): ReportOutcome {
+    const outcome = this.reports.report(reporter, offender, reporterAddress);
+    if (outcome === "banned") this.remove(offender);
+    return outcome;
+  }
+
   /** Removes peers that stopped announcing, and returns them. Runs on a timer, not per announce. */
   expire(olderThanMs: number): Peer[] {
     const stale = this.list.filter((p) => p.lastSeenMs < olderThanMs);
@@ -119,10 +133,11 @@ export class PeerSwarm implements SwarmLike {
   /**
    * Up to `n` random peers other than `self`, skipping peers that do not read what they are
    * sent (their socket's send buffer is full): relaying to them would only pile up memory.
+   * Never a peer that `self` reported or was reported by.
    */
   private sample(n: number, self: string): Peer[] {
     const size = this.list.length;
-    const usable = (p: Peer) => p.peerId !== self && p.socket.bufferedAmount <= MAX_BUFFERED_BYTES;
+    const usable = (p: Peer) => p.peerId !== self && p.socket.bufferedAmount <= MAX_BUFFERED_BYTES && !this.reports.avoids(self, p.peerId);
     if (n <= 0 || size === 0) return [];
     if (size <= 2 * n) return this.list.filter(usable).slice(0, n);
     const picked = new Set<number>();

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { WebSocket } from "ws";
 import { parseMessage } from "../src/messages.js";
+import { MAX_REPORTED_PAIRS, MAX_REPORTS_PER_REPORTER, PeerReports } from "../src/peer-reports.js";
 import { PeerSwarm } from "../src/swarm.js";
 
 const id = (c: string) => c.repeat(20);
@@ -67,4 +68,56 @@ test("a swarm samples peers without itself, removes in O(1) and expires silent p
   assert.equal(swarm.expire(Date.now() + 1).length, 999);
   assert.equal(swarm.size, 0);
   assert.equal(swarm.incomplete, 0);
+});
+
+test("reports parse as their own action; a self-report or a bad id gets a reason", () => {
+  const report = { action: "peercast_reject", info_hash: id("a"), peer_id: id("b"), offender: id("c") };
+  assert.deepEqual(parseMessage(JSON.stringify(report)), { ok: true, message: report });
+  for (const [bad, reason] of [
+    [{ ...report, offender: id("b") }, /cannot report itself/],
+    [{ ...report, offender: "short" }, /offender/],
+    [{ ...report, peer_id: undefined }, /peer_id/],
+  ] as const) {
+    const r = parseMessage(JSON.stringify(bad));
+    assert.equal(r.ok, false);
+    assert.match((r as { reason: string }).reason, reason);
+  }
+});
+
+test("a swarm never samples a reported pair together, and bans after two reporter addresses", () => {
+  const IH = "0b".repeat(20);
+  const swarm = new PeerSwarm(IH, () => undefined);
+  const socket = { readyState: 1, bufferedAmount: 0, send: () => undefined } as unknown as WebSocket;
+  const sampled = (peerId: string) => {
+    let got: string[] = [];
+    swarm.announce({ type: "ws", event: "update", numwant: 5, peer_id: peerId, info_hash: IH, socket, offers: Array(5).fill({ offer_id: "o" }) }, (_e, r) => (got = r!.peers.map((p) => p.peerId)));
+    return got.sort();
+  };
+  for (const p of ["a", "b", "c", "bad"]) swarm.announce({ type: "ws", event: "started", numwant: 0, peer_id: p, info_hash: IH, socket });
+  assert.deepEqual(sampled("a"), ["b", "bad", "c"]);
+  assert.equal(swarm.report("a", "bad", "192.0.2.1"), "recorded");
+  assert.deepEqual(sampled("a"), ["b", "c"]);
+  assert.deepEqual(sampled("bad"), ["b", "c"]);
+  assert.equal(swarm.report("a", "bad", "192.0.2.1"), "duplicate");
+  assert.equal(swarm.report("b", "bad", "192.0.2.1"), "recorded", "same address: no ban yet");
+  assert.equal(swarm.size, 4);
+  assert.equal(swarm.report("c", "bad", "198.51.100.1"), "banned");
+  assert.equal(swarm.size, 3);
+  assert.equal(swarm.find("bad"), undefined);
+  assert.deepEqual(sampled("bad"), [], "a banned peer's announce meets nobody");
+  assert.equal(swarm.find("bad"), undefined, "and does not bring it back");
+  assert.equal(swarm.report("bad", "a", "203.0.113.1"), "reporter_banned");
+  // Bounded: a reporter reports a few peers at most.
+  for (let i = 0; i < MAX_REPORTS_PER_REPORTER - 1; i++) assert.equal(swarm.report("a", `x${i}`, "192.0.2.1"), "recorded");
+  assert.equal(swarm.report("a", "one-too-many", "192.0.2.1"), "reporter_full");
+});
+
+test("a swarm's reports are bounded: past the cap new ones are refused and the bans kept", () => {
+  const reports = new PeerReports();
+  assert.equal(reports.report("r0", "bad", "192.0.2.1"), "recorded");
+  assert.equal(reports.report("r1", "bad", "192.0.2.2"), "banned");
+  for (let i = 2; reports.report(`r${i}`, `o${i}`, "192.0.2.9") === "recorded"; i++) assert.ok(i < 2 * MAX_REPORTED_PAIRS);
+  assert.equal(reports.report("late", "other", "192.0.2.3"), "swarm_full");
+  assert.equal(reports.banned("bad"), true);
+  assert.equal(reports.avoids("late", "other"), false);
 });

@@ -23,10 +23,10 @@ describe("the tracker with a live stream", () => {
   };
   // For a failure's message: it must not throw, or the failure it describes would never be raised.
   const refusals = () =>
-    fetch(`${tracker.http}/metrics`)
+    fetch(`${tracker.metrics}/metrics`)
       .then(async (res) => (await res.text()).split("\n").filter((l) => l.startsWith("peercast_tracker_refused_total")).join(", ") || "nothing refused")
       .catch((err: Error) => `metrics unreadable: ${err.message}`);
-  const stats = async () => (await (await fetch(`${tracker.http}/stats.json`)).json()) as { peers: number; connections: number };
+  const stats = async () => (await (await fetch(`${tracker.metrics}/stats.json`)).json()) as { peers: number; connections: number };
 
   before(async () => {
     origin = await startOrigin({ keys: [{ key: KEY, stream: "main" }], env: { PEERCAST_GRACE_SEC: "1", PEERCAST_ENDED_RETAIN_SEC: "30" } });
@@ -92,7 +92,7 @@ describe("the tracker with a live stream", () => {
       a.destroy();
       b.destroy();
     }
-    assert.ok((await metric(tracker.http, "peercast_tracker_relayed_total", 'kind="answer"')) >= 1);
+    assert.ok((await metric(tracker.metrics, "peercast_tracker_relayed_total", 'kind="answer"')) >= 1);
     // Bob's offer came with the swarm's new size: alice knew of bob before her next announce.
     const offer = aliceHeard.indexOf("peer");
     assert.deepEqual([aliceHeard[0], aliceHeard[offer - 1]], ["size 1, slot 0", "size 2, slot 0"], `alice heard ${aliceHeard.join("; ")}`);
@@ -105,7 +105,7 @@ describe("the tracker with a live stream", () => {
     assert.match(String(refused["warning message"]), /not live/);
     // An ordinary answer, with the interval the client re-arms its timer from (5 s ± 20 %).
     assert.ok([4, 5, 6].includes(Number(refused.interval)), `interval ${String(refused.interval)}`);
-    assert.ok((await metric(tracker.http, "peercast_tracker_refused_total", 'reason="not_live"')) >= 1);
+    assert.ok((await metric(tracker.metrics, "peercast_tracker_refused_total", 'reason="not_live"')) >= 1);
   });
 
   test("each answer tells its own interval, spread around the configured one", async () => {
@@ -160,7 +160,7 @@ describe("the tracker with a live stream", () => {
     // Offers again right away: still answered, but relayed to nobody.
     b.send(announce(swarms[1]!, id20("relay-b"), { offers: offers(1, "again") }));
     await b.next(accepted);
-    assert.ok((await metric(tracker.http, "peercast_tracker_refused_total", 'reason="offers_too_often"')) >= 1);
+    assert.ok((await metric(tracker.metrics, "peercast_tracker_refused_total", 'reason="offers_too_often"')) >= 1);
     // The same answer twice: the offer was used up.
     assert.match(await a.failure(announce(swarms[1]!, id20("relay-a"), { answer: { type: "answer", sdp: "v=0" }, offer_id: offer.offer_id, to_peer_id: id20("relay-b") })), /never received/);
   });
@@ -172,13 +172,13 @@ describe("the tracker with a live stream", () => {
     await c.next(accepted);
     assert.match(await c.failure(announce(swarms[1]!, id20("lim2"))), /too many swarms/);
     for (const reason of ["offers_per_announce", "swarms_per_connection"]) {
-      assert.ok((await metric(tracker.http, "peercast_tracker_refused_total", `reason="${reason}"`)) >= 1, reason);
+      assert.ok((await metric(tracker.metrics, "peercast_tracker_refused_total", `reason="${reason}"`)) >= 1, reason);
     }
 
     const flood = await open();
     for (let i = 0; i < 40; i++) flood.send(announce(id20("x"), id20("y")));
     await waitFor(() => flood.closed?.code === 1008, 5000);
-    assert.ok((await metric(tracker.http, "peercast_tracker_refused_total", 'reason="rate"')) >= 1);
+    assert.ok((await metric(tracker.metrics, "peercast_tracker_refused_total", 'reason="rate"')) >= 1);
 
     const big = await open();
     big.send("x".repeat(20_000));
@@ -187,7 +187,7 @@ describe("the tracker with a live stream", () => {
     const bin = await open();
     bin.ws.send(Buffer.from([1, 2, 3]));
     await waitFor(() => bin.closed?.code === 1003, 5000);
-    assert.ok((await metric(tracker.http, "peercast_tracker_refused_total", 'reason="binary"')) >= 1);
+    assert.ok((await metric(tracker.metrics, "peercast_tracker_refused_total", 'reason="binary"')) >= 1);
   });
 
   test("a player back on a new socket takes its peer id from its silent old socket", async () => {
@@ -199,7 +199,7 @@ describe("the tracker with a live stream", () => {
     await new Promise((r) => setTimeout(r, 6200)); // the old socket says nothing for the longest interval
     fresh.send(announce(swarms[1]!, id20("returning")));
     await fresh.next(accepted);
-    assert.ok((await metric(tracker.http, "peercast_tracker_refused_total", 'reason="evicted_silent_holder"')) >= 1);
+    assert.ok((await metric(tracker.metrics, "peercast_tracker_refused_total", 'reason="evicted_silent_holder"')) >= 1);
   });
 
   test("connections per IP are capped with 429", async () => {
@@ -207,7 +207,7 @@ describe("the tracker with a live stream", () => {
     const open0 = (await stats()).connections;
     for (let i = open0; i < 30; i++) extra.push(await open());
     await assert.rejects(RawClient.open(tracker.url), /429/);
-    assert.ok((await metric(tracker.http, "peercast_tracker_refused_total", 'reason="connections_per_ip"')) >= 1);
+    assert.ok((await metric(tracker.metrics, "peercast_tracker_refused_total", 'reason="connections_per_ip"')) >= 1);
     for (const c of extra) c.close();
     await waitFor(async () => (await stats()).connections <= open0, 5000);
   });
@@ -222,7 +222,7 @@ describe("the tracker with a live stream", () => {
     dead.on("data", () => undefined); // read, never answer
     const closed = new Promise((resolve) => dead.on("close", resolve));
     await Promise.race([closed, new Promise((_, reject) => setTimeout(() => reject(new Error("dead socket kept open")), 8000))]);
-    assert.ok((await metric(tracker.http, "peercast_tracker_refused_total", 'reason="idle"')) >= 1);
+    assert.ok((await metric(tracker.metrics, "peercast_tracker_refused_total", 'reason="idle"')) >= 1);
 
     const quiet = await open();
     quiet.send(announce(swarms[0]!, id20("quiet")));
@@ -251,7 +251,7 @@ describe("the tracker with a live stream", () => {
     c.send(announce(swarms[0]!, id20("late")));
     await c.next(accepted);
     await publisher.stop();
-    await waitFor(async () => (await (await fetch(`${tracker.http}/stats.json`)).json() as { liveSwarms: number }).liveSwarms === 0, 15_000);
+    await waitFor(async () => (await (await fetch(`${tracker.metrics}/stats.json`)).json() as { liveSwarms: number }).liveSwarms === 0, 15_000);
     assert.equal((await stats()).peers, 0);
     assert.match(await c.failure(announce(swarms[0]!, id20("late"))), /not live/);
   });

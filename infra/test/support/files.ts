@@ -14,6 +14,10 @@ export function yamlDocs(file: string): Record<string, any>[] {
 
 export interface Dockerfile {
   from: string[];
+  /** ARG defaults. */
+  args: Record<string, string>;
+  /** The images the stages start from, ARG defaults applied (no stage names, no scratch). */
+  images: string[];
   user: string | undefined;
   cmd: string[];
   healthcheck: string[];
@@ -30,8 +34,16 @@ export function dockerfile(file: string): Dockerfile {
     return JSON.parse(s) as string[];
   };
   const hc = args("HEALTHCHECK").at(-1);
+  const defaults = Object.fromEntries(args("ARG").map((a) => [a.split("=")[0]!, a.split("=").slice(1).join("=")]));
+  const from = args("FROM");
+  const stages = from.map((f) => / AS (\S+)$/i.exec(f)?.[1]).filter(Boolean);
+  const images = from
+    .map((f) => f.split(/\s+/)[0]!.replace(/\$\{(\w+)\}/g, (_, name: string) => defaults[name] ?? ""))
+    .filter((image) => image !== "scratch" && !stages.includes(image));
   return {
-    from: args("FROM"),
+    from,
+    args: defaults,
+    images,
     user: args("USER").at(-1),
     cmd: json(args("CMD").at(-1), "CMD"),
     healthcheck: hc ? json(hc.slice(hc.indexOf("CMD ") + 4).trim(), "HEALTHCHECK CMD") : [],

@@ -18,6 +18,8 @@ export interface PoolSnapshot {
 interface Slot {
   host: PeerHost;
   ids: Set<string>;
+  /** A host in a namespace of its own holds one peer. */
+  netns?: string;
 }
 
 export class PeerHostPool {
@@ -33,9 +35,11 @@ export class PeerHostPool {
     return this.hosts.length;
   }
 
-  add(options: LightPeerOptions): void {
-    let slot = this.hosts.reduce<Slot | undefined>((best, h) => (!best || h.ids.size < best.ids.size ? h : best), undefined);
-    if (!slot || slot.ids.size >= this.peersPerHost) this.hosts.push((slot = { host: new PeerHost(), ids: new Set() }));
+  /** With `netns` (emulated links), the peer gets a process of its own in that namespace. */
+  add(options: LightPeerOptions, netns?: string): void {
+    let slot = netns ? undefined : this.hosts.filter((h) => !h.netns).reduce<Slot | undefined>((best, h) => (!best || h.ids.size < best.ids.size ? h : best), undefined);
+    if (netns) this.hosts.push((slot = { host: new PeerHost(netns), ids: new Set(), netns }));
+    else if (!slot || slot.ids.size >= this.peersPerHost) this.hosts.push((slot = { host: new PeerHost(), ids: new Set() }));
     slot.ids.add(options.id);
     this.owner.set(options.id, slot);
     slot.host.add(options);

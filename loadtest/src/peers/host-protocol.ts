@@ -20,3 +20,6 @@ export interface PeerSnapshot {
 }
 
 export type PeerHostReply = { type: "snapshot"; requestId: number; peers: PeerSnapshot[]; memoryBytes: number; abandonedHttpBytes: number };
+
+/** Set for a host on an emulated link: its peers use the stream's STUN servers and the namespace's interface. */
+export const NET_ENV = "PEERCAST_LIGHT_PEER_NET";

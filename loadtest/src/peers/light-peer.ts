@@ -4,9 +4,10 @@
 // segment is missing, keep the mode's latency). It fetches, validates and shares segments
 // like a viewer, over the real tracker and real WebRTC; only decoding is left out.
 import type { Core, CoreRequestError, SegmentResponse } from "p2p-media-loader-core";
-import type { StatsBeacon, StreamDetailResponse, StreamSessionInfo } from "@peercast/origin/wire";
+import { resolveTracker, type StatsBeacon, type StreamDetailResponse, type StreamSessionInfo } from "@peercast/origin/wire";
 import { beacon } from "@peercast/origin/testing";
 import { SegmentIntegrity } from "@peercast/player/integrity";
+import { rejectPeersThatSendBadBytes } from "@peercast/player/peer-rejection";
 import { followPeers, highDemandWindow, latencyProfile, type LatencyProfile } from "@peercast/player/latency-profile";
 import { parseMasterVariants } from "@peercast/tracker/info-hash";
 import { findRendition, parseMediaPlaylist, type PlaylistSegment } from "./media-playlist.js";
@@ -47,6 +48,7 @@ export class LightPeer {
   private readonly abort = new AbortController();
   private readonly integrity = new SegmentIntegrity((n) => (this.stats.httpBytes += n));
   private readonly peers = new Set<string>();
+  private readonly peersMet = new Set<string>();
   /** Why this peer fetched segments from the origin (see fetch-causes.ts). */
   readonly fetchCauses = new FetchCauseCounter();
   /** Errors seen (bounded), for the report. */
@@ -67,7 +69,7 @@ export class LightPeer {
   /** Figures as a player's beacon reports them (cumulative counters, current values). */
   snapshot(): StatsBeacon {
     const { firstFrameAt, ...playback } = this.playhead.figures(Date.now());
-    return { ...this.stats, ...playback, peers: this.peers.size, startupMs: firstFrameAt === undefined ? undefined : firstFrameAt - this.startedAt };
+    return { ...this.stats, ...playback, peers: this.peers.size, peersMet: this.peersMet.size, startupMs: firstFrameAt === undefined ? undefined : firstFrameAt - this.startedAt };
   }
 
   stop(): void {
@@ -156,8 +158,9 @@ export class LightPeer {
     const core = new CoreClass({
       ...profile.core,
       highDemandTimeWindow: highDemandWindow(profile, 0),
-      announceTrackers: detail.player.trackers,
-      rtcConfig: { iceServers: [] },
+      announceTrackers: detail.player.trackers.map((t) => resolveTracker(t, this.o.originUrl)),
+      // The stream's STUN servers (a loopback peer's connection leaves them out: see runtime.ts).
+      rtcConfig: { iceServers: detail.player.iceServers },
       swarmId: session.swarmId,
       validateP2PSegment: validate,
       validateHTTPSegment: validate,
@@ -167,6 +170,7 @@ export class LightPeer {
       else this.stats.httpBytes += bytes;
     });
     core.addEventListener("onChunkUploaded", (bytes) => (this.stats.uploadedBytes += bytes));
+    rejectPeersThatSendBadBytes(core); // as the player: a peer that sent bad bytes stays out
     // As the player: alone, everything the buffer wants is urgent (player/src/playback.ts).
     let urgentSec = highDemandWindow(profile, 0);
     const peersChanged = followPeers(profile, (highDemandTimeWindow) => core.applyDynamicConfig({ highDemandTimeWindow: (urgentSec = highDemandTimeWindow) }));
@@ -180,7 +184,7 @@ export class LightPeer {
         sinceListedMs: listedAt === undefined ? undefined : Date.now() - listedAt,
       });
     });
-    core.addEventListener("onPeerConnect", ({ peerId }) => (this.peers.add(peerId), peersChanged(this.peers.size)));
+    core.addEventListener("onPeerConnect", ({ peerId }) => (this.peers.add(peerId), this.peersMet.add(peerId), peersChanged(this.peers.size)));
     core.addEventListener("onPeerClose", ({ peerId }) => (this.peers.delete(peerId), peersChanged(this.peers.size)));
     core.setManifestResponseUrl(masterUrl);
     core.setIsLive(true);

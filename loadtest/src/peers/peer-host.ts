@@ -1,9 +1,9 @@
 // The load test's side of a light-peer host process.
-import { fork, type ChildProcess } from "node:child_process";
+import { fork, spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { LightPeerOptions } from "./light-peer.js";
-import type { PeerHostReply, PeerHostRequest, PeerSnapshot } from "./host-protocol.js";
+import { NET_ENV, type PeerHostReply, type PeerHostRequest, type PeerSnapshot } from "./host-protocol.js";
 
 const HOST_MAIN = path.join(path.dirname(fileURLToPath(import.meta.url)), "host.js");
 
@@ -13,8 +13,12 @@ export class PeerHost {
   private readonly waiting = new Map<number, (r: PeerHostReply) => void>();
   private readonly exited: Promise<void>;
 
-  constructor() {
-    this.child = fork(HOST_MAIN, [], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  /** With `netns`, the host runs in that network namespace (an emulated access link of its own). */
+  constructor(netns?: string) {
+    this.child = netns
+      ? // The IPC channel is a file descriptor: it survives `ip netns exec`'s exec.
+        spawn("ip", ["netns", "exec", netns, process.execPath, HOST_MAIN], { stdio: ["ignore", "inherit", "inherit", "ipc"], env: { ...process.env, [NET_ENV]: "1" } })
+      : fork(HOST_MAIN, [], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
     this.child.on("message", (r: PeerHostReply) => {
       this.waiting.get(r.requestId)?.(r);
       this.waiting.delete(r.requestId);

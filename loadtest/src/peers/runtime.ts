@@ -7,11 +7,18 @@ import { fileURLToPath } from "node:url";
 import WebSocket from "ws";
 import { RTCIceCandidate, RTCPeerConnection, RTCSessionDescription } from "node-datachannel/polyfill";
 import type { Core, generateStreamShortId } from "p2p-media-loader-core";
+import { NET_ENV } from "./host-protocol.js";
 
-/** Loopback only: no STUN, no other interface, one socket per connection. */
-export class LoopbackPeerConnection extends RTCPeerConnection {
+/**
+ * Loopback only: no STUN, no other interface, one socket per connection. On an emulated link
+ * (a namespace of the peer's own, NET_ENV) the stream's STUN servers and the namespace's one
+ * interface instead, as a browser behind that link.
+ */
+export class LightPeerConnection extends RTCPeerConnection {
   constructor(config: RTCConfiguration = {}) {
-    super({ ...config, iceServers: [], bindAddress: "127.0.0.1", enableIceUdpMux: false } as RTCConfiguration);
+    const emulated = process.env[NET_ENV] === "1";
+    const own = emulated ? { enableIceUdpMux: false } : { iceServers: [], bindAddress: "127.0.0.1", enableIceUdpMux: false };
+    super({ ...config, ...own } as RTCConfiguration);
     // libdatachannel never signals the end of the candidates (a null candidate, as browsers
     // do); simple-peer, inside the engine, waits for it up to 5 s before it sends an offer or
     // an answer, so light peers took 10 s to connect. Loopback has one host candidate: the list
@@ -90,7 +97,7 @@ function installBrowserGlobals(): void {
   g.location = { protocol: "http:", href: "http://127.0.0.1/" };
   if (!("navigator" in globalThis)) g.navigator = { userAgent: "Peercast light peer (Node)" };
   g.WebSocket = WebSocket;
-  g.RTCPeerConnection = LoopbackPeerConnection;
+  g.RTCPeerConnection = LightPeerConnection;
   g.RTCSessionDescription = RTCSessionDescription;
   g.RTCIceCandidate = RTCIceCandidate;
 }

@@ -20,12 +20,14 @@ function comparisonTable(c: Comparison): string[] {
   const left =
     (c.leftOut.p2p + c.leftOut.http ? ` (${c.leftOut.p2p} P2P and ${c.leftOut.http} HTTP-only round(s) left out: host CPU above ${HIGH_CPU_PCT} %)` : "") +
     (c.allRoundsBusy ? ` (BUSY HOST: every round of a transport ran above ${HIGH_CPU_PCT} % host CPU)` : "");
+  const emulated = c.net !== "lan";
   return [
-    `### ${c.scenario}, ${c.mode}${left}`,
+    `### ${emulated ? `${c.net}, ` : ""}${c.scenario}, ${c.mode}${left}`,
     "",
     "| figure | P2P | HTTP-only | P2P vs HTTP-only |",
     "|---|---|---|---|",
-    row("origin copies per segment (bound 1.0)", copies(c.p2p.copiesPerSegment), copies(c.http.copiesPerSegment)),
+    row(`origin copies per segment (bound ${emulated ? `${num(c.p2p.boundCopies)}: max(1, N - uplinks / bitrate)` : "1.0"})`, copies(c.p2p.copiesPerSegment), copies(c.http.copiesPerSegment)),
+    ...(emulated ? [row("member pairs that connected over WebRTC", c.p2p.pairsConnectedPct === null ? "-" : `${c.p2p.pairsConnectedPct} %`, "-")] : []),
     row("share of segment bytes from peers (bound: sum over renditions of (N_r - 1) / N)", `${pct(c.p2p.shareFromPeers)} (${pct(c.p2p.shareBound)})`, pct(c.http.shareFromPeers)),
     row("audience by rendition, end of phase (N_r)", counts(c.p2p.audienceByRendition), counts(c.http.audienceByRendition)),
     row("origin egress", `${num(c.p2p.originEgressMbps)} Mbit/s`, `${num(c.http.originEgressMbps)} Mbit/s`, c.p2p.originEgressMbps !== null && c.http.originEgressMbps ? `${num(c.p2p.originEgressMbps / c.http.originEgressMbps)}x` : ""),
@@ -33,6 +35,30 @@ function comparisonTable(c: Comparison): string[] {
     row("glass-to-glass latency, median (p95)", `${ms(c.p2p.latencyMedianMs)} (${ms(c.p2p.latencyP95Ms)})`, `${ms(c.http.latencyMedianMs)} (${ms(c.http.latencyP95Ms)})`, `${num(c.ratios.latencyMedian)}x`),
     row("light peers' latency (playhead vs PROGRAM-DATE-TIME), median", ms(c.p2p.lightPeerLatencyMedianMs), ms(c.http.lightPeerLatencyMedianMs)),
     row("stall ratio (stalls)", `${pct(c.p2p.stallRatio, 2)} (${c.p2p.stalls})`, `${pct(c.http.stallRatio, 2)} (${c.http.stalls})`, c.ratios.stallRatioDiffPoints === null ? "" : `${c.ratios.stallRatioDiffPoints > 0 ? "+" : ""}${c.ratios.stallRatioDiffPoints} points`),
+    "",
+  ];
+}
+
+function linkRows(r: RunReport): string[] {
+  if (r.linkProbes.length === 0 && !r.phases.some((p) => p.net)) return [];
+  const kbps = (v: number | null) => (v === null ? "-" : `${(v / 1000).toFixed(2)} Mbit/s`);
+  return [
+    "## Emulated links",
+    "",
+    "Each access profile, probed before the phases (expected in brackets): round trip, rate each way, loss each way.",
+    "",
+    "| profile | path | round trip | up | down | loss up / down |",
+    "|---|---|---|---|---|---|",
+    ...r.linkProbes.map(({ profile, path, result: p }) => `| ${profile} | ${path} | ${num(p.rttMs.median, 1)} ms (${num(p.expected.rttMs, 1)}) | ${kbps(p.upKbps)} (${kbps(p.expected.upKbps)}) | ${kbps(p.downKbps)} (${kbps(p.expected.downKbps)}) | ${num(p.lossUpPct, 1)} / ${num(p.lossDownPct, 1)} % |`),
+    "",
+    "Per phase, the switch's counters (all links): frames, lost to the profile's loss, dropped from full queues, the longest wait in a queue, how late the switch released frames (p99) and its CPU.",
+    "",
+    "| phase | bitrate | bound copies | pairs connected | frames | lost | queue drops | longest queue | lateness p99 | switch CPU |",
+    "|---|---|---|---|---|---|---|---|---|---|",
+    ...r.phases.flatMap((p) => {
+      const n = p.net;
+      return n ? [`| ${p.label} | ${n.bitrateKbps ?? "-"} kbit/s | ${num(n.boundCopies)} | ${n.pairsConnectedPct === null ? "-" : `${n.pairsConnectedPct} %`} | ${n.links.frames} | ${n.links.lostFrames} | ${n.links.queueDrops} | ${n.links.maxQueueMs} ms | ${n.links.latenessP99Ms} ms | ${num(n.links.switchCpuPctOfCore, 1)} % |`] : [];
+    }),
     "",
   ];
 }
@@ -68,6 +94,7 @@ export function renderMarkdown(r: RunReport): string {
     "",
     ...r.checks.map((c) => `- ${c.ok ? "ok" : "**FAILED**"}: ${c.name}, ${c.phase}: ${c.detail}`),
     "",
+    ...linkRows(r),
     "## Phases",
     "",
     ...phaseRows(r.phases),

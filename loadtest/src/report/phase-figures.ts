@@ -72,9 +72,26 @@ export interface PhaseResult {
     lightPeerHostRssMiB: number | null;
     host: PhaseLoad;
   };
+  /** Emulated links (null on lan). */
+  net: NetFigures | null;
   reconcile: { clientHttpBytes: number; abandonedHttpBytes: number; originBytes: number; httpDiffPct: number | null; p2pReceivedBytes: number; p2pUploadedBytes: number; p2pDiffPct: number | null };
   timeline: { tSec: number; shareFromPeers: number | null; originEgressMbps: number }[];
   events: PhaseRaw["events"];
+}
+
+export interface NetFigures {
+  profile: string;
+  /** The rendition's measured bitrate (kbit/s). */
+  bitrateKbps: number | null;
+  /**
+   * The fewest origin copies per segment the audience's uplinks allow (fluid model, Kumar, Liu
+   * and Ross 2007): max(1, N - sum of uplinks / bitrate).
+   */
+  boundCopies: number | null;
+  /** Of the pairs of members, the share that had a WebRTC connection (P2P phases only). */
+  pairsConnectedPct: number | null;
+  /** The switch's counters over the phase, all links together. */
+  links: { frames: number; lostFrames: number; queueDrops: number; maxQueueMs: number; latenessP99Ms: number; switchCpuPctOfCore: number | null };
 }
 
 type Counter = "httpBytes" | "p2pBytes" | "uploadedBytes" | "stalls" | "stallMs" | "playingMs" | "rejectedSegments";
@@ -163,13 +180,49 @@ function refusedByTracker(raw: PhaseRaw): number | null {
   const scrapes = [raw.trackerBefore, ...raw.timeline.map((p) => p.tracker), raw.trackerAfter].filter((s) => s.values.size > 0);
   if (scrapes.length === 0) return null;
   const refused = new CounterSum();
-  for (const s of scrapes) refused.add(s.sum("peercast_tracker_refused_total", { reason: "connections_per_ip" }));
+  // Over the standing cap, or over the rate of new connections: both per address.
+  for (const s of scrapes) refused.add(s.sum("peercast_tracker_refused_total", { reason: "connections_per_ip" }) + s.sum("peercast_tracker_refused_total", { reason: "connections_rate" }));
   return refused.total;
 }
 
 function milestones(starts: StartResult[]): Record<keyof StartMilestones, number | null> {
   const keys: (keyof StartMilestones)[] = ["apiDoneMs", "masterRequestedMs", "firstSegmentRequestedMs", "firstSegmentDoneMs"];
   return Object.fromEntries(keys.map((k) => [k, summarize(starts.flatMap((s) => (s.milestones?.[k] === undefined ? [] : [s.milestones[k]]))).median])) as Record<keyof StartMilestones, number | null>;
+}
+
+/** max(1, N - sum(u) / r): what the origin must still send when every uplink is used in full. */
+export function boundCopies(uplinksKbps: number[], bitrateKbps: number | null): number | null {
+  if (!bitrateKbps || uplinksKbps.length === 0) return null;
+  return round(Math.max(1, uplinksKbps.length - uplinksKbps.reduce((a, b) => a + b, 0) / bitrateKbps), 2);
+}
+
+/** Pairs that connected: every member counts the distinct peers it met (both ends count a pair). */
+export function pairsConnectedPct(members: MemberSample[]): number | null {
+  const present = members.filter((m) => m.kind !== "hostile" && !m.left);
+  const n = present.length;
+  if (n < 2) return null;
+  const met = present.reduce((s, m) => s + Math.min(n - 1, m.stats.peersMet ?? 0), 0);
+  return round((100 * met) / (n * (n - 1)), 1);
+}
+
+function netFigures(raw: PhaseRaw, end: MemberSample[]): NetFigures | null {
+  if (!raw.net) return null;
+  const c = raw.net.counters;
+  const links = Object.values(c?.links ?? {}).flatMap((l) => [l.up, l.down]);
+  return {
+    profile: raw.spec.net,
+    bitrateKbps: raw.net.bitrateKbps,
+    boundCopies: boundCopies(raw.net.uplinksKbps, raw.net.bitrateKbps),
+    pairsConnectedPct: raw.spec.transport === "p2p" ? pairsConnectedPct(end) : null,
+    links: {
+      frames: links.reduce((n, l) => n + l.frames, 0),
+      lostFrames: links.reduce((n, l) => n + l.lost, 0),
+      queueDrops: links.reduce((n, l) => n + l.queueDrops, 0),
+      maxQueueMs: round(Math.max(0, ...links.map((l) => l.maxQueueMs)), 1),
+      latenessP99Ms: c?.switch.latenessP99Ms ?? 0,
+      switchCpuPctOfCore: c && c.seconds > 0 ? round((100 * c.switch.cpuSeconds) / c.seconds, 1) : null,
+    },
+  };
 }
 
 export function phaseFigures(raw: PhaseRaw, stream: string): PhaseResult {
@@ -232,6 +285,7 @@ export function phaseFigures(raw: PhaseRaw, stream: string): PhaseResult {
       ...raw.finalMembers.flatMap((m) => m.errors.map((e) => `${m.id}: ${e}`)),
       ...raw.starts.filter((s) => !s.ok).map((s) => `start-up probe: ${s.error}`),
       ...raw.events.filter((e) => e.error).map((e) => `${e.what}: ${e.error}`),
+      ...raw.joinErrors,
     ],
     cost: {
       originEgressBytes: egressBytes,
@@ -244,6 +298,7 @@ export function phaseFigures(raw: PhaseRaw, stream: string): PhaseResult {
       lightPeerHostRssMiB: mib(Math.max(0, ...points.map((p) => p.lightHostRssBytes))),
       host: raw.cpu,
     },
+    net: netFigures(raw, end.members),
     reconcile: { clientHttpBytes: finalHttp, abandonedHttpBytes: raw.abandonedHttpBytes, originBytes, httpDiffPct: pctDiff(finalHttp + raw.abandonedHttpBytes, originBytes), p2pReceivedBytes: received, p2pUploadedBytes: uploaded, p2pDiffPct: pctDiff(received, uploaded) },
     timeline: points.slice(1).map((p, i) => {
       const prev = points[i]!;

@@ -3,6 +3,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { HIGH_CPU_PCT, type MachineInfo } from "../host-load.js";
+import type { LinkProbe } from "../net/link-probes.js";
 import type { Options } from "../options.js";
 import { round } from "./figures.js";
 import type { PhaseResult } from "./phase-figures.js";
@@ -16,8 +17,9 @@ export interface Check {
   detail: string;
 }
 
-/** One scenario and mode: P2P beside HTTP-only, medians over the rounds that count. */
+/** One access profile, scenario and mode: P2P beside HTTP-only, medians over the rounds that count. */
 export interface Comparison {
+  net: string;
   scenario: string;
   mode: string;
   /** Rounds left out of the medians for a busy host (each transport). */
@@ -44,6 +46,9 @@ interface Figures {
   latencyP95Ms: number | null;
   lightPeerLatencyMedianMs: number | null;
   originEgressMbps: number | null;
+  /** Emulated links: the fluid bound on copies, and the share of member pairs that connected. */
+  boundCopies: number | null;
+  pairsConnectedPct: number | null;
 }
 
 export interface RunReport {
@@ -57,8 +62,31 @@ export interface RunReport {
   comparisons: Comparison[];
   checks: Check[];
   phases: PhaseResult[];
+  /** Emulated links: each access profile measured before the phases. */
+  linkProbes: LinkProbe[];
   plots: string[];
   warnings: string[];
+}
+
+/** summary.json: one row per phase, the figures other tools and CI read (documented in the README). */
+export interface SummaryRow {
+  profile: string;
+  mode: string;
+  transport: string;
+  round: number;
+  viewers: number;
+  lightPeers: number;
+  rendition: string;
+  bitrateKbps: number | null;
+  copiesPerSegment: number | null;
+  boundCopies: number | null;
+  sharePct: number;
+  latencyMedianS: number | null;
+  latencyP95S: number | null;
+  stallRatioPct: number;
+  startupMedianMs: number | null;
+  pairsConnectedPct: number | null;
+  hostCpuPct: number;
 }
 
 /** Median across rounds, unrounded (shares and ratios are fractions). */
@@ -86,14 +114,16 @@ function figures(phases: PhaseResult[]): Figures {
     latencyP95Ms: med(phases.map((p) => p.latency.glassToGlassMs.p95)),
     lightPeerLatencyMedianMs: med(phases.map((p) => p.latency.lightPeersMs.median)),
     originEgressMbps: med(phases.map((p) => p.cost.originEgressMbps)),
+    boundCopies: med(phases.map((p) => p.net?.boundCopies ?? null)),
+    pairsConnectedPct: med(phases.map((p) => p.net?.pairsConnectedPct ?? null)),
   };
 }
 
 export function compare(phases: PhaseResult[]): Comparison[] {
-  const keys = [...new Set(phases.map((p) => `${p.spec.scenario}|${p.spec.mode}`))];
+  const keys = [...new Set(phases.map((p) => `${p.spec.net}|${p.spec.scenario}|${p.spec.mode}`))];
   return keys.map((key) => {
-    const [scenario, mode] = key.split("|") as [string, string];
-    const mine = phases.filter((p) => p.spec.scenario === scenario && p.spec.mode === mode);
+    const [net, scenario, mode] = key.split("|") as [string, string, string];
+    const mine = phases.filter((p) => p.spec.net === net && p.spec.scenario === scenario && p.spec.mode === mode);
     const pick = (t: "p2p" | "http") => {
       const all = mine.filter((p) => p.spec.transport === t);
       const calm = all.filter((p) => !p.cost.host.high);
@@ -104,7 +134,7 @@ export function compare(phases: PhaseResult[]): Comparison[] {
     const [a, b] = [figures(p2p.used), figures(http.used)];
     const ratio = (x: number | null, y: number | null) => (x === null || y === null || y === 0 ? null : round(x / y, 2));
     return {
-      scenario, mode,
+      net, scenario, mode,
       leftOut: { p2p: p2p.allBusy ? 0 : p2p.leftOut, http: http.allBusy ? 0 : http.leftOut },
       allRoundsBusy: p2p.allBusy || http.allBusy,
       p2p: a, http: b,
@@ -144,17 +174,60 @@ export function selfChecks(phases: PhaseResult[], segmentSec: number): Check[] {
   return checks;
 }
 
-/** Writes report.json, report.md and one SVG plot per scenario and mode. */
+/** The emulated links were what their profiles say, and the switch kept its schedule. */
+export function linkChecks(probes: LinkProbe[], phases: PhaseResult[]): Check[] {
+  const checks: Check[] = probes.map((p) => ({
+    name: `the ${p.profile} link is what its profile says (${p.path})`,
+    phase: "link probes",
+    ok: p.problems.length === 0,
+    detail: p.problems.length ? p.problems.join("; ") : `rtt ${p.result.rttMs.median} ms, up ${p.result.upKbps} / down ${p.result.downKbps} kbit/s`,
+  }));
+  for (const p of phases) {
+    if (!p.net) continue;
+    const lateness = p.net.links.latenessP99Ms;
+    checks.push({ name: "the network emulator kept up (lateness p99 <= 5 ms)", phase: p.label, ok: lateness <= 5, detail: `p99 ${lateness} ms, switch CPU ${p.net.links.switchCpuPctOfCore} % of a core` });
+  }
+  return checks;
+}
+
+export function summaryRows(phases: PhaseResult[], rendition: string): SummaryRow[] {
+  return phases.map((p) => {
+    const copies = Object.values(p.offload.copiesPerSegment).filter((c): c is number => c !== null);
+    return {
+      profile: p.spec.net,
+      mode: p.spec.mode,
+      transport: p.spec.transport,
+      round: p.spec.round,
+      viewers: p.audience.chromium,
+      lightPeers: p.audience.light,
+      rendition,
+      bitrateKbps: p.net?.bitrateKbps ?? null,
+      // One rendition pinned: its figure; ABR: the mean over renditions watched.
+      copiesPerSegment: copies.length ? round(copies.reduce((a, b) => a + b, 0) / copies.length, 2) : null,
+      boundCopies: p.net?.boundCopies ?? null,
+      sharePct: round(100 * p.offload.shareFromPeers, 1),
+      latencyMedianS: p.latency.glassToGlassMs.median === null ? null : round(p.latency.glassToGlassMs.median / 1000, 2),
+      latencyP95S: p.latency.glassToGlassMs.p95 === null ? null : round(p.latency.glassToGlassMs.p95 / 1000, 2),
+      stallRatioPct: round(100 * p.stalls.ratio, 2),
+      startupMedianMs: p.startup.probesMs.median,
+      pairsConnectedPct: p.net?.pairsConnectedPct ?? null,
+      hostCpuPct: p.cost.host.avgPct,
+    };
+  });
+}
+
+/** Writes summary.json, report.json, report.md and one SVG plot per access profile, scenario and mode. */
 export function writeReport(dir: string, report: Omit<RunReport, "plots">): RunReport {
   fs.mkdirSync(dir, { recursive: true });
   const plots: string[] = [];
   for (const c of report.comparisons) {
-    const file = `plot-${c.scenario}-${c.mode}.svg`;
-    const phases = report.phases.filter((p) => p.spec.scenario === c.scenario && p.spec.mode === c.mode);
-    fs.writeFileSync(path.join(dir, file), plotSvg(`${c.scenario}, ${c.mode}: P2P (solid) and HTTP-only (dashed)`, phases));
+    const file = `plot-${c.net === "lan" ? "" : `${c.net}-`}${c.scenario}-${c.mode}.svg`;
+    const phases = report.phases.filter((p) => p.spec.net === c.net && p.spec.scenario === c.scenario && p.spec.mode === c.mode);
+    fs.writeFileSync(path.join(dir, file), plotSvg(`${c.net === "lan" ? "" : `${c.net}, `}${c.scenario}, ${c.mode}: P2P (solid) and HTTP-only (dashed)`, phases));
     plots.push(file);
   }
   const full: RunReport = { ...report, plots };
+  fs.writeFileSync(path.join(dir, "summary.json"), JSON.stringify({ phases: summaryRows(report.phases, report.options.rendition) }, null, 2) + "\n");
   fs.writeFileSync(path.join(dir, "report.json"), JSON.stringify(full, null, 2) + "\n");
   fs.writeFileSync(path.join(dir, "report.md"), renderMarkdown(full));
   return full;

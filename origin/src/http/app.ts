@@ -29,7 +29,7 @@ export interface AppDeps {
   viewerStats: ViewerStats;
   config: OriginConfig;
   keys: KeyStore;
-  operator: Omit<OperatorDeps, "sessions" | "keys" | "streams" | "trustProxy" | "log">;
+  operator: Omit<OperatorDeps, "sessions" | "keys" | "streams" | "trustProxy" | "log" | "publicUrl">;
   /** Client addresses from the rightmost X-Forwarded-For entry (behind one reverse proxy). */
   trustProxy: boolean;
 }
@@ -47,7 +47,10 @@ export function deliveryDirective(msn: string | undefined, part: string | undefi
 
 export function createApp({ sessions, metrics, log, viewerStats, trustProxy, config, keys, operator }: AppDeps): Hono {
   const app = new Hono();
-  app.use("*", cors({ origin: "*", allowMethods: ["GET", "HEAD", "POST", "OPTIONS"], maxAge: 600 }));
+  // Only what players on other sites need: the stream, its state, their beacons, the player's
+  // files. Never the operator's side, whose answers a foreign page must not read.
+  const viewerCors = cors({ origin: "*", allowMethods: ["GET", "HEAD", "POST", "OPTIONS"], maxAge: 600 });
+  for (const path of ["/hls/*", "/api/streams", "/api/streams/*", "/api/stats", "/api/turn-credentials", "/player/*", "/embed.js"]) app.use(path, viewerCors);
 
   const text = (c: Context, body: string, type: string, cache: string, kind: string) => {
     metrics.httpBytes.inc({ kind, stream: c.req.param("stream") ?? "" }, Buffer.byteLength(body));
@@ -55,10 +58,6 @@ export function createApp({ sessions, metrics, log, viewerStats, trustProxy, con
   };
 
   app.get("/healthz", (c) => c.json({ ok: true }));
-
-  app.get("/metrics", async (c) =>
-    c.body(await metrics.registry.metrics(), 200, { "Content-Type": metrics.registry.contentType }),
-  );
 
   // Every configured or live stream, as a viewer may see it.
   const streamList = () => sessions.list((stream) => viewerStats.viewersOf(stream));
@@ -119,19 +118,24 @@ export function createApp({ sessions, metrics, log, viewerStats, trustProxy, con
     if (range === "unsatisfiable") return c.body(null, 416, { ...headers, "Content-Range": `bytes */${bytes.length}` });
     const { start, end } = range ?? { start: 0, end: bytes.length - 1 };
     const served = end - start + 1;
-    // Copies count bytes: the rest of a segment a peer's transfer left off is part of a copy.
-    segment.fetches += served / bytes.length;
-    const labels = { stream: found.session.stream, rendition: c.req.param("rendition") };
-    metrics.segmentFetches.inc(labels);
-    metrics.segmentCopiesServed.inc(labels, served / bytes.length);
-    metrics.httpBytes.inc({ kind: "segment", stream: found.session.stream }, served);
+    // A HEAD sends no bytes: not a copy.
+    if (c.req.method !== "HEAD") {
+      // Copies count bytes: the rest of a segment a peer's transfer left off is part of a copy.
+      segment.fetches += served / bytes.length;
+      const labels = { stream: found.session.stream, rendition: c.req.param("rendition") };
+      metrics.segmentFetches.inc(labels);
+      metrics.segmentCopiesServed.inc(labels, served / bytes.length);
+      metrics.httpBytes.inc({ kind: "segment", stream: found.session.stream }, served);
+    }
     // A view of the one in-memory copy: exactly the bytes that were hashed, never copied.
     const body = new Uint8Array(bytes.buffer as ArrayBuffer, bytes.byteOffset + start, served);
-    return range ? c.body(body, 206, { ...headers, "Content-Range": `bytes ${start}-${end}/${bytes.length}` }) : c.body(body, 200, headers);
+    // Set here so that a HEAD, whose body hono drops, still tells the size.
+    const sized = { ...headers, "Content-Length": String(served) };
+    return range ? c.body(body, 206, { ...sized, "Content-Range": `bytes ${start}-${end}/${bytes.length}` }) : c.body(body, 200, sized);
   });
 
   addPlayerRoutes(app, { config, keys, log, streamInfo: (name) => streamList().find((s) => s.name === name) });
-  addOperatorRoutes(app, { ...operator, sessions, keys, streams: streamList, trustProxy, log: log.child({ component: "operator" }) });
+  addOperatorRoutes(app, { ...operator, publicUrl: config.http.publicUrl, sessions, keys, streams: streamList, trustProxy, log: log.child({ component: "operator" }) });
 
   app.notFound((c) => c.text("not found\n", 404));
   app.onError((err, c) => {

@@ -4,9 +4,12 @@ import { fileURLToPath } from "node:url";
 import type { Context, Hono } from "hono";
 import { compress } from "hono/compress";
 import type { Logger } from "pino";
-import { defaultTracker, trackerFor, type OriginConfig } from "../config.js";
+import { getConnInfo } from "@hono/node-server/conninfo";
+import type { OriginConfig } from "../config.js";
+import { mintTurnCredentials } from "../ice/turn-credentials.js";
 import type { KeyStore } from "../keys/key-store.js";
-import type { StreamDetailResponse, StreamInfo } from "../wire/index.js";
+import { ClientLimiter, clientAddress, rateKey } from "../stats/client-limiter.js";
+import type { StreamDetailResponse, StreamInfo, TurnCredentialsResponse } from "../wire/index.js";
 import { contentType, loadStaticFiles } from "./static-files.js";
 
 // origin/dist/src/http -> player/dist/www, where `npm run build` puts the bundle.
@@ -22,19 +25,30 @@ export interface PlayerRoutesDeps {
 
 export function addPlayerRoutes(app: Hono, { config, keys, streamInfo, log }: PlayerRoutesDeps): void {
   const files = loadStaticFiles(config.player.dir ?? DEFAULT_DIR, "player.js", log);
-  // Trackers as the page's player must reach them (paths resolved on the page's host, `{stream}`
-  // filled in); without configured ones, port 8000 of the page's host. The Host header only
-  // affects its sender; wss when a trusted TLS-terminating proxy says the page came over https.
-  const trackers = (c: Context, stream: string) => {
-    const url = new URL(c.req.url);
-    if (config.http.trustProxy && c.req.header("x-forwarded-proto") === "https") url.protocol = "https:";
-    return config.player.trackers?.map((t) => trackerFor(t, url.href, stream)) ?? [defaultTracker(url.href)];
-  };
+  // `{stream}` filled in (a hash router in front of tracker shards sees the stream in the path).
+  // Nothing here comes from the request: edges cache the answer for every viewer, so paths and
+  // ports stay relative and each page resolves them against its own URL (resolveTracker).
+  const trackers = (stream: string) => config.player.trackers.map((t) => t.replaceAll("{stream}", stream));
+  // 'self' covers ws(s) to the page's own host and port (CSP 3); a port of the page's host
+  // cannot be named without the Host header, so any host on that port.
+  // Per stream: a tracker may name the stream in its host (a shard per stream).
+  const connectSources = (stream: string) =>
+    [
+      ...new Set([
+        "'self'",
+        ...trackers(stream).map((t) => {
+          if (t.startsWith("/")) return "'self'";
+          const port = t.slice(0, t.indexOf("/"));
+          if (t.startsWith(":")) return `ws://*${port} wss://*${port}`;
+          return new URL(t).origin;
+        }),
+      ]),
+    ].join(" ");
   // hls.js feeds MSE from blob: URLs and transmuxes in a blob: worker; peers are WebRTC (no CSP).
   // Only the embed page may be framed by other sites (the watch page's switches could be clickjacked).
-  const csp = (c: Context, framedBy: string) =>
+  const csp = (stream: string, framedBy: string) =>
     `default-src 'self'; img-src 'self' data:; media-src 'self' blob:; worker-src 'self' blob:; ` +
-    `connect-src 'self' ${trackers(c, c.req.param("stream") ?? "").map((t) => new URL(t).origin).join(" ")}; base-uri 'none'; form-action 'none'; frame-ancestors ${framedBy}`;
+    `connect-src ${connectSources(stream)}; base-uri 'none'; form-action 'none'; frame-ancestors ${framedBy}`;
 
   const file = (c: Context, name: string, status: 200 | 404 = 200) => {
     const body = files.get(name);
@@ -44,7 +58,7 @@ export function addPlayerRoutes(app: Hono, { config, keys, streamInfo, log }: Pl
       "Content-Type": contentType(name),
       "Cache-Control": html ? "no-cache" : "public, max-age=300",
       "X-Content-Type-Options": "nosniff",
-      ...(html ? { "Content-Security-Policy": csp(c, name === "embed.html" ? "*" : "'self'"), "Referrer-Policy": "strict-origin-when-cross-origin" } : {}),
+      ...(html ? { "Content-Security-Policy": csp(c.req.param("stream") ?? "", name === "embed.html" ? "*" : "'self'"), "Referrer-Policy": "strict-origin-when-cross-origin" } : {}),
     });
   };
 
@@ -75,8 +89,9 @@ export function addPlayerRoutes(app: Hono, { config, keys, streamInfo, log }: Pl
       stream,
       player: {
         title: s.title ?? name,
-        trackers: trackers(c, name),
+        trackers: trackers(name),
         iceServers: config.player.iceServers,
+        ...(config.player.turn ? { turnCredentialsPath: TURN_PATH } : {}),
         p2p: s.p2p ?? true,
         latency: s.latency ?? config.player.latency,
         uploadKbps: s.uploadKbps ?? 0,
@@ -86,4 +101,18 @@ export function addPlayerRoutes(app: Hono, { config, keys, streamInfo, log }: Pl
     c.header("Cache-Control", "no-cache");
     return c.json(body);
   });
+
+  // One viewer session asks once (and again after a while); an address behind a NAT holds many.
+  const turnAsks = new ClientLimiter({ ratePerMin: 600, burst: 100, maxClients: 100_000 });
+  app.get(TURN_PATH, (c) => {
+    const turn = config.player.turn;
+    if (!turn) return c.json({ error: "no TURN server is configured" }, 404);
+    const client = rateKey(clientAddress(getConnInfo(c).remote.address, c.req.header("x-forwarded-for"), config.http.trustProxy));
+    if (!turnAsks.take(client)) return c.json({ error: "too many requests" }, 429);
+    const body: TurnCredentialsResponse = { iceServers: [mintTurnCredentials(turn)], ttlSec: turn.ttlSec };
+    // Each answer is the asker's own: never stored by an edge or a browser.
+    return c.json(body, 200, { "Cache-Control": "no-store, private" });
+  });
 }
+
+const TURN_PATH = "/api/turn-credentials";

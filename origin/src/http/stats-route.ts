@@ -25,12 +25,13 @@ export function statsRoute({ viewerStats, metrics, trustProxy }: StatsRouteDeps)
     if (status === 429) c.header("Retry-After", "1");
     return c.json({ error }, status);
   };
+  // The sender's address key: its bucket of beacons, and the address its viewers count under.
+  const clientKey = (c: Context) => rateKey(clientAddress(socketAddress(c), c.req.header("x-forwarded-for"), trustProxy));
 
   app.post(
     "/api/stats",
     async (c, next) => {
-      const key = rateKey(clientAddress(socketAddress(c), c.req.header("x-forwarded-for"), trustProxy));
-      if (!viewerStats.admitClient(key)) return refuse(c, "rate_limited", 429, "too many stats beacons from this address");
+      if (!viewerStats.admitClient(clientKey(c))) return refuse(c, "rate_limited", 429, "too many stats beacons from this address");
       const type = c.req.header("content-type")?.split(";")[0]?.trim().toLowerCase();
       if (!type || !ACCEPTED_TYPES.has(type)) return refuse(c, "unsupported_type", 415, "expected application/json or text/plain");
       return next();
@@ -45,9 +46,10 @@ export function statsRoute({ viewerStats, metrics, trustProxy }: StatsRouteDeps)
       }
       const parsed = parseBeacon(json);
       if (!parsed.ok) return refuse(c, "invalid", 400, parsed.error);
-      const refusal = viewerStats.record(parsed.beacon); // counts its own result
+      const refusal = viewerStats.record(parsed.beacon, clientKey(c)); // counts its own result
       if (refusal) {
-        if (refusal.status === 429) c.header("Retry-After", "1");
+        // An address at its viewer cap stays there until some of its viewers leave or go quiet.
+        if (refusal.status === 429) c.header("Retry-After", refusal.result === "viewers_per_address" ? "30" : "1");
         if (refusal.status === 503) c.header("Retry-After", "30");
         return c.json({ error: refusal.error }, refusal.status);
       }

@@ -4,6 +4,7 @@ import NodeMediaServer, { type NmsSession, type NmsSubscriber } from "node-media
 import type { Logger } from "pino";
 import { keyFingerprint, type KeyStore } from "../keys/key-store.js";
 import type { Metrics } from "../metrics.js";
+import { rateKey } from "../stats/client-limiter.js";
 import { bridgeLibraryLogs } from "./library-log-bridge.js";
 
 /** A publish that passed the key check, handed to the session layer. */
@@ -30,12 +31,20 @@ class Refused extends Error {}
 
 // Handshake and commands before a publish fit in a few KiB: more is not a publisher.
 const MAX_BYTES_BEFORE_PUBLISH = 64 * 1024;
+// What a client sends for the handshake: C0 (version byte), C1 and C2 (1536 bytes each).
+const HANDSHAKE_BYTES = 1 + 1536 + 1536;
+// A flood of refused connections logs one line per reason this often, with the count it stands for.
+const REFUSAL_LOG_INTERVAL_MS = 10_000;
 
 export interface RtmpIngestOptions {
   host: string;
   port: number;
   app: string;
   maxConnections: number;
+  /** Open connections per address (IPv6: per /64): one address cannot take all of maxConnections. */
+  maxConnectionsPerAddress: number;
+  /** A connection must have sent its whole RTMP handshake within this time. */
+  handshakeTimeoutMs: number;
   /** A connection must start publishing within this time, and a publisher never go silent longer. */
   timeoutMs: number;
   dataDir: string;
@@ -47,18 +56,26 @@ export interface RtmpIngestOptions {
 
 /**
  * RTMP ingest on node-media-server's protocol code. We own the listening socket so that
- * every connection is guarded: a connection cap, an idle timeout, and a try/catch around
- * the library's parser (it throws on malformed input, which would crash the process).
+ * every connection is guarded: connection caps (in all and per address), handshake, publish
+ * and idle deadlines, and a try/catch around the library's parser (it throws on malformed
+ * input, which would crash the process).
  */
 export class RtmpIngest {
   private readonly nms: NodeMediaServer;
   private readonly server: net.Server;
   private readonly sockets = new Set<net.Socket>();
+  /** Open connections per address key (see rateKey); an address leaves the map at 0. */
+  private readonly perAddress = new Map<string, number>();
+  /** Refusals not yet logged, per reason, and when each reason was last logged. */
+  private readonly refusalLog = new Map<string, { lastMs: number; unlogged: number }>();
   /** Connections from the built-in test source's private listener, and the stream they publish. */
   private readonly internal = new WeakMap<net.Socket, string>();
   private internalServer: net.Server | undefined;
-  /** Connections not yet publishing: their deadline and the bytes they sent so far. */
-  private readonly pending = new WeakMap<net.Socket, { deadline: NodeJS.Timeout; bytes: number }>();
+  /** Connections not yet publishing: their deadlines and the bytes they sent so far. */
+  private readonly pending = new WeakMap<
+    net.Socket,
+    { deadline: NodeJS.Timeout; handshakeDeadline: NodeJS.Timeout | undefined; bytes: number }
+  >();
   private readonly log: Logger;
   private nextSubscriber = 0;
 
@@ -120,27 +137,57 @@ export class RtmpIngest {
   }
 
   private onConnection(socket: net.Socket): void {
+    // The test source's own listener takes one expected connection at a time: no address cap.
+    const address = this.internal.has(socket) ? undefined : rateKey(socket.remoteAddress ?? "unknown");
+    const fromAddress = address === undefined ? 0 : (this.perAddress.get(address) ?? 0);
+    if (address !== undefined && fromAddress >= this.o.maxConnectionsPerAddress) {
+      return this.refuseConnection(socket, "too_many_from_address", "RTMP connection refused: too many connections from this address");
+    }
     if (this.sockets.size >= this.o.maxConnections) {
-      this.o.metrics.rtmpRefused.inc({ reason: "too_many_connections" });
-      this.log.warn({ ip: socket.remoteAddress }, "RTMP connection refused: too many connections");
-      socket.destroy();
-      return;
+      return this.refuseConnection(socket, "too_many_connections", "RTMP connection refused: too many connections");
     }
     this.sockets.add(socket);
+    if (address !== undefined) this.perAddress.set(address, fromAddress + 1);
     const closeFor = (reason: string, message: string) => () => {
       this.o.metrics.rtmpRefused.inc({ reason });
       this.log.info({ ip: socket.remoteAddress }, message);
       socket.destroy();
     };
     const deadline = setTimeout(closeFor("publish_timeout", "RTMP connection did not publish in time, closing"), this.o.timeoutMs);
-    this.pending.set(socket, { deadline, bytes: 0 });
+    // Shorter than the publish deadline: a connection that sends nothing costs a slot only briefly.
+    const handshakeDeadline = setTimeout(
+      closeFor("handshake_timeout", "RTMP connection did not complete the handshake in time, closing"),
+      this.o.handshakeTimeoutMs,
+    );
+    this.pending.set(socket, { deadline, handshakeDeadline, bytes: 0 });
     socket.on("close", () => {
       clearTimeout(deadline);
+      clearTimeout(handshakeDeadline);
       this.sockets.delete(socket);
+      if (address === undefined) return;
+      const left = (this.perAddress.get(address) ?? 1) - 1;
+      if (left > 0) this.perAddress.set(address, left);
+      else this.perAddress.delete(address);
     });
     socket.setTimeout(this.o.timeoutMs, closeFor("idle", "RTMP connection idle, closing"));
     this.nms.rtmpServer.handleRequest(socket);
     this.guardParser(socket);
+  }
+
+  /** Closes a connection at once; a flood of them is logged as one line per interval. */
+  private refuseConnection(socket: net.Socket, reason: string, message: string): void {
+    const ip = socket.remoteAddress; // read before destroy(), which drops it
+    this.o.metrics.rtmpRefused.inc({ reason });
+    socket.destroy();
+    const now = Date.now();
+    const entry = this.refusalLog.get(reason) ?? { lastMs: -Infinity, unlogged: 0 };
+    this.refusalLog.set(reason, entry);
+    entry.unlogged++;
+    if (now - entry.lastMs < REFUSAL_LOG_INTERVAL_MS) return;
+    // refused: the refusals (of any address) this line stands for, since the last one.
+    this.log.warn({ ip, refused: entry.unlogged }, message);
+    entry.lastMs = now;
+    entry.unlogged = 0;
   }
 
   /**
@@ -154,7 +201,11 @@ export class RtmpIngest {
     socket.on("data", (chunk: Buffer) => {
       if (socket.destroyed) return;
       const pending = this.pending.get(socket);
-      if (pending && (pending.bytes += chunk.length) > MAX_BYTES_BEFORE_PUBLISH + chunk.length) {
+      if (pending && (pending.bytes += chunk.length) >= HANDSHAKE_BYTES && pending.handshakeDeadline) {
+        clearTimeout(pending.handshakeDeadline);
+        pending.handshakeDeadline = undefined;
+      }
+      if (pending && pending.bytes > MAX_BYTES_BEFORE_PUBLISH + chunk.length) {
         this.o.metrics.rtmpRefused.inc({ reason: "too_much_before_publish" });
         this.log.warn({ ip: socket.remoteAddress }, "RTMP connection sent too much before publishing, closing");
         return void socket.destroy();
@@ -188,7 +239,10 @@ export class RtmpIngest {
     const refusal = this.o.admit(publish);
     if (refusal) return refuse(refusal, "admission");
     const pending = this.pending.get(s.socket);
-    if (pending) clearTimeout(pending.deadline);
+    if (pending) {
+      clearTimeout(pending.deadline);
+      clearTimeout(pending.handshakeDeadline);
+    }
     this.pending.delete(s.socket);
   }
 

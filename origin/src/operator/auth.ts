@@ -1,48 +1,81 @@
 // Who may see operator figures and act: whoever proves the operator token once (a login form)
-// and then carries an HttpOnly, SameSite=Strict cookie derived from it. The token itself never
-// travels in a URL or a cookie.
-import { createHash, createHmac, timingSafeEqual } from "node:crypto";
+// and then carries an HttpOnly, SameSite=Strict cookie with a random session id. Sessions live
+// on the server only: they expire, logout ends them, and a stolen cookie dies with its session.
+// The token itself never travels in a URL or a cookie.
+import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import type { Context } from "hono";
 import { getCookie } from "hono/cookie";
 
 export const SESSION_COOKIE = "peercast_operator";
 
-/** open: no token, listening on loopback only; disabled: no token on a public address. */
-export type AuthMode = "token" | "open" | "disabled";
-
-const LOOPBACK = new Set(["127.0.0.1", "::1", "localhost"]);
-
-export function authMode(token: string | undefined, httpHost: string): AuthMode {
-  if (token) return "token";
-  return LOOPBACK.has(httpHost) ? "open" : "disabled";
-}
-
 const digest = (s: string) => createHash("sha256").update(s).digest();
 
-export class OperatorAuth {
-  readonly mode: AuthMode;
-  private readonly session: Buffer | undefined;
+export interface OperatorAuthOptions {
+  token: string;
+  /** A session ends this long after login, used or not. */
+  sessionTtlMs: number;
+  /** Logins beyond this end the oldest session (a bound on memory, not a policy). */
+  maxSessions: number;
+  now?: () => number;
+}
 
-  constructor(private readonly token: string | undefined, httpHost: string) {
-    this.mode = authMode(token, httpHost);
-    // Changing the token logs every operator out; a restart does not.
-    this.session = token ? createHmac("sha256", token).update("peercast operator session v1").digest() : undefined;
+export class OperatorAuth {
+  private readonly tokenDigest: Buffer;
+  /** SHA-256 of the session id -> expiry (ms). Lookups by hash: the id is never compared. */
+  private readonly sessions = new Map<string, number>();
+  private readonly now: () => number;
+
+  constructor(private readonly o: OperatorAuthOptions) {
+    this.tokenDigest = digest(o.token);
+    this.now = o.now ?? Date.now;
   }
 
-  /** The cookie value a successful login sets. */
-  sessionValue(): string {
-    return this.session!.toString("base64url");
+  get ttlMs(): number {
+    return this.o.sessionTtlMs;
   }
 
   /** Constant-time check of a submitted token. */
   tokenMatches(given: string): boolean {
-    return this.token !== undefined && timingSafeEqual(digest(given), digest(this.token));
+    return timingSafeEqual(digest(given), this.tokenDigest);
+  }
+
+  /** A new session; its id goes into the cookie and nowhere else. */
+  startSession(): string {
+    this.prune();
+    while (this.sessions.size >= this.o.maxSessions) this.sessions.delete(this.sessions.keys().next().value!);
+    const id = randomBytes(32).toString("base64url");
+    this.sessions.set(this.key(id), this.now() + this.o.sessionTtlMs);
+    return id;
+  }
+
+  endSession(c: Context): void {
+    const id = getCookie(c, SESSION_COOKIE);
+    if (id !== undefined) this.sessions.delete(this.key(id));
   }
 
   isOperator(c: Context): boolean {
-    if (this.mode === "open") return true;
-    if (this.mode === "disabled") return false;
-    const cookie = getCookie(c, SESSION_COOKIE);
-    return cookie !== undefined && timingSafeEqual(digest(cookie), digest(this.sessionValue()));
+    const id = getCookie(c, SESSION_COOKIE);
+    if (id === undefined) return false;
+    const expires = this.sessions.get(this.key(id));
+    if (expires === undefined) return false;
+    if (expires <= this.now()) {
+      this.sessions.delete(this.key(id));
+      return false;
+    }
+    return true;
+  }
+
+  get sessionCount(): number {
+    this.prune();
+    return this.sessions.size;
+  }
+
+  private key(id: string): string {
+    return digest(id).toString("base64");
+  }
+
+  private prune(): void {
+    const now = this.now();
+    for (const [k, expires] of this.sessions) if (expires <= now) this.sessions.delete(k);
   }
 }

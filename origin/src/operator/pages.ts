@@ -1,4 +1,4 @@
-// Server-rendered operator pages: login, and why the dashboard is off. Every value goes
+// Server-rendered operator page: the login form. Every value goes
 // through esc(); the pages carry no script.
 
 const esc = (v: unknown) =>
@@ -11,14 +11,12 @@ const page = (title: string, body: string) => `<!doctype html><html lang="en"><h
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${esc(title)}</title><style>${STYLE}</style></head><body>${body}</body></html>`;
 
-export function loginPage(error?: string): string {
+export function loginPage(tokenFile: string | undefined, error?: string): string {
+  // Where, without the full path (this page answers anyone): the log has that.
+  const where = tokenFile
+    ? `The token is in the file <code>${esc(tokenFile.split(/[\\/]/).pop())}</code> in the origin's data directory (<code>PEERCAST_DATA_DIR</code>; the origin's log names it).`
+    : "The token is the origin's <code>PEERCAST_OPERATOR_TOKEN</code>.";
   return page("Peercast operator login", `<h1>Operator login</h1>${error ? `<p class="error">${esc(error)}</p>` : ""}
 <form method="post" action="/dashboard/login"><label>Operator token <input type="password" name="token" autocomplete="current-password" required autofocus></label>
-<button type="submit">Log in</button></form>`);
-}
-
-export function disabledPage(): string {
-  return page("Peercast dashboard disabled", `<h1>Dashboard disabled</h1>
-<p>The origin listens on a public address and no operator token is configured, so the dashboard stays off rather than open to anyone.
-Set <code>PEERCAST_OPERATOR_TOKEN</code> (16 or more characters) and restart the origin.</p>`);
+<button type="submit">Log in</button></form><p>${where}</p>`);
 }

@@ -4,7 +4,6 @@ import { fileURLToPath } from "node:url";
 import { getConnInfo } from "@hono/node-server/conninfo";
 import type { Context, Hono } from "hono";
 import { deleteCookie, setCookie } from "hono/cookie";
-import { csrf } from "hono/csrf";
 import type { Logger } from "pino";
 import { z } from "zod";
 import type { KeyStore } from "../keys/key-store.js";
@@ -15,7 +14,8 @@ import type { OperatorOverview, StreamInfo } from "../wire/index.js";
 import { SESSION_COOKIE, type OperatorAuth } from "./auth.js";
 import { streamFigures, streamHistory } from "./figures.js";
 import { contentType, loadStaticFiles } from "../http/static-files.js";
-import { disabledPage, loginPage } from "./pages.js";
+import { loginPage } from "./pages.js";
+import { crossOriginRefusal } from "./same-origin.js";
 import type { MetricSamples } from "./snapshots.js";
 
 // origin/dist/src/operator -> dashboard/dist/www, where `npm run build` puts the page.
@@ -29,6 +29,10 @@ export interface OperatorDeps {
   keys: KeyStore;
   streams: () => StreamInfo[];
   rtmpUrl: string;
+  /** The origin's public URL: its host is one the operator's pages may post from. */
+  publicUrl: string;
+  /** Where the generated token is, for the login page; undefined when it came from the environment. */
+  tokenFile: string | undefined;
   secureCookie: boolean;
   /** Built dashboard files; undefined: found next to this package. */
   dashboardDir: string | undefined;
@@ -41,13 +45,20 @@ const AddKey = z.object({ stream: z.string().regex(STREAM_NAME), label: z.string
 export function addOperatorRoutes(app: Hono, d: OperatorDeps): void {
   // Login attempts per client address: guessing a token is slow.
   const logins = new ClientLimiter({ ratePerMin: 10, burst: 5, maxClients: 10_000 });
-  const html = (c: Context, body: string, status: 200 | 401 | 429 | 503 = 200) =>
+  const html = (c: Context, body: string, status: 200 | 401 | 429 = 200) =>
     c.html(body, status, { "Cache-Control": "no-store", "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'" });
 
-  app.use("/dashboard/*", csrf());
-  app.use("/api/operator/*", csrf());
+  // Every state-changing request, whatever its content type, from the operator's own pages only.
+  for (const path of ["/dashboard/*", "/api/operator/*"]) {
+    app.use(path, async (c, next) => {
+      if (c.req.method === "GET" || c.req.method === "HEAD") return next();
+      const refusal = crossOriginRefusal({ secFetchSite: c.req.header("sec-fetch-site"), origin: c.req.header("origin"), host: c.req.header("host") }, d.publicUrl);
+      if (refusal === undefined) return next();
+      d.log.warn({ path: c.req.path, refusal }, "operator request refused");
+      return c.json({ error: refusal }, 403);
+    });
+  }
   app.use("/api/operator/*", async (c, next) => {
-    if (d.auth.mode === "disabled") return c.json({ error: "the dashboard is disabled: set PEERCAST_OPERATOR_TOKEN" }, 503);
     if (!d.auth.isOperator(c)) return c.json({ error: "operator login required" }, 401);
     c.header("Cache-Control", "no-store");
     await next();
@@ -60,9 +71,9 @@ export function addOperatorRoutes(app: Hono, d: OperatorDeps): void {
     return c.body(body, 200, { "Content-Type": contentType(name), "Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff", "Content-Security-Policy": DASHBOARD_CSP });
   };
 
+  const login = (c: Context, error?: string, status: 401 | 429 = 401) => html(c, loginPage(d.tokenFile, error), status);
   app.get("/dashboard", (c) => {
-    if (d.auth.mode === "disabled") return html(c, disabledPage(), 503);
-    if (!d.auth.isOperator(c)) return html(c, loginPage(), 401);
+    if (!d.auth.isOperator(c)) return login(c);
     return file(c, "dashboard.html");
   });
   // Code and styles only (no figures): served like the player's files.
@@ -72,19 +83,20 @@ export function addOperatorRoutes(app: Hono, d: OperatorDeps): void {
   });
 
   app.post("/dashboard/login", async (c) => {
-    if (d.auth.mode !== "token") return c.redirect("/dashboard", 303);
     const client = rateKey(clientAddress(getConnInfo(c).remote.address, c.req.header("x-forwarded-for"), d.trustProxy));
-    if (!logins.take(client)) return html(c, loginPage("Too many attempts: wait a minute."), 429);
+    if (!logins.take(client)) return login(c, "Too many attempts: wait a minute.", 429);
     const form = await c.req.parseBody();
     if (typeof form.token !== "string" || !d.auth.tokenMatches(form.token)) {
       d.log.warn({ client }, "operator login refused");
-      return html(c, loginPage("Wrong token."), 401);
+      return login(c, "Wrong token.");
     }
-    setCookie(c, SESSION_COOKIE, d.auth.sessionValue(), { httpOnly: true, sameSite: "Strict", secure: d.secureCookie, path: "/", maxAge: 12 * 3600 });
+    const maxAge = Math.floor(d.auth.ttlMs / 1000);
+    setCookie(c, SESSION_COOKIE, d.auth.startSession(), { httpOnly: true, sameSite: "Strict", secure: d.secureCookie, path: "/", maxAge });
     return c.redirect("/dashboard", 303);
   });
 
   app.post("/dashboard/logout", (c) => {
+    d.auth.endSession(c);
     deleteCookie(c, SESSION_COOKIE, { path: "/" });
     return c.redirect("/dashboard", 303);
   });

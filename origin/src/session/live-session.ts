@@ -11,6 +11,7 @@ import type { Metrics } from "../metrics.js";
 import { segmentFileName } from "../transcode/ffmpeg-args.js";
 import { addPassthrough, freezeLadder } from "../transcode/ladder.js";
 import { passthroughRefusal, type SourceProbe } from "../transcode/passthrough.js";
+import { RestartBudget } from "../transcode/restart-budget.js";
 import { TranscoderRun } from "../transcode/transcoder.js";
 import type { ProducedSegment } from "../transcode/segment-watcher.js";
 import { swarmIdOf, type RenditionInfo, type StreamSessionInfo, type StreamState } from "../wire/index.js";
@@ -45,7 +46,8 @@ export class LiveSession {
   /** Every ffmpeg of this session not yet ended: a finishing one may still write segments. */
   private readonly liveRuns = new Set<TranscoderRun>();
   private runs = 0;
-  private restartsThisPublish = 0;
+  /** ffmpeg restarts allowed for the current publisher, per time window. */
+  private restarts: RestartBudget;
   /** Wall-clock start and duration of each recent segment number, shared by all renditions. */
   private readonly clock = new Map<number, { startMs: number; durationSec: number }>();
   private slowSinceMs: number | undefined;
@@ -59,6 +61,7 @@ export class LiveSession {
     private readonly d: LiveSessionDeps,
   ) {
     this.dir = path.join(d.config.dataDir, "hls", stream, this.id);
+    this.restarts = this.newRestartBudget();
     this.log = d.log.child({ component: "session", stream, session: this.id });
   }
 
@@ -92,7 +95,7 @@ export class LiveSession {
     clearTimeout(this.graceTimer);
     const isReconnect = this.runs > 0;
     this.state = "live";
-    this.restartsThisPublish = 0;
+    this.restarts = this.newRestartBudget();
     const feed = new PublishFeed(publish, {
       startTimeoutMs: this.d.config.transcode.startTimeoutMs,
       probeKeyframeInterval: this.d.config.transcode.passthrough,
@@ -236,14 +239,19 @@ export class LiveSession {
     });
   }
 
+  private newRestartBudget(): RestartBudget {
+    const t = this.d.config.transcode;
+    return new RestartBudget(t.maxRestarts, t.restartWindowSec * 1000);
+  }
+
   private restart(error: string | undefined, input: { hasAudio: boolean; copySource: boolean }): void {
     this.d.metrics.ffmpegRestarts.inc({ stream: this.stream });
-    if (++this.restartsThisPublish > this.d.config.transcode.maxRestarts) {
-      this.log.error({ error }, "ffmpeg keeps failing, disconnecting the publisher");
+    if (!this.restarts.take()) {
+      this.log.error({ error, restartWindowSec: this.d.config.transcode.restartWindowSec }, "ffmpeg keeps failing, disconnecting the publisher");
       this.disconnectPublisher("transcoder keeps failing");
       return;
     }
-    this.log.warn({ error, attempt: this.restartsThisPublish }, "ffmpeg ended unexpectedly, restarting it");
+    this.log.warn({ error, recentRestarts: this.restarts.recent }, "ffmpeg ended unexpectedly, restarting it");
     this.startRun(input);
   }
 

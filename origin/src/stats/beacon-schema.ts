@@ -35,6 +35,7 @@ export const StatsBeaconSchema = z.object({
   stallMs: counter,
   playingMs: counter,
   peers: z.number().int().min(0).max(10_000),
+  peersMet: z.number().int().min(0).max(1_000_000).optional(),
   rendition: pattern(/^[A-Za-z0-9_-]{1,64}$/, "1-64 of A-Z a-z 0-9 _ -").optional(),
   startupMs: duration.optional(),
   latencyMs: duration.optional(),

@@ -12,6 +12,7 @@ export type BeaconResult =
   | "backwards"
   | "stream_changed"
   | "unknown_stream"
+  | "viewers_per_address"
   | "full";
 
 export interface Refusal {
@@ -27,6 +28,8 @@ const ZERO: Counters = { httpBytes: 0, p2pBytes: 0, uploadedBytes: 0, rejectedSe
 
 interface Viewer {
   stream: string;
+  /** The client address key (rateKey) of its last accepted beacon: the one it is counted under. */
+  client: string;
   last: Counters;
   peers: number;
   seenAt: number;
@@ -54,6 +57,12 @@ export interface ViewerStatsOptions {
   burst: number;
   /** Viewers tracked at most; a new one beyond is refused unless the oldest has gone quiet. */
   maxViewers: number;
+  /**
+   * Counted (live) viewers per client address at most: a NAT's audience fits, while one address
+   * inventing viewerIds can neither inflate the viewer count past it nor hold more of maxViewers
+   * (viewers that went quiet or left no longer count, and make room).
+   */
+  viewersPerAddress: number;
   /** Client buckets kept at most. */
   maxClients?: number;
   /** Accepted beacons of one viewer are at least this far apart (a page-hide beacon excepted). */
@@ -70,6 +79,8 @@ export class ViewerStats {
   /** Ordered by the last accepted beacon, oldest first (every accept moves its viewer to the end). */
   private readonly viewers = new Map<string, Viewer>();
   private readonly totals = new Map<string, StreamTotals>();
+  /** Counted viewers per client address; an address leaves the map at 0. */
+  private readonly countedPerClient = new Map<string, number>();
   private readonly clients: ClientLimiter;
   private readonly now: () => number;
   private readonly countWindowMs: number;
@@ -101,15 +112,18 @@ export class ViewerStats {
     return this.clients.take(key);
   }
 
-  /** Takes a valid beacon into the metrics, or refuses it without changing anything but the refusal count. */
-  record(b: StatsBeacon): Refusal | undefined {
+  /**
+   * Takes a valid beacon from `client` (the sender's rateKey) into the metrics, or refuses it
+   * without changing anything but the refusal count.
+   */
+  record(b: StatsBeacon, client: string): Refusal | undefined {
     const now = this.now();
-    const refusal = this.check(b, now);
+    const refusal = this.check(b, client, now);
     if (refusal) {
       this.o.metrics.statsBeacons.inc({ result: refusal.result });
       return refusal;
     }
-    this.apply(b, this.viewers.get(b.viewerId), now);
+    this.apply(b, client, this.viewers.get(b.viewerId), now);
     this.o.metrics.statsBeacons.inc({ result: "accepted" });
     return undefined;
   }
@@ -134,9 +148,19 @@ export class ViewerStats {
     this.clients.sweep();
   }
 
-  private check(b: StatsBeacon, now: number): Refusal | undefined {
+  private check(b: StatsBeacon, client: string, now: number): Refusal | undefined {
     if (!this.o.knownStream(b.stream)) return { result: "unknown_stream", status: 400, error: "stream: not a configured stream" };
     const v = this.viewers.get(b.viewerId);
+    // A beacon that would add a counted viewer to this address (a new one, one back from quiet,
+    // or one that moved here) must find room under the address's cap; the final one adds none.
+    const adds = b.final !== true && !(v?.counted && v.client === client);
+    if (adds && (this.countedPerClient.get(client) ?? 0) >= this.o.viewersPerAddress) {
+      return {
+        result: "viewers_per_address",
+        status: 429,
+        error: `too many viewers are reporting from this address (at most ${this.o.viewersPerAddress}); try again later`,
+      };
+    }
     if (!v) {
       if (this.viewers.size >= this.o.maxViewers && !this.evictQuiet(now)) {
         return { result: "full", status: 503, error: "too many viewers are reporting; try again later" };
@@ -154,7 +178,7 @@ export class ViewerStats {
     return undefined;
   }
 
-  private apply(b: StatsBeacon, v: Viewer | undefined, now: number): void {
+  private apply(b: StatsBeacon, client: string, v: Viewer | undefined, now: number): void {
     const m = this.o.metrics;
     const stream = b.stream;
     const last = v?.last ?? ZERO;
@@ -171,6 +195,7 @@ export class ViewerStats {
     if (v?.counted) this.uncount(v, false);
     const next: Viewer = {
       stream,
+      client,
       last: Object.fromEntries(COUNTERS.map((k) => [k, b[k]])) as Counters,
       peers: b.peers,
       seenAt: now,
@@ -178,6 +203,7 @@ export class ViewerStats {
       startupSeen: (v?.startupSeen ?? false) || b.startupMs !== undefined,
     };
     if (next.counted) {
+      this.countedPerClient.set(client, (this.countedPerClient.get(client) ?? 0) + 1);
       const t = this.totalsOf(stream);
       t.viewers++;
       t.peers += next.peers;
@@ -201,6 +227,9 @@ export class ViewerStats {
   }
 
   private uncount(v: Viewer, publish = true): void {
+    const n = this.countedPerClient.get(v.client) ?? 0;
+    if (n <= 1) this.countedPerClient.delete(v.client);
+    else this.countedPerClient.set(v.client, n - 1);
     const t = this.totalsOf(v.stream);
     t.viewers--;
     t.peers -= v.peers;

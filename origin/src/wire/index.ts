@@ -56,13 +56,34 @@ export interface IceServer {
   credential?: string;
 }
 
+/**
+ * A tracker as the API gives it: `ws://` or `wss://` URL, a path on the page's own host
+ * (`/tracker/main`), or a port on the page's host name (`:8000/`). Never built from a request's
+ * Host: edges cache the answer for everyone (resolveTracker turns it into a URL on the page).
+ */
+export const TRACKER_REF = /^(wss?:\/\/[^\s/]|\/|:[0-9]{1,5}\/)[^\s]*$/;
+
+/** A tracker reference as a page at `pageUrl` must dial it: wss on https pages. */
+export function resolveTracker(ref: string, pageUrl: string): string {
+  if (/^wss?:\/\//.test(ref)) return ref;
+  const page = new URL(pageUrl);
+  const scheme = page.protocol === "https:" ? "wss" : "ws";
+  return ref.startsWith("/") ? `${scheme}://${page.host}${ref}` : `${scheme}://${page.hostname}${ref}`;
+}
+
 /** What a player needs besides the stream's state: all from the operator's config. */
 export interface PlayerSettings {
   /** Shown as the page title. */
   title: string;
-  /** WebSocket tracker URLs: always the operator's own, never a public default. */
+  /** Tracker references (TRACKER_REF): always the operator's own, never a public default. */
   trackers: string[];
+  /** STUN servers (the same for every viewer). */
   iceServers: IceServer[];
+  /**
+   * Where a player gets the TURN servers with credentials of its own (short-lived, never
+   * cached); absent without TURN.
+   */
+  turnCredentialsPath?: string;
   /** The operator's switch for P2P on this stream. */
   p2p: boolean;
   latency: LatencyMode;
@@ -70,6 +91,13 @@ export interface PlayerSettings {
   uploadKbps: number;
   /** How often a player sends its stats beacon. */
   statsIntervalMs: number;
+}
+
+/** GET /api/turn-credentials: TURN servers with credentials for this viewer only. */
+export interface TurnCredentialsResponse {
+  iceServers: IceServer[];
+  /** The credentials stop working this long after they were minted. */
+  ttlSec: number;
 }
 
 /** GET /api/streams/{stream}: 404 for a name that is not configured. */
@@ -113,6 +141,8 @@ export interface StatsBeacon {
   playingMs: number;
   /** Current values. */
   peers: number;
+  /** Distinct peers this page has had a connection with since it loaded (how well viewers reach each other). */
+  peersMet?: number;
   rendition?: string;
   /** Until the first frame, from the moment the player could start (page load or go-live). */
   startupMs?: number;

@@ -11,6 +11,8 @@ export interface OriginHandle {
   proc: ChildProcess;
   pid: number;
   http: string;
+  /** The metrics listener (Prometheus' /metrics), apart from the viewers' port. */
+  metrics: string;
   rtmpPort: number;
   dataDir: string;
   keysFile: string;
@@ -37,6 +39,7 @@ export async function startOrigin(o: OriginOptions = {}): Promise<OriginHandle> 
       PATH: process.env.PATH,
       PEERCAST_HTTP_HOST: "127.0.0.1",
       PEERCAST_HTTP_PORT: "0",
+      PEERCAST_METRICS_PORT: "0",
       PEERCAST_RTMP_HOST: "127.0.0.1",
       PEERCAST_RTMP_PORT: "0",
       PEERCAST_DATA_DIR: dataDir,
@@ -75,6 +78,7 @@ export async function startOrigin(o: OriginOptions = {}): Promise<OriginHandle> 
     proc,
     pid: proc.pid!,
     http: `http://127.0.0.1:${ready.httpPort as number}`,
+    metrics: `http://127.0.0.1:${ready.metricsPort as number}`,
     rtmpPort: ready.rtmpPort as number,
     dataDir,
     keysFile,

@@ -42,9 +42,9 @@ export async function openViewer(browser: Browser, url: string, o: { initScript?
   };
 }
 
-/** Reads one sample of the origin's /metrics, summed over the series matching `labels`. */
-export async function metricSum(httpUrl: string, name: string, labels: Record<string, string> = {}): Promise<number> {
-  const text = await (await fetch(`${httpUrl}/metrics`)).text();
+/** Reads one sample of a service's /metrics (at its metrics listener), summed over the series matching `labels`. */
+export async function metricSum(metricsUrl: string, name: string, labels: Record<string, string> = {}): Promise<number> {
+  const text = await (await fetch(`${metricsUrl}/metrics`)).text();
   let sum = 0;
   for (const line of text.split("\n")) {
     const m = /^([a-z_:]+)(\{[^}]*\})? (\S+)$/.exec(line);

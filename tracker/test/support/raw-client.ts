@@ -7,8 +7,9 @@ export class RawClient {
   closed: { code: number } | undefined;
   readonly opened: Promise<void>;
 
-  constructor(url: string) {
-    this.ws = new WebSocket(url);
+  /** `headers`: extra handshake headers (X-Forwarded-For, as a proxy would add it). */
+  constructor(url: string, headers?: Record<string, string>) {
+    this.ws = new WebSocket(url, { headers });
     this.opened = new Promise((resolve, reject) => {
       this.ws.once("open", () => resolve());
       this.ws.once("error", reject);
@@ -24,8 +25,8 @@ export class RawClient {
     this.ws.on("close", (code) => (this.closed = { code }));
   }
 
-  static async open(url: string): Promise<RawClient> {
-    const c = new RawClient(url);
+  static async open(url: string, headers?: Record<string, string>): Promise<RawClient> {
+    const c = new RawClient(url, headers);
     await c.opened;
     return c;
   }

@@ -12,7 +12,10 @@ export interface TrackerHandle {
   proc: ChildProcess;
   pid: number;
   url: string;
+  /** The public port over HTTP: /healthz. */
   http: string;
+  /** The metrics listener: /metrics and /stats.json. */
+  metrics: string;
   lines: string[];
   stop(): Promise<number | null>;
 }
@@ -23,6 +26,7 @@ export async function startTracker(originUrl: string, env: Record<string, string
       PATH: process.env.PATH,
       PEERCAST_TRACKER_HOST: "127.0.0.1",
       PEERCAST_TRACKER_PORT: "0",
+      PEERCAST_TRACKER_METRICS_PORT: "0",
       PEERCAST_ORIGIN_URL: originUrl,
       PEERCAST_TRACKER_POLL_MS: "500",
       PEERCAST_LOG_LEVEL: "debug",
@@ -34,7 +38,7 @@ export async function startTracker(originUrl: string, env: Record<string, string
   for (const s of [proc.stdout!, proc.stderr!]) s.on("data", (c: Buffer) => lines.push(...c.toString().split("\n").filter(Boolean)));
   const exited = new Promise<number | null>((resolve) => proc.once("exit", resolve));
   const ready = await waitFor(
-    () => lines.map((l) => { try { return JSON.parse(l) as { msg?: string; port?: number }; } catch { return {}; } }).find((l) => l.msg === "tracker ready"),
+    () => lines.map((l) => { try { return JSON.parse(l) as { msg?: string; port?: number; metricsPort?: number }; } catch { return {}; } }).find((l) => l.msg === "tracker ready"),
     10_000,
     () => lines.join("\n"),
   ).catch((err: unknown) => {
@@ -46,6 +50,7 @@ export async function startTracker(originUrl: string, env: Record<string, string
     pid: proc.pid!,
     url: `ws://127.0.0.1:${ready.port}`,
     http: `http://127.0.0.1:${ready.port}`,
+    metrics: `http://127.0.0.1:${ready.metricsPort}`,
     lines,
     stop: async () => {
       if (proc.exitCode === null && proc.signalCode === null) proc.kill("SIGTERM");
@@ -63,9 +68,9 @@ export async function liveInfoHashes(originUrl: string, stream: string): Promise
   return parseMasterVariants(master).map((v) => infoHashOf(session.swarmId, v));
 }
 
-/** Reads one counter of the tracker's /metrics (0 when absent). */
-export async function metric(httpUrl: string, name: string, labels = ""): Promise<number> {
-  const text = await (await fetch(`${httpUrl}/metrics`)).text();
+/** Reads one counter of the tracker's /metrics (0 when absent); `metricsUrl` is a TrackerHandle's `metrics`. */
+export async function metric(metricsUrl: string, name: string, labels = ""): Promise<number> {
+  const text = await (await fetch(`${metricsUrl}/metrics`)).text();
   const line = text.split("\n").find((l) => l.startsWith(`${name}${labels ? `{${labels}}` : ""} `));
   return line ? Number(line.split(" ").at(-1)) : 0;
 }
