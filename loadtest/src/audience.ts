@@ -42,6 +42,8 @@ export class Audience {
   private next = 1;
   private lightJoined = 0;
   private chromiumJoined = 0;
+  /** Emulated links: browsers launched ahead of their viewers (prepareViewers), by slot. */
+  private readonly browsers = new Map<number, Promise<Browser>>();
 
   constructor(
     private readonly o: {
@@ -67,11 +69,23 @@ export class Audience {
     return this.o.rendition === ABR ? page : `${page}?quality=${encodeURIComponent(this.o.rendition)}`;
   }
 
+  /** Emulated links: launches the first `n` viewers' browsers (in their namespaces) at once. */
+  async prepareViewers(n: number): Promise<void> {
+    const net = this.o.net;
+    if (!net) return;
+    for (let slot = this.chromiumJoined; slot < this.chromiumJoined + n; slot++) {
+      if (!this.browsers.has(slot)) this.browsers.set(slot, net.browser("chromium", slot, true));
+    }
+    await Promise.all(this.browsers.values());
+  }
+
   async addViewer(): Promise<void> {
     const id = `chromium-${this.next++}`;
     const slot = this.chromiumJoined++;
     // On emulated links each viewer has a browser of its own, in its own namespace.
-    const browser = this.o.net ? await this.o.net.browser("chromium", slot, true) : this.o.browser;
+    const prepared = this.browsers.get(slot);
+    this.browsers.delete(slot);
+    const browser = this.o.net ? await (prepared ?? this.o.net.browser("chromium", slot, true)) : this.o.browser;
     if (!browser) throw new Error("no browser");
     const viewer = await openViewer(browser, this.watchUrl, this.o.transport === "http" ? { initScript: P2P_OFF } : {});
     const own = this.o.net ? browser : undefined;
@@ -147,6 +161,9 @@ export class Audience {
     } finally {
       await Promise.all(this.viewerPages.map(([, v]) => v.close().catch(() => {})));
       this.viewers.clear();
+      // Browsers launched for viewers that never joined (a phase cut short).
+      await Promise.all([...this.browsers.values()].map(async (b) => (await b.catch(() => undefined))?.close().catch(() => {})));
+      this.browsers.clear();
       await this.peers.stop();
     }
   }

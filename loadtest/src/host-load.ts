@@ -40,7 +40,7 @@ function cpuTimes(): CpuTimes {
 }
 
 /** The load test's own processes by kind, and everything else on the host (other users' work). */
-export type ProcessGroup = "chromium" | "ffmpeg" | "origin" | "tracker" | "light-peers" | "loadtest" | "loadtest-other" | "outside-loadtest";
+export type ProcessGroup = "chromium" | "ffmpeg" | "origin" | "tracker" | "light-peers" | "net-emulator" | "loadtest" | "loadtest-other" | "outside-loadtest";
 const TICKS_PER_SEC = 100; // USER_HZ on Linux
 
 function groupOf(pid: number, comm: string): Exclude<ProcessGroup, "outside-loadtest"> {
@@ -56,6 +56,8 @@ function groupOf(pid: number, comm: string): Exclude<ProcessGroup, "outside-load
   if (cmd.includes("origin/dist")) return "origin";
   if (cmd.includes("tracker/dist")) return "tracker";
   if (cmd.includes("peers/host.js")) return "light-peers";
+  // The emulated links' switch and the STUN server on the server side (--net).
+  if (cmd.includes("net-switch.py") || comm === "turnserver") return "net-emulator";
   return "loadtest-other";
 }
 

@@ -104,6 +104,9 @@ export async function runPhase(spec: PhaseSpec, ctx: PhaseContext): Promise<Phas
   await net?.resetCounters();
   const plan = planScenario({ ...o, scenario: spec.scenario, durationSec: o.duration, warmupSec: o.warmup, churnEverySec: o.churnEvery, audience, local: target.local });
   const [originBefore, trackerBefore] = await Promise.all([scrape(target.originMetricsUrl), scrape(target.trackerMetricsUrl)]);
+  // Emulated links: each viewer's browser starts in its namespace before the phase's clock (a
+  // browser per viewer takes seconds to launch; on loopback they share one, already running).
+  await audience.prepareViewers(plan.initial.viewers);
   const started = Date.now();
   const sampler = new Sampler(ctx, audience, started);
   const events = new EventRunner(plan.events, sampler, (line) => ctx.log(`  ${label} ${line}`));

@@ -92,7 +92,7 @@ function phase(transport: "p2p" | "http", o: Partial<{ copies: number; share: nu
       p2pReceivedBytes: o.p2p ?? (transport === "p2p" ? 500 : 0), p2pUploadedBytes: o.sent ?? (transport === "p2p" ? 500 : 0), p2pDiffPct: o.sent ? Math.round((100 * ((o.p2p ?? 500) - o.sent)) / o.sent) : 0,
     },
     net: null,
-    timeline: [{ tSec: 2, shareFromPeers: 0.5, originEgressMbps: 1 }, { tSec: 4, shareFromPeers: null, originEgressMbps: 2 }],
+    timeline: [{ tSec: 2, shareFromPeers: 0.5, originEgressMbps: 1, latencyMs: 6000 }, { tSec: 4, shareFromPeers: null, originEgressMbps: 2, latencyMs: null }],
     events: [],
   };
 }

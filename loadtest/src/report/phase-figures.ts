@@ -75,7 +75,8 @@ export interface PhaseResult {
   /** Emulated links (null on lan). */
   net: NetFigures | null;
   reconcile: { clientHttpBytes: number; abandonedHttpBytes: number; originBytes: number; httpDiffPct: number | null; p2pReceivedBytes: number; p2pUploadedBytes: number; p2pDiffPct: number | null };
-  timeline: { tSec: number; shareFromPeers: number | null; originEgressMbps: number }[];
+  /** Per sample: share from peers, origin egress, and the viewers' glass-to-glass latency (median of the block-code reads since the last sample). */
+  timeline: { tSec: number; shareFromPeers: number | null; originEgressMbps: number; latencyMs: number | null }[];
   events: PhaseRaw["events"];
 }
 
@@ -306,7 +307,8 @@ export function phaseFigures(raw: PhaseRaw, stream: string): PhaseResult {
       const dh = grew(prev.members, p.members, "httpBytes");
       const egress = p.origin.sum("peercast_http_bytes_total", { stream }) - prev.origin.sum("peercast_http_bytes_total", { stream });
       const sec = Math.max(0.1, (p.origin.at - prev.origin.at) / 1000);
-      return { tSec: p.tSec, shareFromPeers: dp + dh > 0 ? round(dp / (dp + dh), 3) : null, originEgressMbps: round((egress * 8) / sec / 1e6, 3) };
+      const reads = raw.latency.filter((s) => s.atMs > prev.origin.at && s.atMs <= p.origin.at).map((s) => s.latencyMs);
+      return { tSec: p.tSec, shareFromPeers: dp + dh > 0 ? round(dp / (dp + dh), 3) : null, originEgressMbps: round((egress * 8) / sec / 1e6, 3), latencyMs: summarize(reads).median };
     }),
     events: raw.events,
   };
