@@ -163,6 +163,212 @@ const REFUSE_REJECTED = `\t\tif (data.peer_id && this.client.rejectedPeerIds?.ha
 \t\t}
 `;
 
+/** What the cut-through relay adds before the Peer class (see CORE_PATCHES). */
+const RELAY_HELPERS = `/**
+ * Data messages carry at most this many bytes. A relay passes each on as it arrives, so one
+ * message is what a hop adds to a transfer (16 KiB: 13 ms at 10 Mbit/s; upstream's 64 KiB: 52 ms).
+ */
+var UPLOAD_CHUNK_BYTES = 16 * 1024;
+/** The uploads a core is serving, on its event target (the one object all its parts share). */
+function uploadsOf(eventTarget) {
+\treturn eventTarget.peercastUploads ??= new Set();
+}
+/** A stored segment's bytes, for an upload. */
+function storedSegmentFeed(data) {
+\tconst bytes = new Uint8Array(data);
+\treturn {
+\t\ttotal: () => bytes.byteLength,
+\t\tread: (from, max) => from < bytes.byteLength ? bytes.slice(from, from + max) : void 0,
+\t\tstate: () => "done",
+\t\twatch: () => () => void 0
+\t};
+}
+/**
+ * The bytes of a download still arriving (over HTTP or from a peer), for a relay. "done" once
+ * it completed and passed this peer's own hash check; "failed" once its bytes were dropped (a
+ * failed check, a size mismatch); "stopped" between attempts (it may resume from elsewhere).
+ */
+function downloadFeed(request) {
+\tconst generation = request.relayGeneration ?? 0;
+\tconst cursor = { index: 0, base: 0 };
+\treturn {
+\t\ttotal: () => request.status === "succeed" ? request.loadedBytes : request.totalBytes,
+\t\tread(from, max) {
+\t\t\tif ((request.relayGeneration ?? 0) !== generation) return void 0;
+\t\t\tconst chunks = request.bytes;
+\t\t\twhile (cursor.index < chunks.length && cursor.base + chunks[cursor.index].byteLength <= from) cursor.base += chunks[cursor.index++].byteLength;
+\t\t\tconst chunk = chunks[cursor.index];
+\t\t\tif (!chunk) return void 0;
+\t\t\tconst start = from - cursor.base;
+\t\t\treturn new Uint8Array(chunk.buffer, chunk.byteOffset + start, Math.min(chunk.byteLength - start, max)).slice();
+\t\t},
+\t\tstate() {
+\t\t\tif ((request.relayGeneration ?? 0) !== generation) return "failed";
+\t\t\tif (request.status === "succeed") return "done";
+\t\t\treturn request.status === "loading" ? "loading" : "stopped";
+\t\t},
+\t\twatch(watcher) {
+\t\t\tconst watchers = request.relayWatchers ??= new Set();
+\t\t\twatchers.add(watcher);
+\t\t\treturn () => watchers.delete(watcher);
+\t\t}
+\t};
+}
+`;
+
+/** Peer methods of the cut-through relay (see CORE_PATCHES). */
+const RELAY_PEER_METHODS = `\t/** The segment this peer is being sent by us, if any. */
+\tget uploadingSegment() {
+\t\treturn this.peerProtocol.uploadingContext?.segmentId;
+\t}
+\t/**
+\t * Sends a segment's bytes from byteFrom on as the feed has them: its size once known, each
+\t * message as its bytes arrive, "completed" only once the feed is done (for a relay: once its
+\t * own download passed its own hash check), and "absent" if the feed fails instead (the
+\t * requester then drops what it got). One upload per connection, as upstream.
+\t */
+\tasync sendSegment(segment, requestId, feed, byteFrom) {
+\t\tconst protocol = this.peerProtocol;
+\t\tconst uploads = uploadsOf(this.eventTarget);
+\t\tlet wake;
+\t\tlet signalled = false;
+\t\tconst poke = () => {
+\t\t\tif (wake) wake();
+\t\t\telse signalled = true;
+\t\t};
+\t\tconst changed = () => signalled ? (signalled = false, Promise.resolve()) : new Promise((resolve) => wake = () => {
+\t\t\twake = void 0;
+\t\t\tresolve();
+\t\t});
+\t\tlet stopped = false;
+\t\tlet drained = true;
+\t\tconst upload = {
+\t\t\trequestId,
+\t\t\tsegmentId: segment.externalId,
+\t\t\tstopUploading: () => {
+\t\t\t\tstopped = true;
+\t\t\t\tuploads.delete(upload);
+\t\t\t\tpoke();
+\t\t\t}
+\t\t};
+\t\tprotocol.stopUploadingSegmentData();
+\t\tprotocol.uploadingContext = upload;
+\t\tuploads.add(upload);
+\t\tconst onDrain = () => {
+\t\t\tdrained = true;
+\t\t\tpoke();
+\t\t};
+\t\tthis.connection.on("drain", onDrain);
+\t\tconst unwatch = feed.watch(poke);
+\t\tlet resumeTimer;
+\t\tlet resumeMissed = false;
+\t\ttry {
+\t\t\tlet at = byteFrom;
+\t\t\tlet total;
+\t\t\twhile (!stopped) {
+\t\t\t\tconst state = feed.state();
+\t\t\t\t// Between attempts a download resumes at once (the engine's queue picks another
+\t\t\t\t// source in the same turn) or not at all.
+\t\t\t\tif (state === "stopped" && !resumeMissed) {
+\t\t\t\t\tresumeTimer ??= setTimeout(() => {
+\t\t\t\t\t\tresumeMissed = true;
+\t\t\t\t\t\tpoke();
+\t\t\t\t\t}, 0);
+\t\t\t\t\tawait changed();
+\t\t\t\t\tcontinue;
+\t\t\t\t}
+\t\t\t\tif (state === "loading" && resumeTimer !== void 0) {
+\t\t\t\t\tclearTimeout(resumeTimer);
+\t\t\t\t\tresumeTimer = void 0;
+\t\t\t\t}
+\t\t\t\tif (state === "failed" || state === "stopped") {
+\t\t\t\t\tthis.sendSegmentAbsentCommand(segment.externalId, requestId);
+\t\t\t\t\treturn;
+\t\t\t\t}
+\t\t\t\tif (total === void 0) {
+\t\t\t\t\ttotal = feed.total();
+\t\t\t\t\tif (total === void 0) {
+\t\t\t\t\t\tawait changed();
+\t\t\t\t\t\tcontinue;
+\t\t\t\t\t}
+\t\t\t\t\tif (byteFrom > total) {
+\t\t\t\t\t\tthis.sendSegmentAbsentCommand(segment.externalId, requestId);
+\t\t\t\t\t\treturn;
+\t\t\t\t\t}
+\t\t\t\t\tprotocol.sendCommand({
+\t\t\t\t\t\tc: PeerCommandType.SegmentData,
+\t\t\t\t\t\ti: segment.externalId,
+\t\t\t\t\t\tr: requestId,
+\t\t\t\t\t\ts: total - byteFrom
+\t\t\t\t\t});
+\t\t\t\t}
+\t\t\t\tif (!drained) {
+\t\t\t\t\tawait changed();
+\t\t\t\t\tcontinue;
+\t\t\t\t}
+\t\t\t\tconst chunk = at < total ? feed.read(at, Math.min(UPLOAD_CHUNK_BYTES, this.peerConfig.webRtcMaxMessageSize, total - at)) : void 0;
+\t\t\t\tif (chunk) {
+\t\t\t\t\tat += chunk.byteLength;
+\t\t\t\t\tdrained = this.connection.write(chunk);
+\t\t\t\t\tprotocol.onChunkUploaded(chunk.byteLength, this.connection.idUtf8);
+\t\t\t\t\tcontinue;
+\t\t\t\t}
+\t\t\t\tif (state === "done") {
+\t\t\t\t\tif (at === total) this.sendSegmentDataSendingCompletedCommand(segment, requestId);
+\t\t\t\t\telse this.sendSegmentAbsentCommand(segment.externalId, requestId);
+\t\t\t\t\treturn;
+\t\t\t\t}
+\t\t\t\tawait changed();
+\t\t\t}
+\t\t} finally {
+\t\t\tclearTimeout(resumeTimer);
+\t\t\tunwatch();
+\t\t\tthis.connection.off("drain", onDrain);
+\t\t\tuploads.delete(upload);
+\t\t\tif (protocol.uploadingContext === upload) protocol.uploadingContext = void 0;
+\t\t}
+\t}
+`;
+
+/** What the upload slots add before the Peer class (see CORE_PATCHES). */
+const SLOT_HELPERS = `/**
+ * Uploads a core serves at once. Upstream serves every requester at once: the one peer that
+ * fetched a new segment had all others pulling from it, its uplink split among them and its
+ * queue overflowing. Served two at a time, each gets half the uplink, and the others ask a
+ * peer that has the segment or is relaying it.
+ */
+var MAX_UPLOADS = 2;
+/** How long a requester told "uploads full" leaves that peer alone (it tries others meanwhile). */
+var UPLOADS_FULL_RETRY_MS = 200;
+`;
+
+/** Peer methods of the upload slots (see CORE_PATCHES). */
+const SLOT_PEER_METHODS = `\t/** "Absent" with a retry delay: busy, not without the segment (older peers read "absent"). */
+\tsendUploadsFullCommand(segmentExternalId, requestId) {
+\t\tthis.peerProtocol.sendCommand({
+\t\t\tc: PeerCommandType.SegmentAbsent,
+\t\t\ti: segmentExternalId,
+\t\t\tr: requestId,
+\t\t\tw: UPLOADS_FULL_RETRY_MS
+\t\t});
+\t}
+\t/**
+\t * This peer is serving all the uploads it can: the download fails without blame, this peer
+\t * still counts as having (or relaying) the segment, and the engine asks another at once or
+\t * this one after the delay it gave.
+\t */
+\tonUploadsFull(retryMs) {
+\t\tconst { request, controls } = this.downloadingContext;
+\t\tthis.downloadingContext = void 0;
+\t\tthis.bandwidthCalculator.stopLoading();
+\t\tconst wait = Math.min(Math.max(retryMs, 0), 2e3);
+\t\tthis.busyUntil = performance.now() + wait;
+\t\tclearTimeout(this.busyTimer);
+\t\tthis.busyTimer = setTimeout(() => request.requestProcessQueueCallback(), wait);
+\t\tcontrols.abortOnError(new RequestError("peer-uploads-full"));
+\t}
+`;
+
 export const CORE_PATCHES = [
   {
     // The bundled bittorrent-tracker client waits 10 s + up to 5 min before reconnecting to a
@@ -246,6 +452,67 @@ export const CORE_PATCHES = [
       ["\tonTrackerClientWarning = (warning) => {", `${TRACKER_CLIENT_REJECT_PEER}\tonTrackerClientWarning = (warning) => {`],
       ["\t\tlet peer;\n\t\tif (data.offer && data.peer_id) {", `${REFUSE_REJECTED}\t\tlet peer;\n\t\tif (data.offer && data.peer_id) {`],
       ["\tdestroy() {\n\t\tthis.streams.clear();", `${CORE_REJECT_PEER}\tdestroy() {\n\t\tthis.streams.clear();`],
+    ],
+  },
+  {
+    // Upstream forwards whole segments only: a peer asked for a segment still arriving answers
+    // "absent", so each hop costs a whole transfer (~1 s for 250 KB at 2 Mbit/s) and everyone
+    // waits for the one peer that fetched it. Here a peer that is receiving a segment (over
+    // HTTP or from a peer) sends its bytes onward as they arrive: the size once known, each
+    // message as it comes, "completed" only once its own download completed and passed its own
+    // hash check; if that download fails instead, "absent" (after bytes, which upstream never
+    // sends), and the requester drops what it got and blames nobody (the relay blames its own
+    // source). Requesters ask a peer announcing the segment as loading when nobody has it
+    // whole, never the peer they are sending it to. The requester still checks the whole
+    // segment before the player gets it. Data messages are 16 KiB (a hop's delay).
+    why: "cut-through relay",
+    replace: [
+      ["var Peer = class Peer {", `${RELAY_HELPERS}var Peer = class Peer {`],
+      // The download's watchers (relays) hear of every byte, status change and reset.
+      ["\tsetStatus(status) {\n\t\tthis._status = status;\n\t\tthis._isHandledByProcessQueue = false;\n", "\tsetStatus(status) {\n\t\tthis._status = status;\n\t\tthis._isHandledByProcessQueue = false;\n\t\tthis.relayWatchers?.forEach((watcher) => watcher());\n"],
+      ["\tclearLoadedBytes() {\n\t\tthis._loadedBytes = 0;\n\t\tthis.bytes = [];\n\t\tthis._totalBytes = void 0;\n\t\tthis.finalData = void 0;\n", "\tclearLoadedBytes() {\n\t\tthis._loadedBytes = 0;\n\t\tthis.bytes = [];\n\t\tthis._totalBytes = void 0;\n\t\tthis.finalData = void 0;\n\t\tthis.relayGeneration = (this.relayGeneration ?? 0) + 1;\n\t\tthis.relayWatchers?.forEach((watcher) => watcher());\n"],
+      ["\t\tthis._loadedBytes += byteLength;\n\t};", "\t\tthis._loadedBytes += byteLength;\n\t\tthis.relayWatchers?.forEach((watcher) => watcher());\n\t};"],
+      ["\tcancelSegmentDownloading(type) {", `${RELAY_PEER_METHODS}\tcancelSegmentDownloading(type) {`],
+      [
+        "\t\t\t\t\tthis.cancelSegmentDownloading(\"peer-segment-absent\");\n\t\t\t\t\tthis.loadedSegments.delete(command.i);\n",
+        "\t\t\t\t\t// After bytes: a relay whose own download failed. What it sent goes.\n\t\t\t\t\tif (this.downloadingContext.isSegmentDataCommandReceived) this.downloadingContext.request.clearLoadedBytes();\n\t\t\t\t\tthis.cancelSegmentDownloading(\"peer-segment-absent\");\n\t\t\t\t\tthis.loadedSegments.delete(command.i);\n\t\t\t\t\tthis.httpLoadingSegments.delete(command.i);\n",
+      ],
+      // A closed connection ends its upload (upstream's waited for a drain that never came).
+      ["\tdestroy = () => {\n\t\tthis.cancelSegmentDownloading(\"peer-closed\");\n", "\tdestroy = () => {\n\t\tthis.cancelSegmentDownloading(\"peer-closed\");\n\t\tthis.peerProtocol.stopUploadingSegmentData();\n"],
+      [
+        "\t\tfor (const peer of this.trackerClient.peers()) if (!peer.downloadingSegment && peer.getSegmentStatus(segment) === \"loaded\") peersWithSegment.push(peer);\n\t\tif (peersWithSegment.length === 0) return;\n",
+        "\t\tconst relays = [];\n\t\tfor (const peer of this.trackerClient.peers()) {\n\t\t\tif (peer.downloadingSegment || peer.uploadingSegment === segment.externalId) continue;\n\t\t\tconst status = peer.getSegmentStatus(segment);\n\t\t\tif (status === \"loaded\") peersWithSegment.push(peer);\n\t\t\telse if (status === \"http-loading\") relays.push(peer);\n\t\t}\n\t\t// Nobody has it whole: from a peer receiving it, which passes it on as it arrives.\n\t\tif (peersWithSegment.length === 0) peersWithSegment.push(...relays);\n\t\tif (peersWithSegment.length === 0) return;\n",
+      ],
+      [
+        "\t\tif (!segmentData) {\n\t\t\tpeer.sendSegmentAbsentCommand(segmentExternalId, requestId);\n\t\t\treturn;\n\t\t}\n\t\tawait peer.uploadSegmentData(segment, requestId, byteFrom !== void 0 ? segmentData.slice(byteFrom) : segmentData);\n",
+        "\t\t// A segment this peer is receiving goes on as it arrives, unless it comes from the requester.\n\t\tconst download = segmentData ? void 0 : this.requests.get(segment);\n\t\tconst relayable = download !== void 0 && (download.status === \"loading\" || download.status === \"succeed\") && !(download.downloadSource === \"p2p\" && download.currentAttempt?.peerId === peer.id);\n\t\tif (!segmentData && !relayable) {\n\t\t\tpeer.sendSegmentAbsentCommand(segmentExternalId, requestId);\n\t\t\treturn;\n\t\t}\n\t\tawait peer.sendSegment(segment, requestId, segmentData ? storedSegmentFeed(segmentData) : downloadFeed(download), byteFrom ?? 0);\n",
+      ],
+    ],
+  },
+  {
+    // Upstream serves every requester at once (one upload per connection, any number of
+    // connections): the peer that fetched a new segment had all others pulling from it at once,
+    // its uplink split nine ways and its queue overflowing, every transfer slow. Here a core
+    // serves at most MAX_UPLOADS at once (stored or relayed); a request beyond them is answered
+    // "absent" with a retry delay (a new field, `w`; peers without this patch read it as plain
+    // absent). The requester keeps the peer as having the segment, asks another that has it or
+    // relays it, and this one again after the delay. With the relay above, the swarm forms a
+    // tree: each served peer passes the segment on to two more as it arrives.
+    why: "upload slots",
+    replace: [
+      ["var Peer = class Peer {", `${SLOT_HELPERS}var Peer = class Peer {`],
+      ["\tcreator.addInteger(\"r\", command.r);\n\tcreator.complete();\n\treturn creator.getResultBuffers();\n}\nfunction serializePeerSendSegmentCommand(", "\tcreator.addInteger(\"r\", command.r);\n\tif (command.w !== void 0) creator.addInteger(\"w\", command.w);\n\tcreator.complete();\n\treturn creator.getResultBuffers();\n}\nfunction serializePeerSendSegmentCommand("],
+      ["\tcancelSegmentDownloading(type) {", `${SLOT_PEER_METHODS}\tcancelSegmentDownloading(type) {`],
+      [
+        "\t\t\t\t\t// After bytes: a relay whose own download failed.",
+        "\t\t\t\t\tif (command.w !== void 0 && !this.downloadingContext.isSegmentDataCommandReceived) {\n\t\t\t\t\t\tthis.onUploadsFull(command.w);\n\t\t\t\t\t\tbreak;\n\t\t\t\t\t}\n\t\t\t\t\t// After bytes: a relay whose own download failed.",
+      ],
+      ["\t\tthis.peerProtocol.stopUploadingSegmentData();\n\t\tthis.connection.destroy();", "\t\tthis.peerProtocol.stopUploadingSegmentData();\n\t\tclearTimeout(this.busyTimer);\n\t\tthis.connection.destroy();"],
+      ["\t\t\tif (peer.downloadingSegment || peer.uploadingSegment === segment.externalId) continue;", "\t\t\tif (peer.downloadingSegment || peer.uploadingSegment === segment.externalId || peer.busyUntil > performance.now()) continue;"],
+      [
+        "\t\tawait peer.sendSegment(segment, requestId,",
+        "\t\tif (uploadsOf(this.eventTarget).size >= MAX_UPLOADS) {\n\t\t\tpeer.sendUploadsFullCommand(segmentExternalId, requestId);\n\t\t\treturn;\n\t\t}\n\t\tawait peer.sendSegment(segment, requestId,",
+      ],
     ],
   },
 ];

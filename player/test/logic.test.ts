@@ -2,10 +2,8 @@
 // the core patches.
 import assert from "node:assert/strict";
 import fs from "node:fs";
-import os from "node:os";
 import { fileURLToPath } from "node:url";
 import type { Core } from "p2p-media-loader-core";
-import path from "node:path";
 import { test } from "node:test";
 import { withoutDeliveryDirectives } from "../src/blocking-reload.js";
 import { keeperRate, STALL_MEMORY_MS, StallMemory } from "../src/latency-keeper.js";
@@ -13,6 +11,7 @@ import { latencyProfile } from "../src/latency-profile.js";
 import { decideP2P, REASON_TEXT, type Capabilities } from "../src/p2p-policy.js";
 import { rejectPeersThatSendBadBytes } from "../src/peer-rejection.js";
 import { UploadBudget } from "../src/upload-cap.js";
+import { CORE_BUNDLE, importPatchedCore, loadPatchCore } from "./support/patched-core.js";
 
 test("both latency modes leave P2P slack; low mode sits closer to live", () => {
   for (const segment of [1, 2, 4]) {
@@ -71,11 +70,6 @@ test("P2P policy: the first reason that applies wins, and each has a text", () =
   for (const text of Object.values(REASON_TEXT)) assert.ok(text.length > 10);
 });
 
-/** The pinned core's bundle, as the player's build and the light peers read it. */
-const CORE_BUNDLE = fileURLToPath(new URL("../../../node_modules/p2p-media-loader-core/dist/p2p-media-loader-core.es.js", import.meta.url));
-const loadPatchCore = async () =>
-  ((await import(path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../scripts/core-patches.mjs"))) as { patchCore: (s: string) => string }).patchCore;
-
 test("the core patches apply exactly once to the pinned core, and refuse a changed one", async () => {
   const patchCore = await loadPatchCore();
   const patched = patchCore(fs.readFileSync(CORE_BUNDLE, "utf8"));
@@ -92,36 +86,6 @@ test("the core patches apply exactly once to the pinned core, and refuse a chang
   assert.match(patched, /loadRandomThroughHttp\(\) \{\n\t\treturn;/);
   assert.match(built, /isElectedHttpSeeder\(/);
 });
-
-type Methods = { prototype: Record<string, (...args: unknown[]) => unknown> };
-
-type Constructor = new (...args: unknown[]) => Record<string, (...args: unknown[]) => unknown>;
-
-/** The patched core as a module, with the internals these tests call exported. */
-async function importPatchedCore(): Promise<{
-  P2PLoader: Methods;
-  HybridLoader: Methods;
-  P2PTrackerClient: Methods;
-  WebSocketTracker: Methods;
-  Core: Methods;
-  Request$1: Constructor;
-  RequestError: new (type: string) => Error;
-  slotPlace: (slot: number, size: number, externalId: number) => number;
-}> {
-  const patchCore = await loadPatchCore();
-  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "peercast-core-")), "core.mjs");
-  // Core and RequestError the bundle exports itself.
-  fs.writeFileSync(file, `${patchCore(fs.readFileSync(CORE_BUNDLE, "utf8"))}\nexport { P2PLoader, HybridLoader, P2PTrackerClient, WebSocketTracker, Request$1, slotPlace };\n`);
-  // Read as the bundle loads; nothing here opens a socket.
-  const g = globalThis as Record<string, unknown>;
-  g.window ??= globalThis;
-  g.WebSocket ??= class {};
-  try {
-    return (await import(file)) as Awaited<ReturnType<typeof importPatchedCore>>;
-  } finally {
-    fs.rmSync(path.dirname(file), { recursive: true });
-  }
-}
 
 test("seeder election: the tracker's slots give each segment exactly one first peer, in turn", async () => {
   const { HybridLoader, slotPlace } = await importPatchedCore();
