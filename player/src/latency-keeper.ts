@@ -31,6 +31,28 @@ export class StallMemory {
   }
 }
 
+/**
+ * A playback whose first frame came late (a slow link or device: hls.js picks the start point
+ * when the playlist arrives, and everything until the first frame adds to latency) starts
+ * seconds behind its target, and 8 % faster play takes half a minute to win that back. Within
+ * its first seconds, while nobody has watched much yet, it jumps instead, if what it has
+ * buffered reaches past the target point.
+ */
+export const START_JUMP_WITHIN_MS = 10_000;
+const START_JUMP_BEHIND_SEC = 1;
+/** Buffered beyond the point jumped to, so that the jump does not land on a stall. */
+const START_JUMP_MARGIN_SEC = 1;
+
+/**
+ * Where to jump to, if at all: `off` seconds behind the target, `sinceFirstFrameMs` into the
+ * playback, with media buffered to `bufferedEnd` ahead of `currentTime` (contiguously).
+ */
+export function startJump(currentTime: number, off: number, bufferedEnd: number, sinceFirstFrameMs: number): number | undefined {
+  if (sinceFirstFrameMs > START_JUMP_WITHIN_MS || off < START_JUMP_BEHIND_SEC) return undefined;
+  const to = currentTime + off;
+  return bufferedEnd >= to + START_JUMP_MARGIN_SEC ? to : undefined;
+}
+
 /** The playback rate for a viewer `off` seconds further from live than the target (negative: closer). */
 export function keeperRate(rate: number, off: number): number {
   if (off < -TOO_CLOSE_SEC) return SLOWER;
@@ -45,12 +67,20 @@ export function keeperRate(rate: number, off: number): number {
  * hls.js's BUFFER_STALLED_ERROR) are forgotten.
  */
 export function keepLatency(hls: Hls, video: HTMLVideoElement, modeTargetSec: number, stalls: StallMemory): () => void {
+  let firstFrameAt: number | undefined;
   const onTime = () => {
     let target = hls.targetLatency;
     // The setter also zeroes hls.js's own stall count.
     if (target !== null && target > modeTargetSec && stalls.recent(performance.now()) === 0) target = hls.targetLatency = modeTargetSec;
     const latency = hls.latency;
     if (target === null || !latency || video.paused) return;
+    firstFrameAt ??= performance.now();
+    const jump = startJump(video.currentTime, latency - target, bufferedEndFrom(video), performance.now() - firstFrameAt);
+    if (jump !== undefined) {
+      video.currentTime = jump;
+      firstFrameAt = -Infinity; // once
+      return;
+    }
     const rate = keeperRate(video.playbackRate, latency - target);
     if (rate !== video.playbackRate) video.playbackRate = rate;
   };
@@ -59,4 +89,11 @@ export function keepLatency(hls: Hls, video: HTMLVideoElement, modeTargetSec: nu
     video.removeEventListener("timeupdate", onTime);
     video.playbackRate = 1;
   };
+}
+
+/** The end of the buffered range that holds the playhead (the playhead itself if none does). */
+function bufferedEndFrom(video: HTMLVideoElement): number {
+  const t = video.currentTime;
+  for (let i = 0; i < video.buffered.length; i++) if (video.buffered.start(i) <= t + 0.1 && t < video.buffered.end(i)) return video.buffered.end(i);
+  return t;
 }

@@ -6,7 +6,7 @@ import { fileURLToPath } from "node:url";
 import type { Core } from "p2p-media-loader-core";
 import { test } from "node:test";
 import { withoutDeliveryDirectives } from "../src/blocking-reload.js";
-import { keeperRate, STALL_MEMORY_MS, StallMemory } from "../src/latency-keeper.js";
+import { keeperRate, START_JUMP_WITHIN_MS, STALL_MEMORY_MS, StallMemory, startJump } from "../src/latency-keeper.js";
 import { latencyProfile } from "../src/latency-profile.js";
 import { decideP2P, REASON_TEXT, type Capabilities } from "../src/p2p-policy.js";
 import { rejectPeersThatSendBadBytes } from "../src/peer-rejection.js";
@@ -38,6 +38,11 @@ test("latency keeper: slower when too close, faster when too far, and stalls are
   assert.equal(keeperRate(1, 1), 1.08);
   assert.equal(keeperRate(1.08, 0.4), 1.08, "keeps catching up until well inside the target");
   assert.equal(keeperRate(1.08, 0.1), 1);
+  // A late first frame: jump to the target at once if the buffer reaches a second past it.
+  assert.equal(startJump(100, 3, 104, 2000), 103);
+  assert.equal(startJump(100, 3, 103.5, 2000), undefined, "not onto the buffer's end: that would stall");
+  assert.equal(startJump(100, 0.8, 110, 2000), undefined, "close enough: the rate catches up");
+  assert.equal(startJump(100, 3, 110, START_JUMP_WITHIN_MS + 1), undefined, "never once the viewer is watching");
   const stalls = new StallMemory();
   assert.equal(stalls.recent(0), 0);
   stalls.stalled(1000);
