@@ -80,7 +80,7 @@ function phase(transport: "p2p" | "http", o: Partial<{ copies: number; share: nu
     windowSec: 40,
     audience: { chromium: 1, light: 4, hostile: 0, lightJoined: 4, lightPeerHosts: 1, byRendition: { "360p": 5 }, refusedByTracker: 0 },
     offload: { copiesPerSegment: { "360p": o.copies ?? 1.1 }, segmentsCounted: { "360p": 15 }, lightFetchesPerSegment: null, lightElectedWaitMs: null, shareFromPeers: o.share ?? (transport === "p2p" ? 0.7 : 0), shareBound: 0.8, p2pBytes: 0, httpBytes: 0 },
-    startup: { probesMs: summary(transport === "p2p" ? 2100 : 2000), probesFailed: 0, probeMilestonesMs: { apiDoneMs: 1, masterRequestedMs: 2, firstSegmentRequestedMs: 3, firstSegmentDoneMs: 4 }, probeAbortedSegmentRequests: 0, audienceMs: { chromium: summary(null), light: summary(null) } },
+    startup: { probesMs: summary(transport === "p2p" ? 2100 : 2000), probesFailed: 0, probeMilestonesMs: { apiDoneMs: 1, masterRequestedMs: 2, mediaPlaylistDoneMs: 3, hashesDoneMs: 3, firstSegmentRequestedMs: 3, firstSegmentDoneMs: 4, secondSegmentDoneMs: 5, firstFrameMs: 6 }, probeAbortedSegmentRequests: 0, audienceMs: { chromium: summary(null), light: summary(null) }, probes: [] },
     stalls: { count: 0, seconds: 0, ratio: 0, byKind: { chromium: { count: 0, seconds: 0, ratio: 0 }, light: { count: 0, seconds: 0, ratio: 0 } }, inWarmup: 0 },
     latency: { glassToGlassMs: summary(o.latency ?? 8000), playerReportedMs: summary(null), lightPeersMs: summary(null) },
     renditionSwitches: 0,

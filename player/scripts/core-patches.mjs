@@ -369,6 +369,31 @@ const SLOT_PEER_METHODS = `\t/** "Absent" with a retry delay: busy, not without 
 \t}
 `;
 
+/** What the throughput deadline adds to the hybrid loader (see CORE_PATCHES). */
+const DEADLINE = `\t/**
+\t * A transfer from a peer that, at the rate it has had, ends with room to spare before its
+\t * segment plays, and is still receiving bytes: kept once the segment is urgent, instead of
+\t * being cut for an HTTP fetch of the rest.
+\t */
+\tp2pArrivesInTime(request, segment) {
+\t\tconst { totalBytes, loadedBytes, progress } = request;
+\t\tif (totalBytes === void 0 || !progress?.lastLoadedChunkTimestamp || progress.loadedBytes <= 0) return false;
+\t\tif (performance.now() - progress.lastLoadedChunkTimestamp > P2P_FLOWING_MS) return false;
+\t\tconst bytesPerMs = progress.loadedBytes / Math.max(1, progress.lastLoadedChunkTimestamp - progress.startTimestamp);
+\t\tconst remainingMs = (totalBytes - loadedBytes) / bytesPerMs;
+\t\tconst untilPlayMs = (segment.startTime - this.playback.position) / (this.playback.rate || 1) * 1e3;
+\t\treturn remainingMs * P2P_DEADLINE_FACTOR + P2P_DEADLINE_MARGIN_MS < untilPlayMs;
+\t}
+`;
+/**
+ * The deadline's safety: the rate may drop (factor), the last message and the hash check take a
+ * moment (margin), and a transfer that went quiet this long is not relied on.
+ */
+const DEADLINE_HELPERS = `var P2P_DEADLINE_FACTOR = 1.5;
+var P2P_DEADLINE_MARGIN_MS = 150;
+var P2P_FLOWING_MS = 250;
+`;
+
 export const CORE_PATCHES = [
   {
     // The bundled bittorrent-tracker client waits 10 s + up to 5 min before reconnecting to a
@@ -512,6 +537,24 @@ export const CORE_PATCHES = [
       [
         "\t\tawait peer.sendSegment(segment, requestId,",
         "\t\tif (uploadsOf(this.eventTarget).size >= MAX_UPLOADS) {\n\t\t\tpeer.sendUploadsFullCommand(segmentExternalId, requestId);\n\t\t\treturn;\n\t\t}\n\t\tawait peer.sendSegment(segment, requestId,",
+      ],
+    ],
+  },
+  {
+    // Upstream cuts a transfer from a peer as soon as its segment becomes urgent (the last
+    // highDemandTimeWindow before it plays: 0.5 s in low) and fetches the rest over HTTP, however
+    // close to done it is: on links of a few Mbit/s, most relayed transfers were still running
+    // then, and the origin sent their ends (in low on emulated cable links, 0.75-1.95 such
+    // fetches per segment). Here a transfer that is still receiving bytes and, at the rate it
+    // has had, ends 1.5x sooner plus 150 ms before the segment plays is kept; the queue looks
+    // again at every playback update.
+    why: "P2P deadline from measured throughput",
+    replace: [
+      ["var HybridLoader = class {", `${DEADLINE_HELPERS}var HybridLoader = class {`],
+      ["\tloadThroughP2P(segment) {", `${DEADLINE}\tloadThroughP2P(segment) {`],
+      [
+        "if (canLoadThroughHttp && request.downloadSource === \"p2p\" && (",
+        "if (canLoadThroughHttp && request.downloadSource === \"p2p\" && !this.p2pArrivesInTime(request, segment) && (",
       ],
     ],
   },

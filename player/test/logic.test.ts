@@ -148,6 +148,24 @@ test("a download from a peer is announced as loading while it runs", async () =>
   assert.deepEqual(P2PLoader.prototype.getSegmentsAnnouncement!.call(loader), { loaded: ["6"], httpLoading: [] });
 });
 
+test("a transfer from a peer that will end in time is kept once its segment is urgent; one that will not, or went quiet, is not", async () => {
+  const { HybridLoader } = await importPatchedCore();
+  const now = performance.now();
+  const loader = Object.assign(Object.create(HybridLoader.prototype) as Record<string, unknown>, { playback: { position: 100, rate: 1 } });
+  const arrives = (untilPlaySec: number, o: { total?: number; quietMs?: number } = {}) =>
+    HybridLoader.prototype.p2pArrivesInTime!.call(
+      loader,
+      // 200 000 of 250 000 bytes in 400 ms: the last 50 000 take 100 ms more at that rate.
+      { totalBytes: o.total === undefined ? 250_000 : o.total < 0 ? undefined : o.total, loadedBytes: 200_000, progress: { startTimestamp: now - 400 - (o.quietMs ?? 0), lastLoadedChunkTimestamp: now - (o.quietMs ?? 0), loadedBytes: 200_000 } },
+      { startTime: 100 + untilPlaySec },
+    );
+  assert.equal(arrives(0.45), true, "100 ms x 1.5 + 150 ms < 450 ms");
+  assert.equal(arrives(0.25), false, "too close to its playback");
+  assert.equal(arrives(0.45, { quietMs: 300 }), false, "no bytes for 300 ms: not relied on");
+  assert.equal(arrives(0.45, { total: -1 }), false, "size unknown");
+  assert.equal(arrives(0.45, { total: 1_000_000 }), false, "most of it still to come");
+});
+
 test("the upload budget: a burst is paid back at the cap's rate before upload resumes", () => {
   const b = new UploadBudget(10_000, 0, 0); // 10 KB/s, 40 KB of burst
   assert.equal(b.update(1000, 30_000), false, "within the burst");

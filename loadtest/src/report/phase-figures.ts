@@ -48,6 +48,8 @@ export interface PhaseResult {
     /** Segment requests the probes' pages cut (counted by the origin, never by the page). */
     probeAbortedSegmentRequests: number;
     audienceMs: Record<"chromium" | "light", Summary>;
+    /** Each probe: its start-up and where it went, in the order they ran. */
+    probes: { ok: boolean; startupMs: number | null; gotoToNavStartMs: number | null; milestones: StartMilestones | null }[];
   };
   stalls: {
     count: number;
@@ -187,7 +189,7 @@ function refusedByTracker(raw: PhaseRaw): number | null {
 }
 
 function milestones(starts: StartResult[]): Record<keyof StartMilestones, number | null> {
-  const keys: (keyof StartMilestones)[] = ["apiDoneMs", "masterRequestedMs", "firstSegmentRequestedMs", "firstSegmentDoneMs"];
+  const keys: (keyof StartMilestones)[] = ["apiDoneMs", "masterRequestedMs", "mediaPlaylistDoneMs", "hashesDoneMs", "firstSegmentRequestedMs", "firstSegmentDoneMs", "secondSegmentDoneMs", "firstFrameMs"];
   return Object.fromEntries(keys.map((k) => [k, summarize(starts.flatMap((s) => (s.milestones?.[k] === undefined ? [] : [s.milestones[k]]))).median])) as Record<keyof StartMilestones, number | null>;
 }
 
@@ -269,6 +271,7 @@ export function phaseFigures(raw: PhaseRaw, stream: string): PhaseResult {
       probeMilestonesMs: milestones(okStarts),
       probeAbortedSegmentRequests: raw.starts.reduce((n, s) => n + (s.abortedSegmentRequests ?? 0), 0),
       audienceMs: { chromium: audienceStartup("chromium"), light: audienceStartup("light") },
+      probes: raw.starts.map((s) => ({ ok: s.ok, startupMs: s.startupMs ?? null, gotoToNavStartMs: s.gotoToNavStartMs ?? null, milestones: s.milestones ?? null })),
     },
     stalls: {
       ...stallFigures(start.members, end.members, (m) => m.kind !== "hostile"),

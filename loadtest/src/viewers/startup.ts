@@ -38,9 +38,17 @@ export interface StartMilestones {
   /** /api/streams/{stream} answered (the player learns the session). */
   apiDoneMs?: number;
   masterRequestedMs?: number;
+  /** The first media playlist's last byte (hls.js picks the start point then). */
+  mediaPlaylistDoneMs?: number;
+  /** The first hash list's last byte (a segment is checked before hls.js gets it). */
+  hashesDoneMs?: number;
   /** First media segment asked for over HTTP, and its last byte. */
   firstSegmentRequestedMs?: number;
   firstSegmentDoneMs?: number;
+  /** The second media segment's last byte, over HTTP. */
+  secondSegmentDoneMs?: number;
+  /** The first frame (currentTime moving), from navigation start. */
+  firstFrameMs?: number;
 }
 
 interface ProbeWindow {
@@ -129,12 +137,16 @@ async function measureStart(
       const entries = performance.getEntriesByType("resource") as PerformanceResourceTiming[];
       const first = (re: RegExp) => entries.find((e) => re.test(new URL(e.name).pathname));
       const ms = (x: number | undefined) => (x === undefined ? undefined : Math.round(x));
-      const segment = first(/\.ts$/);
+      const segments = entries.filter((e) => /\.ts$/.test(new URL(e.name).pathname));
       const milestones = {
         apiDoneMs: ms(first(/^\/api\/streams\//)?.responseEnd),
         masterRequestedMs: ms(first(/master\.m3u8$/)?.startTime),
-        firstSegmentRequestedMs: ms(segment?.startTime),
-        firstSegmentDoneMs: ms(segment?.responseEnd),
+        mediaPlaylistDoneMs: ms(entries.find((e) => /\.m3u8$/.test(e.name) && !/master\.m3u8$/.test(new URL(e.name).pathname))?.responseEnd),
+        hashesDoneMs: ms(first(/hashes\.json$/)?.responseEnd),
+        firstSegmentRequestedMs: ms(segments[0]?.startTime),
+        firstSegmentDoneMs: ms(segments[0]?.responseEnd),
+        secondSegmentDoneMs: ms(segments[1]?.responseEnd),
+        firstFrameMs: ms(w.__playingAt! - performance.timeOrigin),
       };
       return { nonZeroAt: w.__nonZeroAt!, playingAt: w.__playingAt!, navStart: performance.timeOrigin, beacon: w.peercast!.stats.beacon(), milestones };
     });
