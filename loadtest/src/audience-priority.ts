@@ -8,12 +8,33 @@ import type { Browser } from "playwright-core";
 /** nice 10: about a ninth of a normal process's share when both want the CPU. */
 export const AUDIENCE_NICE = 10;
 
+/** A process's autogroup ("/autogroup-123 nice 0" -> "/autogroup-123"), or undefined. */
+const autogroupOf = (pid: number | "self") => {
+  try {
+    return fs.readFileSync(`/proc/${pid}/autogroup`, "utf8").split(" ")[0];
+  } catch {
+    return undefined; // no autogroups in this kernel, or exited meanwhile
+  }
+};
+
 /**
  * Lowers every thread of a process (Linux sets a nice value per thread, and threads or processes
- * started later inherit their creator's); a process that already exited is no error.
+ * started later inherit their creator's); a process that already exited is no error. With the
+ * kernel's autogroups on (Debian's default), a process that started a session of its own
+ * (Chromium's browser and zygote do) is weighed as a group against all other groups, whatever
+ * its threads' nice values, and Chromium raises some of its own processes' (-8): such a group
+ * is lowered as a whole. Never the load test's own group, which holds the system under test.
  */
 export function lowerPriority(pid: number | undefined): void {
   if (pid === undefined) return;
+  const group = autogroupOf(pid);
+  if (group !== undefined && group !== autogroupOf("self")) {
+    try {
+      fs.writeFileSync(`/proc/${pid}/autogroup`, String(AUDIENCE_NICE));
+    } catch {
+      /* exited meanwhile */
+    }
+  }
   let threads: string[];
   try {
     threads = fs.readdirSync(`/proc/${pid}/task`);

@@ -68,7 +68,7 @@ async function run(o: Options, signal: AbortSignal): Promise<number> {
     let linkProbes: LinkProbe[] = [];
     if (target.network) {
       const { emulator, originUrl } = target.network;
-      for (const net of o.net) if (net !== "lan") networks.set(net, new AudienceNetwork(emulator, net, o.seed, originUrl));
+      for (const net of o.net) if (net !== "lan") networks.set(net, new AudienceNetwork(emulator, net, o.seed, originUrl, o.viewers));
       log(`emulated links: ${[...networks.keys()].join(", ")} (server side ${originUrl}); probing each access profile`);
       linkProbes = await probeLinks(emulator, o.net);
       for (const p of linkProbes) log(`  ${p.profile} ${p.path}: rtt ${p.result.rttMs.median} ms, up ${p.result.upKbps} / down ${p.result.downKbps} kbit/s, loss ${p.result.lossUpPct} / ${p.result.lossDownPct} %${p.problems.length ? `: ${p.problems.join("; ")}` : ""}`);

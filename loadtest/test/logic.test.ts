@@ -1,9 +1,14 @@
 // The load test's logic without a system: flags, playlists, and the self-checks that make a
 // toy report impossible.
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import fs from "node:fs";
 import http from "node:http";
+import os from "node:os";
 import type { AddressInfo } from "node:net";
 import test from "node:test";
+import { descendants } from "@peercast/origin/testing";
+import { AUDIENCE_NICE, lowerPriority } from "../src/audience-priority.js";
 import { parseOptions, type Options } from "../src/options.js";
 import { FetchCauseCounter } from "../src/peers/fetch-causes.js";
 import { parseMediaPlaylist } from "../src/peers/media-playlist.js";
@@ -249,5 +254,35 @@ test("light peers' WebRTC: the candidate list ends (a null candidate), as browse
     assert.deepEqual(seen, ["candidate", "end"]);
   } finally {
     pc.close();
+  }
+});
+
+test("the audience's priority: a process in a session of its own is lowered as a group, the load test's own group never", async () => {
+  const child = spawn("setsid", ["sleep", "30"], { stdio: "ignore" });
+  let pid: number | undefined;
+  try {
+    // setsid forks when it leads a group already; the sleep is then its child.
+    for (let i = 0; i < 50 && pid === undefined; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      pid = [child.pid!, ...descendants(child.pid!)].find((p) => fs.readFileSync(`/proc/${p}/comm`, "utf8").trim() === "sleep");
+    }
+    assert.ok(pid, "the sleep started");
+    const own = fs.readFileSync("/proc/self/autogroup", "utf8");
+    assert.notEqual(fs.readFileSync(`/proc/${pid}/autogroup`, "utf8").split(" ")[0], own.split(" ")[0], "a session of its own: its own autogroup");
+    lowerPriority(pid);
+    assert.match(fs.readFileSync(`/proc/${pid}/autogroup`, "utf8"), new RegExp(`nice ${AUDIENCE_NICE}\\b`));
+    assert.equal(os.getPriority(pid), AUDIENCE_NICE);
+    // A process in the load test's own group: its threads only, never the group's weight.
+    const sibling = spawn("sleep", ["30"], { stdio: "ignore" });
+    try {
+      lowerPriority(sibling.pid);
+      assert.equal(os.getPriority(sibling.pid), AUDIENCE_NICE);
+      assert.equal(fs.readFileSync("/proc/self/autogroup", "utf8"), own, "the load test's group (the system under test) keeps its weight");
+    } finally {
+      sibling.kill();
+    }
+  } finally {
+    child.kill();
+    if (pid !== undefined && pid !== child.pid) process.kill(pid);
   }
 });

@@ -46,7 +46,7 @@ async function until(cond: () => boolean, ms: number): Promise<boolean> {
 }
 
 /** Two viewers punch a UDP hole after each learnt its public address from a reflector; what each got from the other. */
-async function holePunch(net: NetworkEmulator, a: PeerAddress, b: PeerAddress): Promise<{ received: number[]; publics: string[]; locals: string[] }> {
+async function holePunch(net: NetworkEmulator, a: PeerAddress, b: PeerAddress, skewMs = 0): Promise<{ received: number[]; publics: string[]; locals: string[] }> {
   const reflector = dgram.createSocket("udp4");
   await new Promise<void>((r) => reflector.bind(0, SERVER_ADDRESS, r));
   reflector.on("message", (_msg, from) => reflector.send(`you ${from.address}:${from.port}`, from.port, from.address));
@@ -61,7 +61,9 @@ async function holePunch(net: NetworkEmulator, a: PeerAddress, b: PeerAddress): 
       return { child, next };
     });
     const hello = await Promise.all(agents.map((x) => x.next()));
+    // With a skew, a starts sending before b (as ICE's two sides do: the answerer checks first).
     agents[0]!.child.stdin.write(`${hello[1]!.public}\n`);
+    if (skewMs > 0) await new Promise((r) => setTimeout(r, skewMs));
     agents[1]!.child.stdin.write(`${hello[0]!.public}\n`);
     const done = await Promise.all(agents.map((x) => x.next()));
     return { received: done.map((d) => d.received as number), publics: hello.map((h) => h.public as string), locals: hello.map((h) => h.local as string) };
@@ -120,6 +122,12 @@ test("emulated links: profiles' round trips, rates and loss, NATs, counters, and
       assert.deepEqual(cone.publics.map((p) => p.split(":")[0]), [a.publicAddress, b.publicAddress], "the reflector sees the NATs' public addresses");
       assert.deepEqual(cone.publics.map((p) => p.split(":")[1]), cone.locals.map((l) => l.split(":")[1]), "a cone NAT keeps the port");
       assert.ok(cone.received.every((n) => n > 0), `cone NATs: received ${cone.received}`);
+      // One side's packets reach the other's router before that side has sent anything: a
+      // router that let them in as a connection to itself would hold the very port the other
+      // side's NAT must keep, and the hole would never open (as in ICE, where one side starts
+      // its checks a signalling trip before the other). Home routers drop them.
+      const skewed = await holePunch(net, a, b, 400);
+      assert.ok(skewed.received.every((n) => n > 0), `cone NATs, one side first: received ${skewed.received}`);
       // A symmetric peer joining the running host, and a symmetric Chromium-style viewer.
       const [s1] = (await net.addPeers(natHost.netns, [{ profile: "cable", nat: "symmetric" }])) as [PeerAddress];
       const s2 = await net.addViewer({ profile: "cable", nat: "symmetric" });

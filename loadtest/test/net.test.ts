@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import test from "node:test";
 import { checkProbe, expectPath, type Endpoint, type ProbeResult } from "../src/net/probe.js";
+import { memberIndex } from "../src/net/audience-network.js";
 import { ACCESS_PROFILES, MIX_SHARES, parseNetProfiles, viewerAccess, type AccessProfileName } from "../src/net/profiles.js";
 
 test("--net: a list of profiles, unknown names named", () => {
@@ -35,6 +36,14 @@ test("mix: exact shares in every block of 10 viewers, the same for the same seed
   assert.ok(nats.every((n) => n === "cone" || n === "symmetric"));
   for (let block = 0; block < 10; block++) assert.equal(nats.slice(block * 4, block * 4 + 4).filter((n) => n === "symmetric").length, 1);
   assert.ok(Array.from({ length: 40 }, (_, i) => viewerAccess("mix", i, 7)!.nat).every((n) => n === "none"));
+  // An audience of Chromium viewers and light peers is one block: 2 + 8 hold the exact shares.
+  for (const viewers of [0, 2, 5]) {
+    const members = [...Array.from({ length: viewers }, (_, k) => memberIndex("chromium", k, viewers)), ...Array.from({ length: 10 - viewers }, (_, k) => memberIndex("light", k, viewers))];
+    const counts = new Map<string, number>();
+    for (const i of members) counts.set(viewerAccess("mix", i, 1)!.profile.name, (counts.get(viewerAccess("mix", i, 1)!.profile.name) ?? 0) + 1);
+    assert.deepEqual(Object.fromEntries(counts), Object.fromEntries(MIX_SHARES.filter(([, n]) => n > 0)), `${viewers} Chromium viewers`);
+  }
+  assert.ok(memberIndex("probe", 0, 2) >= 100, "probes apart from any audience");
 });
 
 const viewer = (name: AccessProfileName, publicAddress: string): Endpoint => ({ netns: "x", address: publicAddress, publicAddress, profile: ACCESS_PROFILES[name], nat: "none" });

@@ -11,9 +11,15 @@ import { viewerAccess, type NetProfileName } from "./profiles.js";
 
 export type SlotKind = "chromium" | "light" | "probe";
 
-/** Slot numbers per kind: viewers first, then light peers; probes far after both. */
-const LIGHT_BASE = 64;
 const PROBE_BASE = 1000;
+
+/**
+ * A member's number in the profile's deal (profiles.ts): the run's Chromium viewers first, then
+ * its light peers, so that an audience of 10 holds exactly the mix's shares; probes far after.
+ */
+export function memberIndex(kind: SlotKind, k: number, viewers: number): number {
+  return kind === "chromium" ? k : kind === "light" ? viewers + k : PROBE_BASE + k;
+}
 
 export class AudienceNetwork {
   private readonly slots = new Map<string, Promise<PeerAddress>>();
@@ -26,11 +32,13 @@ export class AudienceNetwork {
     private readonly seed: number,
     /** http://SERVER:PORT: the origin as members reach it. */
     readonly originUrl: string,
+    /** The run's Chromium viewers per phase (--viewers): light peers are numbered after them. */
+    private readonly viewers: number,
   ) {}
 
   /** The namespace and link of a member slot, made on first use. */
   slot(kind: SlotKind, k: number): Promise<PeerAddress> {
-    const index = kind === "chromium" ? k : kind === "light" ? LIGHT_BASE + k : PROBE_BASE + k;
+    const index = memberIndex(kind, k, this.viewers);
     const key = String(index);
     if (kind !== "probe") this.used.add(key);
     let slot = this.slots.get(key);

@@ -277,6 +277,10 @@ export class NetworkEmulator {
             `ip addr add ${peer.publicAddress}/24 dev ${tap}`,
             `ip link set ${tap} up`,
             `iptables -t nat -A POSTROUTING -o ${tap} -j MASQUERADE${peer.nat === "symmetric" ? " --random-fully" : ""}`,
+            // Nothing from outside is for the router itself, as on a home router's WAN side.
+            // Accepted, a packet no mapping expects would become a connection to the router
+            // and hold the port that the peer behind it must keep for hole punching.
+            `iptables -A INPUT -i ${tap} -j DROP`,
           ].join("\n"),
           router!,
         ),
