@@ -1,6 +1,6 @@
 // Build-time patches to p2p-media-loader-core's dist bundle, each checked to apply exactly
 // once so that a library upgrade which changes the code fails the build instead of silently
-// dropping the patch. Each should go upstream (see the README).
+// dropping the patch. Each should go upstream (docs/player.md).
 /** Methods added to the core's HybridLoader for the seeder election (see CORE_PATCHES). */
 const ELECTION = `\tisElectedHttpSeeder(segment, statuses, request) {
 \t\tconst now = performance.now();

@@ -1,7 +1,7 @@
 // The two latency modes as hls.js and p2p-media-loader settings.
 //
-// The slack rule (see the README): a new segment appears at the live edge, `liveSync`
-// seconds ahead of the playhead, and becomes HTTP-urgent once it is within
+// The slack rule (docs/results.md, "What to expect at scale"): a new segment appears at the
+// live edge, `liveSync` seconds ahead of the playhead, and becomes HTTP-urgent once it is within
 // `highDemandTimeWindow` of the playhead. P2P has the time in between, less the segment's
 // own duration, to spread it: slack = liveSync - segment - highDemand. Balanced keeps it above
 // one source handoff (~1.5 s measured on loopback); low trades most of it for latency, which

@@ -1,4 +1,4 @@
-// Why a light peer fetched a segment from the origin: the terms of the README's model of copies
+// Why a light peer fetched a segment from the origin: the terms of the model of copies in docs/results.md
 // per segment, measured instead of inferred. Classified when the engine starts the HTTP attempt.
 
 /**

@@ -68,7 +68,7 @@ export interface RunReport {
   warnings: string[];
 }
 
-/** summary.json: one row per phase, the figures other tools and CI read (documented in the README). */
+/** summary.json: one row per phase, the figures other tools and CI read (documented in docs/load-test.md). */
 export interface SummaryRow {
   profile: string;
   mode: string;

@@ -1,5 +1,5 @@
 // The pinned p2p-media-loader-core bundle with the project's patches, as a module whose
-// internals the core-patch tests call (player/scripts/core-patches.mjs; README: "Patches to
+// internals the core-patch tests call (player/scripts/core-patches.mjs; docs/player.md: "Patches to
 // p2p-media-loader-core 2.3.1").
 import fs from "node:fs";
 import os from "node:os";
