@@ -17,7 +17,10 @@ import { compare, linkChecks, selfChecks, writeReport } from "./report/report.js
 import { remoteTarget, startLocalTarget, type Target } from "./target.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
+/** Committed: the runs the docs quote, and this machine's measured viewer capacity. */
 export const RESULTS_DIR = path.resolve(here, "../../results");
+/** Where a run goes unless --out says otherwise: ignored by git (a run is kept by moving it to RESULTS_DIR and quoting it). */
+const RUNS_DIR = path.resolve(here, "../../runs");
 const began = Date.now();
 
 function makeLog(progress: boolean) {
@@ -60,7 +63,7 @@ async function run(o: Options, signal: AbortSignal): Promise<number> {
   let target: Target | undefined;
   let browser: Browser | undefined;
   let probeBrowser: Browser | undefined;
-  const out = o.out ? path.resolve(o.out) : path.join(RESULTS_DIR, new Date().toISOString().replace(/[:.]/g, "-"));
+  const out = o.out ? path.resolve(o.out) : path.join(RUNS_DIR, new Date().toISOString().replace(/[:.]/g, "-"));
   try {
     target = o.origin ? await remoteTarget(o.origin, o.stream, o.originMetrics!, o.trackerMetrics) : await startLocalTarget({ ...o, out });
     log(`target: ${target.originUrl}${target.local ? " (own system on loopback, test source)" : ""}; bitrates ${JSON.stringify(target.bitrateKbps)} kbit/s`);

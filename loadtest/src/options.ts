@@ -44,13 +44,13 @@ engine in Node) against a running system; every phase is played HTTP-only and wi
                      report has no tracker figures
   --net LIST         viewers' access links, each played in its own phases (default lan):
                      ${NET_PROFILES.join(", ")}; lan is loopback, the others emulated per
-                     viewer (own namespace, own shaped link; README "Emulated access links"),
+                     viewer (own namespace, own shaped link; docs/load-test.md),
                      with a STUN server on the server side; needs root, not with --origin
   --seed N           which viewer gets which link under mix and mix-nat, and the links'
                      loss and jitter (default 1)
   --stream NAME      stream to watch (default main)
   --ladder SPEC      local system's ladder (default 360p:640x360:800)
-  --out DIR          where the report goes (default loadtest/results/<timestamp>)
+  --out DIR          where the report goes (default loadtest/runs/<timestamp>, not committed)
   --find-capacity    measure how many playing Chromium viewers this machine sustains
   --bench            the benchmark run (npm run bench): both modes, 3 rounds, 60 s phases,
                      7 start-up probes a phase
