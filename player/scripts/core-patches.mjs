@@ -340,6 +340,39 @@ const SLOT_HELPERS = `/**
 var MAX_UPLOADS = 2;
 /** How long a requester told "uploads full" leaves that peer alone (it tries others meanwhile). */
 var UPLOADS_FULL_RETRY_MS = 200;
+/**
+ * Each upload must run this much faster than its segment plays (a relayed segment flows on
+ * through the next peer's uplink too): an uplink that carries the stream about once (dsl) serves
+ * one upload at a time, for it would only halve two.
+ */
+var SLOT_RATE_MARGIN = 1.3;
+/** A write past this many buffered bytes waits (simple-peer's MAX_BUFFERED_AMOUNT): still unsent at the end. */
+var UPLINK_BUFFERED_BYTES = 64 * 1024;
+/** An upload's rate counts only with this many bytes past the buffer (a short one says little). */
+var UPLINK_MIN_BYTES = 64 * 1024;
+/** The weight of the latest upload in the uplink's estimate. */
+var UPLINK_WEIGHT = .3;
+/**
+ * A core's uplink, as the streams its uploads carried: each stored segment's upload measures its
+ * rate (bytes past the send buffer over its time), times the uploads it shared the uplink with,
+ * over its segment's own bitrate. Unknown until a first upload; on its event target.
+ */
+function uplinkOf(eventTarget) {
+\treturn eventTarget.peercastUplink ??= { streams: void 0 };
+}
+function measureUplink(eventTarget, segment, total, sentBytes, ms, sharedBy) {
+\tconst counted = sentBytes - UPLINK_BUFFERED_BYTES;
+\tconst duration = segment.endTime - segment.startTime;
+\tif (counted < UPLINK_MIN_BYTES || !(duration > 0) || !(ms > 0) || !(total > 0)) return;
+\tconst streams = counted / ms * 1e3 * sharedBy / (total / duration);
+\tconst uplink = uplinkOf(eventTarget);
+\tuplink.streams = uplink.streams === void 0 ? streams : uplink.streams + UPLINK_WEIGHT * (streams - uplink.streams);
+}
+/** Uploads this core serves at once: as many as its uplink carries in time, one at least. */
+function uploadSlots(eventTarget) {
+\tconst { streams } = uplinkOf(eventTarget);
+\treturn streams === void 0 ? MAX_UPLOADS : Math.max(1, Math.min(MAX_UPLOADS, Math.floor(streams / SLOT_RATE_MARGIN)));
+}
 `;
 
 /** Peer methods of the upload slots (see CORE_PATCHES). */
@@ -392,6 +425,48 @@ const DEADLINE = `\t/**
 const DEADLINE_HELPERS = `var P2P_DEADLINE_FACTOR = 1.5;
 var P2P_DEADLINE_MARGIN_MS = 150;
 var P2P_FLOWING_MS = 250;
+`;
+
+/** What the connection watch adds before the tracker client (see CORE_PATCHES). */
+const UNREACHABLE_HELPERS = `/**
+ * How long a peer connection may take from signalling to open. ICE over a STUN-mapped path
+ * takes a few round trips (under a second at 150 ms); the answerer's gathering waits for the
+ * STUN server (5 s at most). A pair that takes longer will not connect (two symmetric NATs,
+ * blocked UDP), and Chromium's own ICE failure comes only after about 30 s.
+ */
+var PEER_CONNECT_TIMEOUT_MS = 15e3;
+`;
+
+const TRACKER_CLIENT_WATCH_CONNECTING = `\t/**
+\t * A connection that does not open in time, or whose ICE fails, is closed and the peer reported
+\t * to the tracker as unreachable ("peercast_unreachable"), unless another connection to the
+\t * same peer is still trying or made it. The peer's item goes with its last attempt
+\t * (upstream kept it forever).
+\t */
+\twatchConnecting(itemId, item, connection) {
+\t\tlet open = false;
+\t\tconst failed = () => {
+\t\t\tclearTimeout(timer);
+\t\t\tif (open || item.peer || this._peers.get(itemId) !== item || !item.potentialConnections.delete(connection)) return;
+\t\t\tconnection.destroy();
+\t\t\tif (item.potentialConnections.size > 0) return;
+\t\t\tthis._peers.delete(itemId);
+\t\t\tthis.reportUnreachable(connection);
+\t\t};
+\t\tconst timer = setTimeout(failed, PEER_CONNECT_TIMEOUT_MS);
+\t\tconnection.once("connect", () => {
+\t\t\topen = true;
+\t\t\tclearTimeout(timer);
+\t\t});
+\t\tconnection.once("error", (error) => {
+\t\t\tif (error?.code === "ERR_ICE_CONNECTION_FAILURE" || error?.code === "ERR_CONNECTION_FAILURE") failed();
+\t\t});
+\t\tconnection.once("close", () => clearTimeout(timer));
+\t}
+\treportUnreachable(connection) {
+\t\tconst report = JSON.stringify({ action: "peercast_unreachable", info_hash: this.client._infoHashBinary, peer_id: this.client._peerIdBinary, other: hex2bin(connection.id) });
+\t\tfor (const tracker of this.client._trackers) if (tracker.socket?.connected) tracker.socket.send(report);
+\t}
 `;
 
 export const CORE_PATCHES = [
@@ -522,7 +597,9 @@ export const CORE_PATCHES = [
     // "absent" with a retry delay (a new field, `w`; peers without this patch read it as plain
     // absent). The requester keeps the peer as having the segment, asks another that has it or
     // relays it, and this one again after the delay. With the relay above, the swarm forms a
-    // tree: each served peer passes the segment on to two more as it arrives.
+    // tree: each served peer passes the segment on to two more as it arrives. A core whose
+    // uploads measured an uplink below 2 x 1.3 times the stream's bitrate serves one at a time
+    // (on dsl, two at once would each run at half the stream's rate).
     why: "upload slots",
     replace: [
       ["var Peer = class Peer {", `${SLOT_HELPERS}var Peer = class Peer {`],
@@ -533,10 +610,17 @@ export const CORE_PATCHES = [
         "\t\t\t\t\tif (command.w !== void 0 && !this.downloadingContext.isSegmentDataCommandReceived) {\n\t\t\t\t\t\tthis.onUploadsFull(command.w);\n\t\t\t\t\t\tbreak;\n\t\t\t\t\t}\n\t\t\t\t\t// After bytes: a relay whose own download failed.",
       ],
       ["\t\tthis.peerProtocol.stopUploadingSegmentData();\n\t\tthis.connection.destroy();", "\t\tthis.peerProtocol.stopUploadingSegmentData();\n\t\tclearTimeout(this.busyTimer);\n\t\tthis.connection.destroy();"],
+      // A stored segment's upload measures the uplink (a relay's pace is its source's).
+      ["\t\tuploads.add(upload);\n", "\t\tuploads.add(upload);\n\t\tconst startedAt = performance.now();\n\t\tconst stored = feed.state() === \"done\";\n\t\tlet sharedBy = uploads.size;\n"],
+      ["\t\t\twhile (!stopped) {\n", "\t\t\twhile (!stopped) {\n\t\t\t\tsharedBy = Math.max(sharedBy, uploads.size);\n"],
+      [
+        "\t\t\t\t\tif (at === total) this.sendSegmentDataSendingCompletedCommand(segment, requestId);\n",
+        "\t\t\t\t\tif (at === total && stored) measureUplink(this.eventTarget, segment, total, at - byteFrom, performance.now() - startedAt, sharedBy);\n\t\t\t\t\tif (at === total) this.sendSegmentDataSendingCompletedCommand(segment, requestId);\n",
+      ],
       ["\t\t\tif (peer.downloadingSegment || peer.uploadingSegment === segment.externalId) continue;", "\t\t\tif (peer.downloadingSegment || peer.uploadingSegment === segment.externalId || peer.busyUntil > performance.now()) continue;"],
       [
         "\t\tawait peer.sendSegment(segment, requestId,",
-        "\t\tif (uploadsOf(this.eventTarget).size >= MAX_UPLOADS) {\n\t\t\tpeer.sendUploadsFullCommand(segmentExternalId, requestId);\n\t\t\treturn;\n\t\t}\n\t\tawait peer.sendSegment(segment, requestId,",
+        "\t\tif (uploadsOf(this.eventTarget).size >= uploadSlots(this.eventTarget)) {\n\t\t\tpeer.sendUploadsFullCommand(segmentExternalId, requestId);\n\t\t\treturn;\n\t\t}\n\t\tawait peer.sendSegment(segment, requestId,",
       ],
     ],
   },
@@ -556,6 +640,24 @@ export const CORE_PATCHES = [
         "if (canLoadThroughHttp && request.downloadSource === \"p2p\" && (",
         "if (canLoadThroughHttp && request.downloadSource === \"p2p\" && !this.p2pArrivesInTime(request, segment) && (",
       ],
+    ],
+  },
+  {
+    // Upstream keeps trying whatever the tracker introduces: two viewers behind symmetric NATs
+    // (a quarter of mix-nat) are introduced again on every announce, each attempt holding one of
+    // the few offers an announce carries. Here a connection that does not open within
+    // PEER_CONNECT_TIMEOUT_MS (or whose ICE fails first) is closed and reported to Peercast's
+    // tracker (`peercast_unreachable`), which does not introduce the pair again for a while (see
+    // tracker/src/peer-reports.ts). Segments meanwhile come over HTTP: a failed connection costs
+    // no wait.
+    why: "unreachable peers learned",
+    replace: [
+      ["var P2PTrackerClient = class P2PTrackerClient {", `${UNREACHABLE_HELPERS}var P2PTrackerClient = class P2PTrackerClient {`],
+      [
+        "\t\tpeerItem.potentialConnections.add(peerConnection);\n",
+        "\t\tpeerItem.potentialConnections.add(peerConnection);\n\t\tthis.watchConnecting(itemId, peerItem, peerConnection);\n",
+      ],
+      ["\tonTrackerClientWarning = (warning) => {", `${TRACKER_CLIENT_WATCH_CONNECTING}\tonTrackerClientWarning = (warning) => {`],
     ],
   },
 ];

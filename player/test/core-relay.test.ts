@@ -224,3 +224,49 @@ test("upload slots: a peer serves two uploads at once; a third requester takes t
   }
   for (const n of nodes) n.loader.destroy();
 });
+
+test("upload slots follow the measured uplink: one at a time where it carries the stream about once", async () => {
+  const core = await importPatchedCore();
+  const { uploadSlots, measureUplink, uplinkOf } = core;
+  const segment = { startTime: 14, endTime: 16 }; // 2 s of 250 kB: 1 Mbit/s
+  const dsl = {};
+  assert.equal(uploadSlots(dsl), 2, "unknown until a first upload");
+  // Alone on a 1 Mbit/s uplink: 250 kB in 2 s, the last 64 KiB still in the send buffer at the end.
+  measureUplink(dsl, segment, SIZE, SIZE, ((SIZE - 64 * 1024) / 125_000) * 1e3, 1);
+  assert.ok(Math.abs(uplinkOf(dsl).streams! - 1) < 0.01, `${uplinkOf(dsl).streams}`);
+  assert.equal(uploadSlots(dsl), 1);
+  // Sharing a 10 Mbit/s uplink with another upload: 5 Mbit/s each.
+  const cable = {};
+  measureUplink(cable, segment, SIZE, SIZE, ((SIZE - 64 * 1024) / 625_000) * 1e3, 2);
+  assert.equal(uploadSlots(cable), 2);
+  // One fast upload moves the estimate by its weight, not all the way; a short one says nothing.
+  measureUplink(dsl, segment, SIZE, SIZE, ((SIZE - 64 * 1024) / 1_250_000) * 1e3, 1);
+  assert.ok(uplinkOf(dsl).streams! > 3 && uplinkOf(dsl).streams! < 4, `${uplinkOf(dsl).streams}`);
+  measureUplink(cable, segment, SIZE, 100_000, 1, 1);
+  assert.equal(uploadSlots(cable), 2);
+
+  // A seeder whose uplink measured one stream serves Q1 and tells Q2 its uploads are full.
+  const nodes = ["S", "Q1", "Q2"].map((name) => makeNode(core, name));
+  const [s, q1, q2] = nodes as [Node, Node, Node];
+  for (let i = 0; i < nodes.length; i++) for (let j = i + 1; j < nodes.length; j++) connect(nodes[i]!, nodes[j]!);
+  s.storage.set(7, MEDIA.slice().buffer);
+  measureUplink(s.loader.eventTarget, segment, SIZE, SIZE, ((SIZE - 64 * 1024) / 125_000) * 1e3, 1);
+  s.loader.broadcastAnnouncement();
+  await settle();
+  const toQ1 = s.ends.get("Q1")!;
+  toQ1.held = true;
+  q1.loader.downloadSegment(q1.segment);
+  await settle();
+  q2.loader.downloadSegment(q2.segment);
+  await settle();
+  assert.equal(request(q1).status, "loading");
+  assert.deepEqual(q2.errors, [{ type: "peer-uploads-full", peerId: PEER_IDS.S }]);
+  // Q1's upload, stored and now fast, measures the uplink again.
+  for (let i = 0; i < 20 && request(q1).status !== "succeed"; i++) {
+    toQ1.release();
+    await settle();
+  }
+  assert.equal(request(q1).status, "succeed");
+  assert.ok(uplinkOf(s.loader.eventTarget).streams! > 1, "measured from the upload just served");
+  for (const n of nodes) n.loader.destroy();
+});

@@ -11,7 +11,7 @@ import { latencyProfile } from "../src/latency-profile.js";
 import { decideP2P, REASON_TEXT, type Capabilities } from "../src/p2p-policy.js";
 import { rejectPeersThatSendBadBytes } from "../src/peer-rejection.js";
 import { UploadBudget } from "../src/upload-cap.js";
-import { CORE_BUNDLE, importPatchedCore, loadPatchCore } from "./support/patched-core.js";
+import { CORE_BUNDLE, importPatchedCore, loadPatchCore, type Loose } from "./support/patched-core.js";
 
 test("both latency modes leave P2P slack; low mode sits closer to live", () => {
   for (const segment of [1, 2, 4]) {
@@ -81,9 +81,9 @@ test("the core patches apply exactly once to the pinned core, and refuse a chang
   assert.match(patched, /var RECONNECT_VARIANCE = 8 \* 1e3;/);
   assert.throws(() => patchCore("var RECONNECT_MINIMUM = 5 * 1e3;"), /tracker reconnect delay/);
   const built = fs.readFileSync(fileURLToPath(new URL("../www/player.js", import.meta.url)), "utf8");
-  const reconnect = /Math\.floor\(Math\.random\(\)\*(\w+)\)\+Math\.min\(Math\.pow\(2,this\.retries\)\*(\w+),(\w+)\)/.exec(built);
+  const reconnect = /Math\.floor\(Math\.random\(\)\*([\w$]+)\)\+Math\.min\(Math\.pow\(2,this\.retries\)\*([\w$]+),([\w$]+)\)/.exec(built);
   assert.ok(reconnect, "the reconnect timer is in the bundle");
-  const value = (name: string) => new RegExp(`\\b${name.replace("$", "\\$")}=(\\d+)\\*1e3`).exec(built)?.[1];
+  const value = (name: string) => new RegExp(`(?<![\\w$])${name.replace("$", "\\$")}=(\\d+)\\*1e3`).exec(built)?.[1];
   assert.deepEqual([value(reconnect[1]!), value(reconnect[2]!), value(reconnect[3]!)], ["8", "2", "60"], "the bundle carries the patched delays");
   // The seeder election: in the core and in the bundle, random seeding gone (its effect on
   // copies per segment is tested with real peers in loadtest/test/loadtest.e2e.test.ts).
@@ -262,4 +262,46 @@ test("the player rejects exactly the peers the core names for a failed hash chec
   listener!({ error: { type: "peer-closed" }, peerId: "gone" });
   listener!({ error: { type: "http-segment-validation-failed" }, peerId: undefined });
   assert.deepEqual(rejected, ["bad"]);
+});
+
+test("a peer connection that does not open in time is closed and its peer reported unreachable, once per peer", async (t) => {
+  t.mock.timers.enable({ apis: ["setTimeout"] });
+  const { P2PTrackerClient, EventTarget } = await importPatchedCore();
+  const { EventEmitter } = await import("node:events");
+  const client = new (P2PTrackerClient as unknown as new (...a: unknown[]) => Loose)(
+    "swarm",
+    { type: "main", index: 0 },
+    { onPeerConnected: () => undefined, onSegmentRequested: () => undefined, onSegmentsAnnouncement: () => undefined },
+    { announceTrackers: ["wss://tracker.invalid"], rtcConfig: {}, trackerClientVersionPrefix: "-PM0203-" },
+    new EventTarget(),
+  );
+  const sent: Record<string, string>[] = [];
+  client.client._trackers = [{ socket: { connected: true, send: (m: string) => sent.push(JSON.parse(m) as Record<string, string>) } }];
+  const hex = (s: string) => Buffer.from(s, "latin1").toString("hex");
+  const connection = (peer: string) => {
+    const c = Object.assign(new EventEmitter(), { id: hex(peer), destroyed: 0, destroy: () => c.destroyed++ });
+    client.client.emit("peer", c);
+    return c;
+  };
+  const stuck = connection("-PM0203-symmetric-01");
+  const opens = connection("-PM0203-reachable-01");
+  const iceFails = connection("-PM0203-ice-failed-1");
+  // Two attempts at one peer: the first failing is no verdict while the second still tries.
+  const firstTry = connection("-PM0203-two-tries-01");
+  opens.emit("connect");
+  iceFails.emit("error", Object.assign(new Error("Ice connection failed."), { code: "ERR_ICE_CONNECTION_FAILURE" }));
+  assert.deepEqual(sent.map((m) => m.other), ["-PM0203-ice-failed-1"]);
+  t.mock.timers.tick(5_000);
+  const secondTry = connection("-PM0203-two-tries-01");
+  firstTry.emit("error", Object.assign(new Error("Ice connection failed."), { code: "ERR_ICE_CONNECTION_FAILURE" }));
+  assert.equal(sent.length, 1);
+  t.mock.timers.tick(10_000);
+  assert.deepEqual(sent.map((m) => m.other), ["-PM0203-ice-failed-1", "-PM0203-symmetric-01"]);
+  assert.deepEqual([stuck.destroyed, opens.destroyed, firstTry.destroyed], [1, 0, 1]);
+  t.mock.timers.tick(5_000);
+  assert.deepEqual(sent.map((m) => m.other), ["-PM0203-ice-failed-1", "-PM0203-symmetric-01", "-PM0203-two-tries-01"]);
+  assert.equal(secondTry.destroyed, 1);
+  assert.deepEqual(sent[0], { action: "peercast_unreachable", info_hash: client.client._infoHashBinary, peer_id: client.client._peerIdBinary, other: "-PM0203-ice-failed-1" });
+  // Only the peer that connected is still known; the others may be introduced again later.
+  assert.deepEqual([...client._peers.keys()], ["-PM0203-reachable-01"]);
 });

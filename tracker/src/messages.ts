@@ -53,7 +53,24 @@ const Reject = z
 
 export type RejectMessage = z.infer<typeof Reject>;
 
-export type Parsed = { ok: true; message: AnnounceMessage | RejectMessage } | { ok: false; reason: string };
+/**
+ * Peercast's own action: the reporter could not connect to `other` (introduced by this tracker;
+ * no connection came of it). Not answered when accepted.
+ */
+const Unreachable = z
+  .object({
+    action: z.literal("peercast_unreachable"),
+    info_hash: BinaryId,
+    peer_id: BinaryId,
+    other: BinaryId,
+  })
+  .refine((m) => m.other !== m.peer_id, { message: "a peer cannot report itself" });
+
+export type UnreachableMessage = z.infer<typeof Unreachable>;
+
+export type Parsed = { ok: true; message: AnnounceMessage | RejectMessage | UnreachableMessage } | { ok: false; reason: string };
+
+const PEERCAST_ACTIONS: Record<string, z.ZodTypeAny> = { peercast_reject: Reject, peercast_unreachable: Unreachable };
 
 /** Parses one text frame; never throws. */
 export function parseMessage(text: string): Parsed {
@@ -66,13 +83,13 @@ export function parseMessage(text: string): Parsed {
   if (typeof json === "object" && json !== null && (json as { action?: unknown }).action === "scrape") {
     return { ok: false, reason: "scrape is not offered" };
   }
-  const isReject = typeof json === "object" && json !== null && (json as { action?: unknown }).action === "peercast_reject";
-  const parsed = (isReject ? Reject : Announce).safeParse(json);
+  const action = typeof json === "object" && json !== null ? (json as { action?: unknown }).action : undefined;
+  const parsed = ((typeof action === "string" && Object.hasOwn(PEERCAST_ACTIONS, action) ? PEERCAST_ACTIONS[action] : undefined) ?? Announce).safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     return { ok: false, reason: `invalid message: ${issue.path.join(".") || "(root)"}: ${issue.message}` };
   }
-  return { ok: true, message: parsed.data };
+  return { ok: true, message: parsed.data as AnnounceMessage | RejectMessage | UnreachableMessage };
 }
 
 export const toHex = (binary: string) => Buffer.from(binary, "latin1").toString("hex");

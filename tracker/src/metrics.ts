@@ -24,6 +24,11 @@ export function createMetrics() {
       help: "Reports of a peer that sent bytes failing the hash check, recorded (the pair is never introduced again)",
       registers,
     }),
+    unreachableReports: new Counter({
+      name: "peercast_tracker_unreachable_reports_total",
+      help: "Pairs of peers that could not connect to each other (reported by one of them; not introduced again for 10 min)",
+      registers,
+    }),
     peersBanned: new Counter({
       name: "peercast_tracker_peers_banned_total",
       help: "Peers reported from enough client addresses to be introduced to nobody in their swarm",

@@ -3,6 +3,11 @@
 // again; an offender reported from enough client addresses (so that one viewer, or one NAT's
 // worth of them, cannot ban honest peers alone) is introduced to nobody. Bounded per swarm,
 // and dropped with the swarm.
+//
+// Players also report peers they could not connect to (`peercast_unreachable`: no connection
+// within a timeout, or ICE failed; symmetric NATs on both sides, blocked UDP). Such a pair is
+// not introduced again for a while, so that the offers of each announce go to peers it can
+// reach. Nobody is punished for it: the report only touches the reporter's own pairs.
 
 /** Reported pairs one swarm remembers; past it new reports are refused (kept bans stay). */
 export const MAX_REPORTED_PAIRS = 4096;
@@ -10,6 +15,15 @@ export const MAX_REPORTED_PAIRS = 4096;
 export const MAX_REPORTS_PER_REPORTER = 16;
 /** Distinct reporter addresses (client address keys) that ban an offender. */
 export const BAN_AFTER_ADDRESSES = 2;
+
+/** How long an unreachable pair is not introduced again (networks change: a phone moves). */
+export const UNREACHABLE_FOR_MS = 10 * 60_000;
+/** Unreachable pairs one swarm remembers (a symmetric NAT fails with most of a swarm). */
+export const MAX_UNREACHABLE_PAIRS = 65_536;
+/** Unreachable peers one reporter may name in one swarm. */
+export const MAX_UNREACHABLE_PER_REPORTER = 256;
+
+export type UnreachableOutcome = "recorded" | "duplicate" | "reporter_full" | "swarm_full";
 
 export type ReportOutcome = "recorded" | "banned" | "duplicate" | "reporter_banned" | "reporter_full" | "swarm_full";
 
@@ -21,6 +35,10 @@ export class PeerReports {
   private readonly addressesAgainst = new Map<string, Set<string>>();
   private readonly bannedIds = new Set<string>();
   private pairs = 0;
+  /** peer id -> peer it could not connect to (either side reported) -> until when (ms). */
+  private readonly unreachable = new Map<string, Map<string, number>>();
+  private readonly unreachableBy = new Map<string, number>();
+  private unreachablePairs = 0;
 
   get bans(): number {
     return this.bannedIds.size;
@@ -31,8 +49,31 @@ export class PeerReports {
   }
 
   /** Whether these two peers must not be introduced to each other. */
-  avoids(a: string, b: string): boolean {
-    return this.bannedIds.has(a) || this.bannedIds.has(b) || (this.avoid.get(a)?.has(b) ?? false);
+  avoids(a: string, b: string, nowMs = Date.now()): boolean {
+    return this.bannedIds.has(a) || this.bannedIds.has(b) || (this.avoid.get(a)?.has(b) ?? false) || this.unreachableNow(a, b, nowMs);
+  }
+
+  /** Records that `reporter` could not connect to `other`; the pair is avoided for UNREACHABLE_FOR_MS. */
+  reportUnreachable(reporter: string, other: string, nowMs = Date.now()): UnreachableOutcome {
+    if (this.unreachableNow(reporter, other, nowMs)) return "duplicate";
+    const reported = this.unreachableBy.get(reporter) ?? 0;
+    if (reported >= MAX_UNREACHABLE_PER_REPORTER) return "reporter_full";
+    if (this.unreachablePairs >= MAX_UNREACHABLE_PAIRS) return "swarm_full";
+    this.unreachableBy.set(reporter, reported + 1);
+    // A pair that expired and is reported again is still one pair (both directions are kept).
+    if (!this.unreachable.get(reporter)?.has(other)) this.unreachablePairs++;
+    const until = nowMs + UNREACHABLE_FOR_MS;
+    for (const [a, b] of [[reporter, other], [other, reporter]] as const) {
+      const set = this.unreachable.get(a);
+      if (set) set.set(b, until);
+      else this.unreachable.set(a, new Map([[b, until]]));
+    }
+    return "recorded";
+  }
+
+  private unreachableNow(a: string, b: string, nowMs: number): boolean {
+    const until = this.unreachable.get(a)?.get(b);
+    return until !== undefined && until > nowMs;
   }
 
   report(reporter: string, offender: string, reporterAddress: string): ReportOutcome {

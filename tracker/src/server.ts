@@ -9,7 +9,7 @@ import { AddressLimits } from "./address-limits.js";
 import { longestIntervalMs, spreadIntervalSec } from "./announce-interval.js";
 import type { TrackerConfig } from "./config.js";
 import type { LiveSwarms } from "./live-swarms.js";
-import { parseMessage, toHex, type AnnounceMessage, type RejectMessage } from "./messages.js";
+import { parseMessage, toHex, type AnnounceMessage, type RejectMessage, type UnreachableMessage } from "./messages.js";
 import type { Metrics } from "./metrics.js";
 import { MAX_BUFFERED_BYTES, PeerSwarm, type OfferHook } from "./swarm.js";
 
@@ -217,6 +217,7 @@ export class TrackerServer {
     const parsed = parseMessage(data.toString("utf8"));
     if (!parsed.ok) return this.fail(c, "invalid", parsed.reason);
     if (parsed.message.action === "peercast_reject") return this.onReject(c, parsed.message);
+    if (parsed.message.action === "peercast_unreachable") return this.onUnreachable(c, parsed.message);
     const m = parsed.message;
     const ih = toHex(m.info_hash);
     const pid = toHex(m.peer_id);
@@ -266,6 +267,20 @@ export class TrackerServer {
       this.d.metrics.peersBanned.inc();
       this.d.log.info({ infoHash: ih, peer: toHex(m.offender) }, "peer banned from its swarm: bad bytes reported from several addresses");
     }
+  }
+
+  /** A peer of this connection could not connect to another: the two are not introduced for a while. */
+  private onUnreachable(c: Connection, m: UnreachableMessage): void {
+    const ih = toHex(m.info_hash);
+    const reporter = toHex(m.peer_id);
+    if (!this.d.live.get(ih)) return this.fail(c, "not_live", "this swarm is not live on this tracker's origin", m.info_hash);
+    const swarm = this.lib.torrents[ih] as PeerSwarm | undefined;
+    if (c.owned.get(ih) !== reporter || !swarm) return this.fail(c, "not_owner", "this connection has not announced that peer", m.info_hash);
+    const outcome = swarm.reports.reportUnreachable(reporter, toHex(m.other));
+    // Both sides of a failed pair report it: the second is no news.
+    if (outcome === "duplicate") return;
+    if (outcome !== "recorded") return this.fail(c, `report_${outcome}`, `report not recorded (${outcome.replace("_", " ")})`, m.info_hash);
+    this.d.metrics.unreachableReports.inc();
   }
 
   /** Why this socket may not send this announce, as [metric reason, failure reason]; undefined if it may. */

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { WebSocket } from "ws";
 import { parseMessage } from "../src/messages.js";
-import { MAX_REPORTED_PAIRS, MAX_REPORTS_PER_REPORTER, PeerReports } from "../src/peer-reports.js";
+import { MAX_REPORTED_PAIRS, MAX_REPORTS_PER_REPORTER, MAX_UNREACHABLE_PER_REPORTER, PeerReports, UNREACHABLE_FOR_MS } from "../src/peer-reports.js";
 import { PeerSwarm } from "../src/swarm.js";
 
 const id = (c: string) => c.repeat(20);
@@ -120,4 +120,47 @@ test("a swarm's reports are bounded: past the cap new ones are refused and the b
   assert.equal(reports.report("late", "other", "192.0.2.3"), "swarm_full");
   assert.equal(reports.banned("bad"), true);
   assert.equal(reports.avoids("late", "other"), false);
+});
+
+test("unreachable reports parse as their own action; a self-report gets a reason", () => {
+  const report = { action: "peercast_unreachable", info_hash: id("a"), peer_id: id("b"), other: id("c") };
+  assert.deepEqual(parseMessage(JSON.stringify(report)), { ok: true, message: report });
+  for (const [bad, reason] of [
+    [{ ...report, other: id("b") }, /cannot report itself/],
+    [{ ...report, other: undefined }, /other/],
+    [{ ...report, action: "constructor" }, /action/],
+  ] as const) {
+    const r = parseMessage(JSON.stringify(bad));
+    assert.equal(r.ok, false);
+    assert.match((r as { reason: string }).reason, reason);
+  }
+});
+
+test("an unreachable pair is not sampled together for a while; nobody is banned for it", () => {
+  const IH = "0c".repeat(20);
+  const swarm = new PeerSwarm(IH, () => undefined);
+  const socket = { readyState: 1, bufferedAmount: 0, send: () => undefined } as unknown as WebSocket;
+  const sampled = (peerId: string) => {
+    let got: string[] = [];
+    swarm.announce({ type: "ws", event: "update", numwant: 5, peer_id: peerId, info_hash: IH, socket, offers: Array(5).fill({ offer_id: "o" }) }, (_e, r) => (got = r!.peers.map((p) => p.peerId)));
+    return got.sort();
+  };
+  for (const p of ["a", "b", "sym1", "sym2"]) swarm.announce({ type: "ws", event: "started", numwant: 0, peer_id: p, info_hash: IH, socket });
+  assert.deepEqual(sampled("sym1"), ["a", "b", "sym2"]);
+  const now = Date.now();
+  assert.equal(swarm.reports.reportUnreachable("sym1", "sym2", now), "recorded");
+  assert.equal(swarm.reports.reportUnreachable("sym2", "sym1", now), "duplicate", "the other side's report is no news");
+  assert.deepEqual(sampled("sym1"), ["a", "b"]);
+  assert.deepEqual(sampled("sym2"), ["a", "b"]);
+  assert.deepEqual(sampled("a"), ["b", "sym1", "sym2"], "others still meet both");
+  assert.equal(swarm.reports.bans, 0);
+  // Forgotten after a while (networks change), and then it may be reported again.
+  const later = now + UNREACHABLE_FOR_MS + 1;
+  assert.equal(swarm.reports.avoids("sym1", "sym2", later), false);
+  assert.equal(swarm.reports.reportUnreachable("sym1", "sym2", later), "recorded");
+  // Bounded per reporter.
+  const reports = new PeerReports();
+  for (let i = 0; i < MAX_UNREACHABLE_PER_REPORTER; i++) assert.equal(reports.reportUnreachable("r", `o${i}`), "recorded");
+  assert.equal(reports.reportUnreachable("r", "one-too-many"), "reporter_full");
+  assert.equal(reports.avoids("r", "one-too-many"), false);
 });

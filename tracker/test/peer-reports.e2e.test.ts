@@ -110,3 +110,30 @@ test("reports: only the reporter's own connection, no more introductions of the 
   assert.deepEqual(offeredBy(offender, everyone), []);
   assert.equal(await peers(), before - 1, "its announces do not bring it back");
 });
+
+test("unreachable reports: only the reporter's own connection; the pair meets no more, nobody is banned", async () => {
+  // A swarm of these three only (an announce's five offers then reach everyone else).
+  for (const earlier of clients.splice(0)) earlier.close();
+  await settle();
+  const a = await peer("ua-", "192.0.2.11");
+  const b = await peer("ub-", "198.51.100.12");
+  const c = await peer("uc-", "203.0.113.13");
+  const all = [a, b, c];
+  const unreachable = (reporter: { id: string }, other: { id: string }) => ({ action: "peercast_unreachable", info_hash: swarm, peer_id: reporter.id, other: other.id });
+  const recorded = () => metric(tracker.metrics, "peercast_tracker_unreachable_reports_total");
+  assert.match(await c.failure(unreachable(a, b)), /has not announced that peer/);
+  a.send(unreachable(a, b));
+  b.send(unreachable(b, a)); // the other side's report of the same pair
+  await settle();
+  assert.equal(await recorded(), 1);
+  assert.equal([a, b].flatMap((x) => x.received).filter((m) => "failure reason" in m).length, 0, "accepted reports are not answered");
+  for (const x of all) x.received.length = 0;
+  a.send(announce(swarm, a.id, { offers: offers(5, "ua") }));
+  await a.next(accepted);
+  c.send(announce(swarm, c.id, { offers: offers(5, "uc") }));
+  await c.next(accepted);
+  await settle();
+  assert.deepEqual(offeredBy(a, all), ["uc-"], "a's offers no longer go to b");
+  assert.deepEqual(offeredBy(c, all).sort(), ["ua-", "ub-"], "others still meet both");
+  assert.equal(await banned(), 1, "nobody new is banned");
+});
