@@ -164,3 +164,23 @@ test("an unreachable pair is not sampled together for a while; nobody is banned 
   assert.equal(reports.reportUnreachable("r", "one-too-many"), "reporter_full");
   assert.equal(reports.avoids("r", "one-too-many"), false);
 });
+
+test("a small swarm's peers are offered at random: every pair gets introduced", () => {
+  const IH = "0d".repeat(20);
+  const swarm = new PeerSwarm(IH, () => undefined);
+  const socket = { readyState: 1, bufferedAmount: 0, send: () => undefined } as unknown as WebSocket;
+  const ids = Array.from({ length: 10 }, (_, i) => `p${i}`);
+  for (const p of ids) swarm.announce({ type: "ws", event: "started", numwant: 0, peer_id: p, info_hash: IH, socket });
+  const met = new Set<string>();
+  // Each peer announces a few times with 5 offers, as players do once an interval.
+  for (let round = 0; round < 12; round++) {
+    for (const p of ids) {
+      swarm.announce({ type: "ws", event: "update", numwant: 5, peer_id: p, info_hash: IH, socket, offers: Array(5).fill({ offer_id: "o" }) }, (_e, r) => {
+        assert.equal(r!.peers.length, 5);
+        for (const q of r!.peers) met.add([p, q.peerId].sort().join("-"));
+      });
+    }
+  }
+  // 12 rounds of 5 random offers from each of 10 peers: a pair is missed with chance (4/9)^24.
+  assert.equal(met.size, 45);
+});
