@@ -20,6 +20,8 @@ export interface MemberSample {
   errors: string[];
   /** Light peers only: why they fetched segments from the origin. */
   fetchCauses?: FetchCauseFigures;
+  /** Emulated links: the member's access link, e.g. "cable/symmetric". */
+  access?: string;
 }
 
 /** In the page: the player's playback (hls.js and its P2P engine) ends; its counters stay. */
@@ -34,6 +36,8 @@ export class Audience {
   readonly peers: PeerHostPool;
   private readonly viewers = new Map<string, Viewer>();
   private readonly lightIds = new Set<string>();
+  /** Emulated links: each member's access link, by id. */
+  private readonly access = new Map<string, string>();
   private readonly joinTimers: NodeJS.Timeout[] = [];
   /** Light peers waiting for their namespace (emulated links) before they start. */
   private readonly joining = new Set<Promise<void>>();
@@ -86,6 +90,7 @@ export class Audience {
     const prepared = this.browsers.get(slot);
     this.browsers.delete(slot);
     const browser = this.o.net ? await (prepared ?? this.o.net.browser("chromium", slot, true)) : this.o.browser;
+    if (this.o.net) this.access.set(id, this.o.net.describe("chromium", slot));
     if (!browser) throw new Error("no browser");
     const viewer = await openViewer(browser, this.watchUrl, this.o.transport === "http" ? { initScript: P2P_OFF } : {});
     const own = this.o.net ? browser : undefined;
@@ -106,6 +111,7 @@ export class Audience {
       return id;
     }
     // A process of its own in its slot's namespace: one access link per light peer.
+    this.access.set(id, net.describe("light", slot));
     const joined = net.slot("light", slot).then(
       (address) => this.peers.add(options, address.netns),
       (err: unknown) => void this.joinErrors.push(`${id}: no namespace: ${err instanceof Error ? err.message : String(err)}`),
@@ -140,7 +146,8 @@ export class Audience {
       this.peers.snapshot(),
     ]);
     const light = host.peers.map((p) => ({ ...p, kind: (p.id.startsWith("hostile") ? "hostile" : "light") as MemberKind }));
-    return { members: [...pages, ...light], lightHostRssBytes: host.memoryBytes, abandonedHttpBytes: host.abandonedHttpBytes };
+    const members = [...pages, ...light].map((m) => (this.access.has(m.id) ? { ...m, access: this.access.get(m.id) } : m));
+    return { members, lightHostRssBytes: host.memoryBytes, abandonedHttpBytes: host.abandonedHttpBytes };
   }
 
   /**

@@ -115,7 +115,7 @@ test("emulated links: the fluid bound, pairs connected, the summary rows and the
   assert.equal(pairsConnectedPct([member("a", 7), member("b", 1), member("gone", 5, true)]), 100, "capped at the others present");
   assert.equal(pairsConnectedPct([member("a", 0)]), null);
   const p = { ...phase("p2p", { copies: 1.2 }), spec: { net: "cable" as const, scenario: "steady" as const, mode: "low" as const, transport: "p2p" as const, round: 2 } };
-  p.net = { profile: "cable", bitrateKbps: 930, boundCopies: 1, pairsConnectedPct: 100, links: { frames: 10, lostFrames: 0, queueDrops: 0, maxQueueMs: 3, latenessP99Ms: 7.5, switchCpuPctOfCore: 12 } };
+  p.net = { profile: "cable", bitrateKbps: 930, boundCopies: 1, pairsConnectedPct: 100, reach: null, links: { frames: 10, lostFrames: 0, queueDrops: 0, maxQueueMs: 3, latenessP99Ms: 7.5, switchCpuPctOfCore: 12 } };
   const [row] = summaryRows([p], "360p");
   assert.deepEqual(row, {
     profile: "cable", mode: "low", transport: "p2p", round: 2, viewers: 1, lightPeers: 4, rendition: "360p", bitrateKbps: 930, copiesPerSegment: 1.2, boundCopies: 1,

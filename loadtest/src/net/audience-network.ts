@@ -50,6 +50,12 @@ export class AudienceNetwork {
     return slot;
   }
 
+  /** A member slot's access link as "profile" or "profile/NAT kind", e.g. "cable/symmetric". */
+  describe(kind: SlotKind, k: number): string {
+    const access = viewerAccess(this.profile, memberIndex(kind, k, this.viewers), this.seed)!;
+    return access.nat === "none" ? access.profile.name : `${access.profile.name}/${access.nat}`;
+  }
+
   /** The switch's counters back to zero (a phase's start), and read (its end). */
   resetCounters(): Promise<void> {
     this.used.clear();

@@ -51,13 +51,13 @@ function linkRows(r: RunReport): string[] {
     "|---|---|---|---|---|---|",
     ...r.linkProbes.map(({ profile, path, result: p }) => `| ${profile} | ${path} | ${num(p.rttMs.median, 1)} ms (${num(p.expected.rttMs, 1)}) | ${kbps(p.upKbps)} (${kbps(p.expected.upKbps)}) | ${kbps(p.downKbps)} (${kbps(p.expected.downKbps)}) | ${num(p.lossUpPct, 1)} / ${num(p.lossDownPct, 1)} % |`),
     "",
-    "Per phase, the switch's counters (all links): frames, lost to the profile's loss, dropped from full queues, the longest wait in a queue, how late the switch released frames (p99) and its CPU.",
+    "Per phase, the pairs of members that connected (and, for each member, its access link and the members it connected to), the switch's counters (all links): frames, lost to the profile's loss, dropped from full queues, the longest wait in a queue, how late the switch released frames (p99) and its CPU.",
     "",
     "| phase | bitrate | bound copies | pairs connected | frames | lost | queue drops | longest queue | lateness p99 | switch CPU |",
     "|---|---|---|---|---|---|---|---|---|---|",
     ...r.phases.flatMap((p) => {
       const n = p.net;
-      return n ? [`| ${p.label} | ${n.bitrateKbps ?? "-"} kbit/s | ${num(n.boundCopies)} | ${n.pairsConnectedPct === null ? "-" : `${n.pairsConnectedPct} %`} | ${n.links.frames} | ${n.links.lostFrames} | ${n.links.queueDrops} | ${n.links.maxQueueMs} ms | ${n.links.latenessP99Ms} ms | ${num(n.links.switchCpuPctOfCore, 1)} % |`] : [];
+      return n ? [`| ${p.label} | ${n.bitrateKbps ?? "-"} kbit/s | ${num(n.boundCopies)} | ${n.pairsConnectedPct === null ? "-" : `${n.pairsConnectedPct} %`}${n.reach ? ` (${n.reach.map((m) => `${m.access} ${m.peersMet}`).join(", ")})` : ""} | ${n.links.frames} | ${n.links.lostFrames} | ${n.links.queueDrops} | ${n.links.maxQueueMs} ms | ${n.links.latenessP99Ms} ms | ${num(n.links.switchCpuPctOfCore, 1)} % |`] : [];
     }),
     "",
   ];

@@ -93,6 +93,8 @@ export interface NetFigures {
   boundCopies: number | null;
   /** Of the pairs of members, the share that had a WebRTC connection (P2P phases only). */
   pairsConnectedPct: number | null;
+  /** P2P phases: each member's access link and how many other members it connected to. */
+  reach: { id: string; access: string; peersMet: number }[] | null;
   /** The switch's counters over the phase, all links together. */
   links: { frames: number; lostFrames: number; queueDrops: number; maxQueueMs: number; latenessP99Ms: number; switchCpuPctOfCore: number | null };
 }
@@ -217,6 +219,10 @@ function netFigures(raw: PhaseRaw, end: MemberSample[]): NetFigures | null {
     bitrateKbps: raw.net.bitrateKbps,
     boundCopies: boundCopies(raw.net.uplinksKbps, raw.net.bitrateKbps),
     pairsConnectedPct: raw.spec.transport === "p2p" ? pairsConnectedPct(end) : null,
+    reach:
+      raw.spec.transport === "p2p"
+        ? end.filter((m) => m.kind !== "hostile" && !m.left).map((m) => ({ id: m.id, access: m.access ?? "-", peersMet: m.stats.peersMet ?? 0 }))
+        : null,
     links: {
       frames: links.reduce((n, l) => n + l.frames, 0),
       lostFrames: links.reduce((n, l) => n + l.lost, 0),
