@@ -1,7 +1,11 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { test } from "node:test";
-import { loadConfig } from "../src/config.js";
+import fs from "node:fs";
+import { z } from "zod";
+import { fileURLToPath } from "node:url";
+import { loadConfig, originEnvSchema } from "../src/config.js";
+import { envTable, withTable } from "../src/service/index.js";
 import { resolveTracker } from "../src/wire/index.js";
 import { ORIGIN_MAIN } from "./support/origin-process.js";
 
@@ -77,4 +81,12 @@ test("tracker URLs may name the stream and be paths on the page's host (edges, t
   assert.equal(resolveTracker("ws://t.example.org:8000/", "https://x.example.org/"), "ws://t.example.org:8000/");
   assert.throws(() => loadConfig({ PEERCAST_TRACKER_URLS: "tracker/{stream}" }), /PEERCAST_TRACKER_URLS: expected ws:\/\/ or wss:\/\/ URLs, paths/);
   assert.throws(() => loadConfig({ PEERCAST_TRACKER_URLS: "ws:///x" }), /PEERCAST_TRACKER_URLS/);
+});
+
+test("docs/configuration.md lists every origin variable as the schema describes it (npm run docs rewrites it)", () => {
+  const page = fs.readFileSync(fileURLToPath(new URL("../../../docs/configuration.md", import.meta.url)), "utf8");
+  assert.equal(page, withTable(page, "origin", envTable(originEnvSchema)), "the origin's table is stale: run npm run build && npm run docs");
+  for (const name of Object.keys(originEnvSchema.shape)) assert.match(page, new RegExp(`\\| \`${name}\` \\|`));
+  // A variable without a description cannot be documented: the table refuses it.
+  assert.throws(() => envTable(z.object({ PEERCAST_DOCUMENTED: z.string().meta({ description: "d" }), PEERCAST_UNDOCUMENTED: z.string() })), /for PEERCAST_UNDOCUMENTED$/);
 });

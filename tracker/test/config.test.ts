@@ -37,3 +37,12 @@ test("invalid values name the variable, and the tracker refuses to start", () =>
   assert.equal(r.status, 1);
   assert.match(r.stderr, /peercast tracker: invalid configuration:[\s\S]*PEERCAST_TRACKER_MESSAGES_PER_SEC/);
 });
+
+test("docs/configuration.md lists every tracker variable as the schema describes it (npm run docs rewrites it)", async () => {
+  const { envTable, withTable } = await import("@peercast/origin/service");
+  const { trackerEnvSchema } = await import("../src/config.js");
+  const fs = await import("node:fs");
+  const page = fs.readFileSync(fileURLToPath(new URL("../../../docs/configuration.md", import.meta.url)), "utf8");
+  assert.equal(page, withTable(page, "tracker", envTable(trackerEnvSchema)), "the tracker's table is stale: run npm run build && npm run docs");
+  for (const name of Object.keys(trackerEnvSchema.shape)) assert.match(page, new RegExp(`\\| \`${name}\` \\|`));
+});

@@ -3,3 +3,4 @@
 export * from "./env-config.js";
 export * from "./lifecycle.js";
 export { ClientLimiter, type ClientLimiterOptions, clientAddress, rateKey } from "../stats/client-limiter.js";
+export { envMeta, envTable, tableMarkers, withTable, type EnvMeta } from "./env-docs.js";
