@@ -89,8 +89,17 @@ async function start() {
   // The origin generates the operator token into its data dir when none is set.
   const tokenFile = env.PEERCAST_OPERATOR_TOKEN ? undefined : path.resolve(root, env.PEERCAST_DATA_DIR ?? "./data", "operator-token");
   env.PEERCAST_TRACKER_METRICS_URL ??= `http://127.0.0.1:${env.PEERCAST_TRACKER_METRICS_PORT ?? 8001}/metrics`;
+  // The launcher reads its services' JSON lines (their ready line) and shows them readable on a
+  // terminal, unless PEERCAST_LOG_FORMAT says otherwise (a value that is none of these, the
+  // services refuse, naming the variable).
+  const logFormat = env.PEERCAST_LOG_FORMAT ?? "auto";
+  let format;
+  if (["auto", "json", "pretty"].includes(logFormat)) {
+    env.PEERCAST_LOG_FORMAT = "json";
+    if (logFormat === "pretty" || (logFormat === "auto" && process.stdout.isTTY)) format = (await import("@peercast/origin/service")).readableLogLines();
+  }
   // A crashed service is restarted (scripts/supervisor.mjs); everything stops on Ctrl+C or SIGTERM.
-  const supervisor = createSupervisor({ log: say });
+  const supervisor = createSupervisor({ log: say, format });
   stopOnSignals(supervisor);
   const service = (name, script, serviceEnv) =>
     supervisor.start({ name, args: [path.join(root, script)], cwd: root, env: serviceEnv, readyMsg: `${name} ready` }).ready;

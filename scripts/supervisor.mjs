@@ -9,6 +9,16 @@ import { spawn } from "node:child_process";
  */
 export const DEFAULT_BACKOFF = { initialMs: 1000, maxMs: 30_000, resetAfterMs: 60_000 };
 
+/** A service's line as `format` renders it; a line it cannot read (not JSON) as it came. */
+function formatted(format, line) {
+  try {
+    const text = format(line);
+    return text.endsWith("\n") ? text : `${text}\n`;
+  } catch {
+    return `${line}\n`;
+  }
+}
+
 const alive = (child) => child !== undefined && child.exitCode === null && child.signalCode === null;
 
 /** Signals a service's whole process group: what it started (the origin's ffmpeg) goes with it. */
@@ -22,9 +32,10 @@ function killGroup(pid, signal) {
 
 /**
  * `log(line)` gets the supervisor's own lines; services' stdout goes to `out` (their stderr is
- * inherited). `stopTimeoutMs`: how long a stop waits before it kills what is left.
+ * inherited), each whole line through `format` if given (readable log lines on a terminal).
+ * `stopTimeoutMs`: how long a stop waits before it kills what is left.
  */
-export function createSupervisor({ log, out = process.stdout, backoff = DEFAULT_BACKOFF, stopTimeoutMs = 20_000 }) {
+export function createSupervisor({ log, out = process.stdout, format, backoff = DEFAULT_BACKOFF, stopTimeoutMs = 20_000 }) {
   const services = [];
   let stopping = false;
   let exitCode = 0;
@@ -50,8 +61,13 @@ export function createSupervisor({ log, out = process.stdout, backoff = DEFAULT_
       const child = spawn(command, args, { cwd, env, stdio: ["ignore", "pipe", "inherit"], detached: true });
       svc.child = child;
       let pending = ""; // this run's output up to its ready line; null after it
+      let partial = ""; // a line still arriving, when lines are formatted
       child.stdout.on("data", (chunk) => {
-        out.write(chunk);
+        if (format) {
+          const lines = (partial + chunk.toString()).split("\n");
+          partial = lines.pop();
+          for (const line of lines) out.write(formatted(format, line));
+        } else out.write(chunk);
         if (pending === null) return;
         const lines = (pending + chunk.toString()).split("\n");
         pending = lines.pop().slice(-8192); // an unfinished line waits for the rest

@@ -23,7 +23,7 @@ interface Supervisor {
   stopped: Promise<number>;
 }
 type SupervisorModule = {
-  createSupervisor(o: { log: (line: string) => void; out?: NodeJS.WritableStream; backoff?: Backoff }): Supervisor;
+  createSupervisor(o: { log: (line: string) => void; out?: NodeJS.WritableStream; format?: (line: string) => string; backoff?: Backoff }): Supervisor;
   DEFAULT_BACKOFF: Backoff;
 };
 
@@ -169,4 +169,20 @@ test("a service that exits before it is ready stops everything, with its exit co
   assert.equal(await supervisor.stopped, 7);
   assert.ok(gone(pid), "the other service was stopped");
   assert.deepEqual(log, ["bad exited before it was ready (exit code 7); stopping"]);
+});
+
+test("with a format, each whole line of a service's output is rendered (lines split across chunks joined; what it cannot read, as it came)", async () => {
+  const { createSupervisor } = await load();
+  const { readableLogLines } = await import("@peercast/origin/service");
+  const shown: string[] = [];
+  const out = new Writable({ write: (c: Buffer, _e, done) => (shown.push(c.toString()), done()) });
+  const supervisor = createSupervisor({ log: () => undefined, out, format: readableLogLines(false) });
+  // One line written in two pieces, a line that is not JSON, then the ready line.
+  const script = `const l = JSON.stringify({ level: 30, time: Date.UTC(2026, 11, 6, 10, 0, 0), service: "svc", msg: "hello", port: 8080 });
+process.stdout.write(l.slice(0, 20)); setTimeout(() => { process.stdout.write(l.slice(20) + "\\nnot json\\n"); console.log(JSON.stringify({ level: 30, time: Date.now(), service: "svc", msg: "f ready" })); }, 100);
+setInterval(() => {}, 1000); process.on("SIGTERM", () => process.exit(0));`;
+  await supervisor.start({ name: "f", args: ["-e", script], readyMsg: "f ready" }).ready;
+  await supervisor.stop();
+  const text = shown.join("");
+  assert.match(text, /^\[\d\d:\d\d:\d\d\.\d{3}\] INFO: svc: hello \{"port":8080\}\nnot json\n\[[\d:.]+\] INFO: svc: f ready\n$/, text);
 });

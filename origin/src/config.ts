@@ -1,6 +1,7 @@
 import path from "node:path";
 import { z } from "zod";
 import { configError, parseEnv } from "./service/env-config.js";
+import { LOG_FORMATS, type LogFormat } from "./service/logger.js";
 import { parseLadderSpec, type LadderRung } from "./transcode/ladder.js";
 import { TRACKER_REF, type IceServer, type LatencyMode } from "./wire/index.js";
 
@@ -92,6 +93,10 @@ export const originEnvSchema = z.object({
   PEERCAST_DASHBOARD_DIR: z.string().min(1).optional()
     .meta({ description: "the built dashboard page (`npm run build` makes it)", default: "`dashboard/dist/www`" }),
   PEERCAST_LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info").meta({ description: "pino level" }),
+  PEERCAST_LOG_FORMAT: z
+    .enum(LOG_FORMATS)
+    .default("auto")
+    .meta({ description: "`auto`: readable lines on a terminal, JSON lines otherwise (a pipe, a container); `json` or `pretty` always (`npm start` shows its services' lines readable on a terminal unless this is `json`)" }),
 }).refine((e) => e.PEERCAST_METRICS_PORT === 0 || e.PEERCAST_METRICS_PORT !== e.PEERCAST_HTTP_PORT, {
   path: ["PEERCAST_METRICS_PORT"],
   message: "must differ from PEERCAST_HTTP_PORT (metrics have a listener of their own)",
@@ -156,6 +161,7 @@ export interface OriginConfig {
     dashboardDir: string | undefined;
   };
   logLevel: string;
+  logFormat: LogFormat;
 }
 
 export interface TurnConfig {
@@ -289,5 +295,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): OriginConfig {
       dashboardDir: e.PEERCAST_DASHBOARD_DIR && path.resolve(e.PEERCAST_DASHBOARD_DIR),
     },
     logLevel: e.PEERCAST_LOG_LEVEL,
+    logFormat: e.PEERCAST_LOG_FORMAT,
   };
 }

@@ -10,16 +10,17 @@ import { KeyStore, generateKey, keyFingerprint, writeKeysFile } from "./keys/key
 import { OperatorAuth } from "./operator/auth.js";
 import { MetricSamples } from "./operator/snapshots.js";
 import { operatorToken } from "./operator/token-file.js";
-import { createLogger } from "./logger.js";
 import { createMetrics } from "./metrics.js";
-import { configOrExit, runService, stopOnSignals } from "./service/index.js";
+import { configOrExit, createLogger, runService, stopOnSignals } from "./service/index.js";
 import { SessionManager } from "./session/session-manager.js";
 import { ViewerStats } from "./stats/viewer-stats.js";
 import { TestSource } from "./testsource/test-source.js";
 
 async function main(): Promise<void> {
   const config = configOrExit("origin", () => loadConfig());
-  const log = createLogger(config.logLevel);
+  // Keys are never logged on purpose; redaction is the safety net.
+  const redact = { paths: ["key", "streamKey", "*.key", "*.streamKey"], censor: "[redacted]" };
+  const log = createLogger({ service: "origin", level: config.logLevel, format: config.logFormat, redact });
   // A bug must not take every stream down silently: log it loudly, keep serving.
   process.on("unhandledRejection", (err) => log.error({ err: String(err) }, "unhandled rejection"));
   const metrics = createMetrics();

@@ -1,4 +1,4 @@
-import { parseEnv } from "@peercast/origin/service";
+import { LOG_FORMATS, parseEnv, type LogFormat } from "@peercast/origin/service";
 import { z } from "zod";
 
 const port = z.coerce.number().int().min(0).max(65535);
@@ -45,6 +45,10 @@ export const trackerEnvSchema = z.object({
   PEERCAST_TRACKER_TRUST_PROXY: z.enum(["0", "1"]).default("0").transform((v) => v === "1")
     .meta({ description: "take the client address from the last `X-Forwarded-For` entry (behind one proxy), if it is an IP address", default: "`0`" }),
   PEERCAST_LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info").meta({ description: "pino level" }),
+  PEERCAST_LOG_FORMAT: z
+    .enum(LOG_FORMATS)
+    .default("auto")
+    .meta({ description: "`auto`: readable lines on a terminal, JSON lines otherwise (a pipe, a container); `json` or `pretty` always (`npm start` shows its services' lines readable on a terminal unless this is `json`)" }),
 }).refine((e) => e.PEERCAST_TRACKER_METRICS_PORT === 0 || e.PEERCAST_TRACKER_METRICS_PORT !== e.PEERCAST_TRACKER_PORT, {
   path: ["PEERCAST_TRACKER_METRICS_PORT"],
   message: "must differ from PEERCAST_TRACKER_PORT (metrics have a listener of their own)",
@@ -81,6 +85,7 @@ export interface TrackerConfig {
   /** Take the client address from the last X-Forwarded-For entry (when it is an IP address). */
   trustProxy: boolean;
   logLevel: string;
+  logFormat: LogFormat;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): TrackerConfig {
@@ -107,5 +112,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): TrackerConfig 
     announceIntervalSec: e.PEERCAST_TRACKER_ANNOUNCE_INTERVAL_SEC,
     trustProxy: e.PEERCAST_TRACKER_TRUST_PROXY,
     logLevel: e.PEERCAST_LOG_LEVEL,
+    logFormat: e.PEERCAST_LOG_FORMAT,
   };
 }

@@ -1,13 +1,12 @@
-import { configOrExit, runService, stopOnSignals } from "@peercast/origin/service";
+import { configOrExit, createLogger, runService, stopOnSignals } from "@peercast/origin/service";
 import { loadConfig } from "./config.js";
 import { LiveSwarms } from "./live-swarms.js";
-import { createLogger } from "./logger.js";
 import { createMetrics } from "./metrics.js";
 import { TrackerServer } from "./server.js";
 
 async function main(): Promise<void> {
   const config = configOrExit("tracker", () => loadConfig());
-  const log = createLogger(config.logLevel);
+  const log = createLogger({ service: "tracker", level: config.logLevel, format: config.logFormat });
   const metrics = createMetrics();
   const live = new LiveSwarms({
     originUrls: config.originUrls,

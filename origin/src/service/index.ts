@@ -4,3 +4,4 @@ export * from "./env-config.js";
 export * from "./lifecycle.js";
 export { ClientLimiter, type ClientLimiterOptions, clientAddress, rateKey } from "../stats/client-limiter.js";
 export { envMeta, envTable, tableMarkers, withTable, type EnvMeta } from "./env-docs.js";
+export { createLogger, LOG_FORMATS, readableLogLines, type LogFormat, type LoggerSpec } from "./logger.js";
