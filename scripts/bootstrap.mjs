@@ -51,16 +51,17 @@ function printBanner(ready, tracker, tokenFile) {
   const dataDir = path.resolve(root, env.PEERCAST_DATA_DIR ?? "./data");
   const keysFile = path.resolve(root, env.PEERCAST_KEYS_FILE ?? path.join(dataDir, "keys.json"));
   const stream = env.PEERCAST_TEST_SOURCE_STREAM ?? "main";
-  let key = "(in the keys file)";
-  // Only to a person at a terminal: where stderr is a service's log, a key must not land there.
-  if (process.stderr.isTTY) {
-    try {
-      const keys = JSON.parse(fs.readFileSync(keysFile, "utf8")).keys;
-      key = (keys.find((k) => k.stream === stream) ?? keys[0])?.key ?? key;
-    } catch {
-      /* the origin reports keys file problems itself */
-    }
+  const testSource = !["0", "false", "off", "no"].includes(env.PEERCAST_TEST_SOURCE ?? "1");
+  // OBS gets a stream the test source does not hold (a first start makes one: "obs").
+  let keys = [];
+  try {
+    keys = JSON.parse(fs.readFileSync(keysFile, "utf8")).keys;
+  } catch {
+    /* the origin reports keys file problems itself */
   }
+  const obs = keys.find((k) => !testSource || k.stream !== stream);
+  // The key itself only to a person at a terminal: where stderr is a log, a key must not land there.
+  const key = obs ? (process.stderr.isTTY ? obs.key : "(in the keys file)") : undefined;
   const host = new URL(ready.publicUrl).hostname;
   const lines = [
     "",
@@ -72,12 +73,12 @@ function printBanner(ready, tracker, tokenFile) {
     `  Streams API:    ${ready.publicUrl}/api/streams`,
     `  Metrics:        http://127.0.0.1:${ready.metricsPort}/metrics   (Prometheus; loopback only unless PEERCAST_METRICS_HOST says otherwise)`,
     `  Tracker:        ws://${host}:${tracker.port} (metrics: http://${tracker.metricsHost === "0.0.0.0" ? host : tracker.metricsHost}:${tracker.metricsPort}/metrics)`,
-    "  OBS settings (Settings > Stream, Service: Custom):",
+    testSource ? `  Test source:    publishing to "${stream}"` : "  Test source:    off",
+    `  OBS settings (Settings > Stream, Service: Custom)${testSource ? ", a stream beside the test source" : ""}:`,
     `    Server:       rtmp://${host}:${ready.rtmpPort}/live`,
-    `    Stream Key:   ${key}   (keys live in ${keysFile})`,
-    env.PEERCAST_TEST_SOURCE === "0"
-      ? "  Test source:    off"
-      : `  Test source:    publishing to "${stream}" (start with PEERCAST_TEST_SOURCE=0 to stream to it from OBS)`,
+    ...(obs
+      ? [`    Stream Key:   ${key}   (keys live in ${keysFile})`, `    Then watch:   ${ready.publicUrl}/watch/${obs.stream}`]
+      : [`    Stream Key:   none for a stream other than "${stream}", which the test source holds: add one in the dashboard or in ${keysFile}, or start with PEERCAST_TEST_SOURCE=0`]),
     "  Stop with Ctrl+C.",
     "",
   ];

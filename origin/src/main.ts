@@ -6,7 +6,7 @@ import { loadConfig } from "./config.js";
 import { createApp } from "./http/app.js";
 import { createMetricsApp } from "./http/metrics-app.js";
 import { RtmpIngest } from "./ingest/rtmp-server.js";
-import { KeyStore, generateKey, keyFingerprint, writeKeysFile } from "./keys/key-store.js";
+import { KeyStore, firstKeys, keyFingerprint, writeKeysFile } from "./keys/key-store.js";
 import { OperatorAuth } from "./operator/auth.js";
 import { MetricSamples } from "./operator/snapshots.js";
 import { operatorToken } from "./operator/token-file.js";
@@ -28,9 +28,9 @@ async function main(): Promise<void> {
   // Sessions cannot outlive the process that wrote them: a previous run's files are stale.
   await fs.promises.rm(path.join(config.dataDir, "hls"), { recursive: true, force: true });
   if (!fs.existsSync(config.keysFile)) {
-    const key = generateKey();
-    writeKeysFile(config.keysFile, { keys: [{ key, stream: config.testSource.stream, label: "first key" }] });
-    log.info({ file: config.keysFile, keyFingerprint: keyFingerprint(key) }, "created a keys file with one stream key");
+    const first = firstKeys(config.testSource);
+    writeKeysFile(config.keysFile, first);
+    log.info({ file: config.keysFile, keys: first.keys.map((k) => ({ stream: k.stream, keyFingerprint: keyFingerprint(k.key) })) }, "created a keys file");
   }
   const keys = new KeyStore(config.keysFile, log.child({ component: "keys" }));
   keys.start();

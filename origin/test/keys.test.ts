@@ -5,7 +5,7 @@ import path from "node:path";
 import { test } from "node:test";
 import pino from "pino";
 import { redactStreamKeys } from "../src/ingest/library-log-bridge.js";
-import { KeyStore, keyFingerprint, writeKeysFile } from "../src/keys/key-store.js";
+import { KeyStore, firstKeys, keyFingerprint, writeKeysFile } from "../src/keys/key-store.js";
 import { blockCodeToEpochMs, swarmIdOf } from "../src/wire/index.js";
 import { waitFor } from "./support/origin-process.js";
 
@@ -73,4 +73,19 @@ test("wire helpers: swarm ids and the block code clock", () => {
   const now = Date.UTC(2026, 10, 24, 12, 0, 0);
   const value = (now - 1500) % 2 ** 32;
   assert.equal(blockCodeToEpochMs(value, now), now - 1500);
+});
+
+test("a first start with the test source on gives OBS a stream of its own beside it; without it, one key", () => {
+  const withSource = firstKeys({ enabled: true, stream: "main" });
+  assert.deepEqual(withSource.keys.map((k) => [k.stream, k.label]), [["main", "test source"], ["obs", "OBS"]]);
+  assert.notEqual(withSource.keys[0]!.key, withSource.keys[1]!.key);
+  assert.deepEqual(firstKeys({ enabled: true, stream: "obs" }).keys.map((k) => k.stream), ["obs", "obs-studio"]);
+  assert.deepEqual(firstKeys({ enabled: false, stream: "main" }).keys.map((k) => [k.stream, k.label]), [["main", "first key"]]);
+  // What it writes loads as a keys file: each key publishes to its own stream.
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "keys-")), "keys.json");
+  writeKeysFile(file, withSource);
+  const store = new KeyStore(file, pino({ level: "silent" }));
+  store.reload();
+  assert.equal(store.streamFor(withSource.keys[1]!.key), "obs");
+  assert.deepEqual(store.streams().sort(), ["main", "obs"]);
 });

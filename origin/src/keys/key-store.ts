@@ -44,6 +44,22 @@ export function generateKey(): string {
   return randomBytes(18).toString("base64url");
 }
 
+/**
+ * The keys a first start writes. With the built-in test source on, it holds its stream's key, so
+ * OBS gets a stream of its own beside it ("obs"): a newcomer following the printed OBS steps
+ * goes live instead of being refused for a stream already live.
+ */
+export function firstKeys(testSource: { enabled: boolean; stream: string }): KeysFile {
+  if (!testSource.enabled) return { keys: [{ key: generateKey(), stream: testSource.stream, label: "first key" }] };
+  const obs = testSource.stream === "obs" ? "obs-studio" : "obs";
+  return {
+    keys: [
+      { key: generateKey(), stream: testSource.stream, label: "test source" },
+      { key: generateKey(), stream: obs, label: "OBS" },
+    ],
+  };
+}
+
 /** Writes a keys file atomically (tmp + rename) with owner-only permissions. */
 export function writeKeysFile(file: string, content: KeysFile): void {
   fs.mkdirSync(path.dirname(file), { recursive: true });
