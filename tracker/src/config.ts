@@ -41,7 +41,7 @@ export const trackerEnvSchema = z.object({
     .meta({ description: "offers from one connection into one swarm at most this often (players send them once an interval; more often is refused as `offers_too_often` and answered with no peers)" }),
   PEERCAST_TRACKER_IDLE_TIMEOUT_MS: positiveInt.default(60_000).meta({ description: "a socket that answers no ping for this long is closed" }),
   PEERCAST_TRACKER_ANNOUNCE_INTERVAL_SEC: positiveInt.default(60)
-    .meta({ description: "announce interval told to clients, each answer spread by ±20 % so that a crowd that joined together does not announce together; silent peers expire after two of the longest" }),
+    .meta({ description: "announce interval told to clients (a peer's first three answers: at most 10 s, so that a newcomer soon meets more than the 5 peers its first offers went to), each answer spread by ±20 % so that a crowd that joined together does not announce together; silent peers expire after two of the longest" }),
   PEERCAST_TRACKER_TRUST_PROXY: z.enum(["0", "1"]).default("0").transform((v) => v === "1")
     .meta({ description: "take the client address from the last `X-Forwarded-For` entry (behind one proxy), if it is an IP address", default: "`0`" }),
   PEERCAST_LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info").meta({ description: "pino level" }),

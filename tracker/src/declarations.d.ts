@@ -24,6 +24,8 @@ declare module "bittorrent-tracker/server" {
     left?: number;
     socket?: WebSocket;
     offers?: { offer_id: string }[];
+    /** Set when the message relays a WebRTC answer (the library passes it through the swarm too). */
+    answer?: unknown;
   }
 
   export interface AnnounceResponse {

@@ -6,7 +6,7 @@ import Server, { type SwarmLike } from "bittorrent-tracker/server";
 import type { Logger } from "pino";
 import { WebSocket, WebSocketServer } from "ws";
 import { AddressLimits } from "./address-limits.js";
-import { longestIntervalMs, spreadIntervalSec } from "./announce-interval.js";
+import { earlyIntervalSec, longestIntervalMs, spreadIntervalSec } from "./announce-interval.js";
 import type { TrackerConfig } from "./config.js";
 import type { LiveSwarms } from "./live-swarms.js";
 import { parseMessage, toHex, type AnnounceMessage, type RejectMessage, type UnreachableMessage } from "./messages.js";
@@ -34,6 +34,12 @@ const MAX_PENDING_OFFERS = 256;
 
 /** The library's Server with our swarms (cheap announces, offer tracking). */
 class LibraryServer extends Server {
+  /**
+   * Set by a swarm for each announce, before the library reads the interval for its answer
+   * (synchronously, and more than once).
+   */
+  private earlyAnswer = false;
+
   constructor(
     private readonly intervalSec: number,
     private readonly onOffers: OfferHook,
@@ -41,9 +47,12 @@ class LibraryServer extends Server {
     super({ http: false, udp: false, ws: false, stats: false, interval: intervalSec * 1000 });
   }
 
-  /** Read by the library for each WebSocket answer, which tells a fifth of it: each answer its own. */
+  /**
+   * Read by the library for each WebSocket answer, which tells a fifth of it: each answer its
+   * own, and a peer's first few a short one (see EARLY_ANSWERS).
+   */
   get intervalMs(): number {
-    return spreadIntervalSec(this.intervalSec) * 5000;
+    return spreadIntervalSec(this.earlyAnswer ? earlyIntervalSec(this.intervalSec) : this.intervalSec) * 5000;
   }
 
   set intervalMs(_ms: number) {
@@ -52,7 +61,7 @@ class LibraryServer extends Server {
 
   override createSwarm(infoHash: string, cb: (err: Error | null, swarm: SwarmLike) => void): void {
     // Two first announces in one tick must not replace each other's swarm.
-    const swarm = (this.torrents[infoHash] ??= new PeerSwarm(infoHash, this.onOffers));
+    const swarm = (this.torrents[infoHash] ??= new PeerSwarm(infoHash, this.onOffers, (early) => (this.earlyAnswer = early)));
     process.nextTick(() => cb(null, swarm));
   }
 }

@@ -184,3 +184,16 @@ test("a small swarm's peers are offered at random: every pair gets introduced", 
   // 12 rounds of 5 random offers from each of 10 peers: a pair is missed with chance (4/9)^24.
   assert.equal(met.size, 45);
 });
+
+test("a peer's first announces are flagged early (three of them); relayed WebRTC answers do not count", () => {
+  const IH = "0e".repeat(20);
+  let early = 0;
+  const swarm = new PeerSwarm(IH, () => undefined, (e) => (early += e ? 1 : 0));
+  const socket = { readyState: 1, bufferedAmount: 0, send: () => undefined } as unknown as WebSocket;
+  const flagged = (extra: Record<string, unknown>) => {
+    const before = early;
+    swarm.announce({ type: "ws", event: "update", numwant: 5, peer_id: "p", info_hash: IH, socket, ...extra });
+    return early > before;
+  };
+  assert.deepEqual([flagged({ event: "started" }), flagged({ answer: { type: "answer" } }), flagged({}), flagged({}), flagged({}), flagged({})], [true, false, true, true, false, false]);
+});

@@ -137,3 +137,15 @@ test("unreachable reports: only the reporter's own connection; the pair meets no
   assert.deepEqual(offeredBy(c, all).sort(), ["ua-", "ub-"], "others still meet both");
   assert.equal(await banned(), 1, "nobody new is banned");
 });
+
+test("a peer's first three answers tell it to announce again within about 10 s, later ones the configured interval (60 s)", async () => {
+  const c = Object.assign(await RawClient.open(tracker.url, { "X-Forwarded-For": "192.0.2.99" }), { id: id20("early-") });
+  clients.push(c);
+  const intervals: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    c.send(announce(swarm, c.id, i === 0 ? { event: "started" } : {}));
+    intervals.push(Number((await c.next(accepted)).interval));
+  }
+  assert.ok(intervals.slice(0, 3).every((s) => s >= 8 && s <= 12), `intervals ${intervals}`);
+  assert.ok(intervals.slice(3).every((s) => s >= 48 && s <= 72), `intervals ${intervals}`);
+});
