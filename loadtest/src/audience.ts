@@ -29,6 +29,14 @@ export function stopPlayback(): void {
   (window as unknown as { peercast?: { playback?: { destroy(): void } } }).peercast?.playback?.destroy();
 }
 
+/** In the page: the player's P2P engine serves no new uploads (its public dynamic config). */
+export function stopUploads(): void {
+  (window as unknown as { peercast?: { playback?: { engine?: { applyDynamicConfig(c: object): void } } } }).peercast?.playback?.engine?.applyDynamicConfig({ core: { isP2PUploadDisabled: true } });
+}
+
+/** Bytes in flight between peers at a phase's end, at most: a link's queue and send buffers drain within this. */
+const UPLOADS_DRAIN_MS = 8000;
+
 /** The player turns P2P off for a viewer who chose so (see the player's main.ts). */
 const P2P_OFF = `try { localStorage.setItem("peercast.p2p", "off") } catch {}`;
 
@@ -151,12 +159,31 @@ export class Audience {
   }
 
   /**
+   * Uploads stop first and what they sent arrives before anyone leaves: on emulated links a
+   * link's queue and the send buffers hold megabytes, which a closed connection drops (counted
+   * as sent, never received). Waits until nobody's upload count moves for a second.
+   */
+  private async drainUploads(): Promise<void> {
+    this.peers.uploadsOff();
+    await Promise.all(this.viewerPages.map(([, v]) => v.page.evaluate(stopUploads).catch(() => {})));
+    const uploaded = async () => (await this.snapshot().catch(() => ({ members: [] }))).members.reduce((n, m) => n + m.stats.uploadedBytes, 0);
+    const deadline = Date.now() + UPLOADS_DRAIN_MS;
+    for (let last = await uploaded(), still = 0; still < 2 && Date.now() < deadline; ) {
+      await new Promise((r) => setTimeout(r, 500));
+      const now = await uploaded();
+      still = now === last ? still + 1 : 0;
+      last = now;
+    }
+  }
+
+  /**
    * Everyone stops at once, then the counters are read: nothing moves between one member's
    * figures and another's, so bytes sent and received add up.
    */
   async close(): Promise<{ members: MemberSample[]; abandonedHttpBytes: number; lightPeerHosts: number; joinErrors: string[] }> {
     this.joinTimers.forEach((t) => clearTimeout(t));
     await Promise.all(this.joining); // a peer still getting its namespace starts, then leaves with the rest
+    await this.drainUploads();
     this.peers.leaveAll();
     await Promise.all(this.viewerPages.map(([, v]) => v.page.evaluate(stopPlayback).catch(() => {})));
     await new Promise((r) => setTimeout(r, 500));

@@ -18,6 +18,7 @@ import { boundCopies, pairsConnectedPct, shareBound, type PhaseResult } from "..
 import { compare, linkChecks, selfChecks, summaryRows } from "../src/report/report.js";
 import { plotSvg } from "../src/report/plot.js";
 import { abandonedHttp, countAbandonedHttp, LightPeerConnection } from "../src/peers/runtime.js";
+import { PeerHost } from "../src/peers/peer-host.js";
 
 test("flags: defaults, lists, and clear errors for bad values", () => {
   const o = parseOptions(["--viewers", "3", "--scenario", "steady,churn", "--mode", "low"]);
@@ -284,5 +285,18 @@ test("the audience's priority: a process in a session of its own is lowered as a
   } finally {
     child.kill();
     if (pid !== undefined && pid !== child.pid) process.kill(pid);
+  }
+});
+
+test("a light-peer host weighs as little as an audience browser: a lowered session of its own", async () => {
+  const host = new PeerHost();
+  try {
+    const own = fs.readFileSync("/proc/self/autogroup", "utf8").split(" ")[0];
+    const group = fs.readFileSync(`/proc/${host.pid}/autogroup`, "utf8");
+    assert.notEqual(group.split(" ")[0], own, "an autogroup of its own");
+    assert.match(group, new RegExp(`nice ${AUDIENCE_NICE}\\b`));
+    assert.equal((await host.snapshot()).peers.length, 0, "and it answers over IPC");
+  } finally {
+    await host.stop();
   }
 });

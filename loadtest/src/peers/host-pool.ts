@@ -53,6 +53,10 @@ export class PeerHostPool {
     slot.host.remove(id);
   }
 
+  uploadsOff(): void {
+    for (const { host } of this.hosts) host.uploadsOff();
+  }
+
   leaveAll(): void {
     for (const { host } of this.hosts) host.leaveAll();
   }

@@ -6,6 +6,8 @@ import type { LightPeerOptions } from "./light-peer.js";
 export type PeerHostRequest =
   | { cmd: "add"; options: LightPeerOptions }
   | { cmd: "remove"; id: string }
+  /** Every peer stops uploading (before they leave: what is in flight then arrives). */
+  | { cmd: "uploads-off" }
   /** Every peer leaves (its engine stops); counters stay for the snapshot. */
   | { cmd: "leave-all" }
   | { cmd: "snapshot"; requestId: number }

@@ -34,6 +34,9 @@ process.on("message", (m: PeerHostRequest) => {
     case "remove":
       leave(m.id);
       break;
+    case "uploads-off":
+      for (const p of peers.values()) p.uploadsOff();
+      break;
     case "leave-all":
       for (const id of [...peers.keys()]) leave(id);
       break;

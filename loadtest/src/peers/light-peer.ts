@@ -72,6 +72,11 @@ export class LightPeer {
     return { ...this.stats, ...playback, peers: this.peers.size, peersMet: this.peersMet.size, startupMs: firstFrameAt === undefined ? undefined : firstFrameAt - this.startedAt };
   }
 
+  /** Serves no new uploads (peers hear it at once); the ones running finish. */
+  uploadsOff(): void {
+    this.core?.applyDynamicConfig({ isP2PUploadDisabled: true });
+  }
+
   stop(): void {
     if (this.abort.signal.aborted) return;
     this.abort.abort();
