@@ -1,43 +1,99 @@
-// The last hour of one stream in three small uPlot charts, updated in place every refresh.
+// The last hour of one stream in small uPlot charts, updated in place every refresh: what P2P
+// saves (copies per segment, egress beside what peers delivered) and how viewers fare (stalls,
+// latency). Legends are plain HTML under each chart: uPlot's own shows "--" values until hovered.
 import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
 import type { OperatorHistoryPoint } from "@peercast/origin/wire";
 
-const WIDTH = 360;
-const HEIGHT = 160;
+const HEIGHT = 150;
+/** Widest a chart gets; narrower where the page is (a phone). */
+const MAX_WIDTH = 420;
 
-function chart(parent: HTMLElement, title: string, series: { label: string; stroke: string }[]): uPlot {
-  const opts: uPlot.Options = {
-    title,
-    width: WIDTH,
-    height: HEIGHT,
-    series: [{}, ...series.map((s) => ({ ...s, width: 2 }))],
-    axes: [{ stroke: "#aaa" }, { stroke: "#aaa" }],
-    legend: { show: series.length > 1 },
-  };
-  return new uPlot(opts, [[], ...series.map(() => [])], parent);
+interface Series {
+  label: string;
+  stroke: string;
+  value: (p: OperatorHistoryPoint) => number | null;
 }
 
-export class StreamCharts {
+class Chart {
   readonly element: HTMLElement;
-  private readonly viewers: uPlot;
-  private readonly share: uPlot;
-  private readonly traffic: uPlot;
+  private readonly plot: uPlot;
 
-  constructor(parent: HTMLElement) {
-    this.element = parent;
-    this.viewers = chart(parent, "Viewers", [{ label: "viewers", stroke: "#4fc3f7" }]);
-    this.share = chart(parent, "Share from peers (%)", [{ label: "from peers", stroke: "#81c784" }]);
-    this.traffic = chart(parent, "Origin egress and saved (kbit/s)", [
-      { label: "origin egress", stroke: "#e57373" },
-      { label: "saved by peers", stroke: "#81c784" },
-    ]);
+  constructor(
+    title: string,
+    private readonly series: Series[],
+    width: number,
+  ) {
+    this.element = document.createElement("figure");
+    this.element.className = "chart";
+    const opts: uPlot.Options = {
+      title,
+      width,
+      height: HEIGHT,
+      series: [{}, ...series.map((s) => ({ label: s.label, stroke: s.stroke, width: 2 }))],
+      axes: [{ stroke: "#aaa" }, { stroke: "#aaa", size: 48 }],
+      legend: { show: false },
+      cursor: { show: false },
+    };
+    this.plot = new uPlot(opts, [[], ...series.map(() => [])], this.element);
+    const legend = document.createElement("figcaption");
+    for (const s of series) {
+      const item = document.createElement("span");
+      item.className = "legend-item";
+      item.style.setProperty("--swatch", s.stroke);
+      item.textContent = s.label;
+      legend.append(item);
+    }
+    this.element.append(legend);
   }
 
   update(points: OperatorHistoryPoint[]): void {
-    const t = points.map((p) => p.at / 1000);
-    this.viewers.setData([t, points.map((p) => p.viewers)]);
-    this.share.setData([t, points.map((p) => (p.shareFromPeers === null ? null : p.shareFromPeers * 100))]);
-    this.traffic.setData([t, points.map((p) => p.egressBps / 1000), points.map((p) => p.savedBps / 1000)]);
+    this.plot.setData([points.map((p) => p.at / 1000), ...this.series.map((s) => points.map(s.value))]);
+  }
+
+  resize(width: number): void {
+    this.plot.setSize({ width, height: HEIGHT });
+  }
+}
+
+const orNull = (v: number | null, scale = 1) => (v === null ? null : v * scale);
+
+export class StreamCharts {
+  readonly element: HTMLElement;
+  private readonly charts: Chart[];
+
+  constructor(width: number) {
+    this.element = document.createElement("div");
+    this.element.className = "charts";
+    const w = StreamCharts.width(width);
+    this.charts = [
+      new Chart("Origin copies per segment (1 = one copy for everyone)", [{ label: "copies per segment", stroke: "#ffb74d", value: (p) => p.copiesPerSegment }], w),
+      new Chart("Origin egress and what peers delivered (kbit/s)", [
+        { label: "origin egress", stroke: "#e57373", value: (p) => p.egressBps / 1000 },
+        { label: "from peers", stroke: "#81c784", value: (p) => p.savedBps / 1000 },
+      ], w),
+      new Chart("Viewers and share from peers (%)", [
+        { label: "viewers", stroke: "#4fc3f7", value: (p) => p.viewers },
+        { label: "from peers %", stroke: "#81c784", value: (p) => orNull(p.shareFromPeers, 100) },
+      ], w),
+      new Chart("Viewers' experience", [
+        { label: "stalled % of playing time", stroke: "#e57373", value: (p) => orNull(p.stallRatio, 100) },
+        { label: "latency median (s)", stroke: "#ba68c8", value: (p) => p.latencyMedianSec },
+      ], w),
+    ];
+    this.element.append(...this.charts.map((c) => c.element));
+  }
+
+  /** A chart's width in a container `available` pixels wide. */
+  static width(available: number): number {
+    return Math.max(200, Math.min(MAX_WIDTH, Math.floor(available)));
+  }
+
+  update(points: OperatorHistoryPoint[]): void {
+    for (const c of this.charts) c.update(points);
+  }
+
+  resize(available: number): void {
+    for (const c of this.charts) c.resize(StreamCharts.width(available));
   }
 }

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { createMetrics } from "../src/metrics.js";
-import { streamFigures, streamHistory } from "../src/operator/figures.js";
+import { streamFigures, streamHistory, totals } from "../src/operator/figures.js";
 import { MetricSamples } from "../src/operator/snapshots.js";
 import { parsePromText } from "../src/operator/prom-text.js";
 import type { StreamInfo } from "../src/wire/index.js";
@@ -52,5 +52,14 @@ test("figures are differences between samples of the registry", async () => {
   assert.ok(f.startupP95Sec! > 5 && f.startupP95Sec! <= 8, String(f.startupP95Sec));
   assert.equal(f.trackerPeers, null, "no tracker metrics configured");
   assert.equal(f.latencyMedianSec, null, "no latency reported yet");
-  assert.deepEqual(streamHistory(samples, "main").map((p) => p.shareFromPeers), [0.75]);
+  const [point] = streamHistory(samples, "main");
+  assert.deepEqual([point!.shareFromPeers, point!.copiesPerSegment, point!.stallRatio, point!.latencyMedianSec], [0.75, 1.3, 0.01, null]);
+
+  // The whole server: every stream's egress, the viewers the streams report.
+  const other: StreamInfo = { name: "other", state: "offline", viewers: 0 };
+  const all2 = totals(samples, [info, other]);
+  assert.deepEqual(
+    { ...all2, egressBps: Math.round(all2.egressBps), savedBps: Math.round(all2.savedBps) },
+    { viewers: 2, liveStreams: 1, shareFromPeers: 0.75, egressBps: Math.round((6_000_000 * 8) / 60), savedBps: Math.round((3_000_000 * 8) / 60), copiesPerSegment: 1.3, stallRatio: 0.01, latencyMedianSec: null },
+  );
 });

@@ -10,7 +10,6 @@ const TEMPLATE = `
 <div class="pc-stage">
   <video class="pc-video" muted playsinline></video>
   <div class="pc-spinner" hidden aria-label="Loading"></div>
-  <button class="pc-unmute" type="button">Unmute</button>
   <div class="pc-bar">
     <button class="pc-play" type="button">Pause</button>
     <button class="pc-mute" type="button">Unmute</button>
@@ -43,19 +42,19 @@ export class PlayerUi {
     root.insertAdjacentHTML("beforeend", TEMPLATE);
     this.video = this.q<HTMLVideoElement>(".pc-video");
     const v = this.video;
-    const unmute = this.q<HTMLButtonElement>(".pc-unmute");
     const mute = this.q<HTMLButtonElement>(".pc-mute");
     const play = this.q<HTMLButtonElement>(".pc-play");
-    const setMuted = (muted: boolean) => {
-      v.muted = muted;
-      if (!muted) void v.play().catch(() => {});
-    };
-    unmute.addEventListener("click", () => setMuted(false));
-    mute.addEventListener("click", () => setMuted(!v.muted));
-    v.addEventListener("volumechange", () => {
-      unmute.hidden = !v.muted;
+    // One sound control, in the bar; it stands out while the autoplayed video is muted.
+    const syncMute = () => {
       mute.textContent = v.muted ? "Unmute" : "Mute";
+      mute.classList.toggle("pc-attention", v.muted);
+    };
+    syncMute();
+    mute.addEventListener("click", () => {
+      v.muted = !v.muted;
+      if (!v.muted) void v.play().catch(() => {});
     });
+    v.addEventListener("volumechange", syncMute);
     // A live stream resumes at the live edge: hls.js jumps ahead if the pause outlasts the buffer.
     play.addEventListener("click", () => (v.paused ? void v.play().catch(() => {}) : v.pause()));
     const syncPlay = () => (play.textContent = v.paused ? "Play" : "Pause");

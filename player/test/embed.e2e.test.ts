@@ -30,6 +30,12 @@ test("the one-tag snippet plays on another site", async () => {
     const time = () => frame.evaluate(() => document.querySelector("video")!.currentTime);
     await waitFor(async () => (await time()) > 3, 40_000);
     await waitFor(async () => (await getJson<StreamListResponse>(`${system.origin.http}/api/streams`)).streams[0]?.viewers === 1, 10_000);
+    // The pages name their icon, and the origin serves it.
+    const icon = await frame.evaluate(() => document.querySelector("link[rel=icon]")?.getAttribute("href"));
+    assert.equal(icon, "/player/favicon.svg");
+    const res = await fetch(`${system.origin.http}${icon}`);
+    assert.deepEqual([res.status, res.headers.get("content-type")], [200, "image/svg+xml"]);
+    assert.match(await res.text(), /^<svg /);
   } finally {
     await browser.close();
     site.close();

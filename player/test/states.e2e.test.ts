@@ -47,7 +47,8 @@ test("an offline stream shows a slate, then plays by itself when it goes live", 
     assert.equal(await v.state(), "live");
     assert.equal(await v.page.isVisible(".pc-slate"), false);
     assert.equal(await v.page.evaluate(() => document.querySelector("video")!.muted), true, "starts muted");
-    assert.equal(await v.page.isVisible(".pc-unmute"), true, "with a visible unmute control");
+    assert.equal(await v.page.isVisible(".pc-mute"), true, "with a visible unmute control");
+    assert.equal(await v.page.locator("button", { hasText: "Unmute" }).count(), 1, "one, in the control bar");
   }
   // Two viewers of one session meet through the tracker.
   await waitFor(async () => (await Promise.all(viewers.map((v) => v.stats()))).every((s) => s.p2pBytes > 0 || s.uploadedBytes > 0), 40_000, () => "(no P2P traffic)");

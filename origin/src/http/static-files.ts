@@ -10,6 +10,7 @@ const TYPES: Record<string, string> = {
   ".html": "text/html; charset=utf-8",
   ".map": "application/json",
   ".txt": "text/plain; charset=utf-8",
+  ".svg": "image/svg+xml",
 };
 
 export const contentType = (name: string) => TYPES[path.extname(name)] ?? "application/octet-stream";

@@ -1,5 +1,5 @@
 // Dashboard figures per stream, from samples of the metrics registries (see snapshots.ts).
-import type { OperatorHistoryPoint, OperatorStreamFigures, StreamInfo } from "../wire/index.js";
+import type { OperatorHistoryPoint, OperatorStreamFigures, OperatorTotals, StreamInfo } from "../wire/index.js";
 import type { MetricSamples, Sample } from "./snapshots.js";
 
 const MINUTE = 60_000;
@@ -55,14 +55,35 @@ function share(a: Sample | undefined, b: Sample | undefined, stream: string): nu
   return p2p + http > 0 ? p2p / (p2p + http) : null;
 }
 
-function point(a: Sample, b: Sample, stream: string): OperatorHistoryPoint {
-  const sec = seconds(a, b) || 1;
+/**
+ * Origin copies per segment between two samples, all renditions matching `match` together:
+ * exact for segments that left the window (the histogram), else copies served over segments made.
+ */
+function copiesOf(a: Sample | undefined, b: Sample | undefined, match: Record<string, string>): number | null {
+  const count = delta(a, b, "peercast_origin_segment_copies_count", match);
+  if (count > 0) return delta(a, b, "peercast_origin_segment_copies_sum", match) / count;
+  const produced = delta(a, b, "peercast_segments_produced_total", match);
+  return produced > 0 ? delta(a, b, "peercast_origin_segment_copies_served_total", match) / produced : null;
+}
+
+function stallRatioOf(a: Sample | undefined, b: Sample | undefined, match: Record<string, string>): number | null {
+  const playing = delta(a, b, "peercast_viewer_playing_seconds_total", match);
+  return playing > 0 ? delta(a, b, "peercast_viewer_stall_seconds_total", match) / playing : null;
+}
+
+function point(step: Sample, minute: Sample, b: Sample, stream: string): OperatorHistoryPoint {
+  const sec = seconds(step, b) || 1;
+  const m = { stream };
   return {
     at: b.at,
-    viewers: sum(b, "peercast_viewers", { stream }),
-    shareFromPeers: share(a, b, stream),
-    egressBps: (delta(a, b, "peercast_http_bytes_total", { stream }) * 8) / sec,
-    savedBps: (delta(a, b, "peercast_viewer_bytes_total", { stream, source: "p2p" }) * 8) / sec,
+    viewers: sum(b, "peercast_viewers", m),
+    shareFromPeers: share(step, b, stream),
+    egressBps: (delta(step, b, "peercast_http_bytes_total", m) * 8) / sec,
+    savedBps: (delta(step, b, "peercast_viewer_bytes_total", { stream, source: "p2p" }) * 8) / sec,
+    // Per segment and per playing time, a step of a few seconds says little: the minute before.
+    copiesPerSegment: copiesOf(minute, b, m),
+    stallRatio: stallRatioOf(minute, b, m),
+    latencyMedianSec: quantile(minute, b, "peercast_viewer_latency_seconds", m, 0.5),
   };
 }
 
@@ -76,18 +97,7 @@ export function streamFigures(
   const [minute, five, hour] = [samples.before(MINUTE), samples.before(FIVE_MINUTES), samples.before(HOUR)];
   const sec = seconds(minute, now) || 1;
   const copies: Record<string, number | null> = {};
-  for (const r of info.session?.renditions ?? []) {
-    const m = { stream, rendition: r.name };
-    // Exact per segment once segments have left the window (the histogram); until then,
-    // copies served over segments produced in the same time.
-    const count = delta(five, now, "peercast_origin_segment_copies_count", m);
-    const produced = delta(five, now, "peercast_segments_produced_total", m);
-    copies[r.name] =
-      count > 0 ? delta(five, now, "peercast_origin_segment_copies_sum", m) / count
-      : produced > 0 ? delta(five, now, "peercast_origin_segment_copies_served_total", m) / produced
-      : null;
-  }
-  const playing = delta(five, now, "peercast_viewer_playing_seconds_total", { stream });
+  for (const r of info.session?.renditions ?? []) copies[r.name] = copiesOf(five, now, { stream, rendition: r.name });
   const hasTracker = now ? [...now.values.keys()].some((k) => k.startsWith("peercast_tracker_")) : false;
   return {
     name: stream,
@@ -100,7 +110,7 @@ export function streamFigures(
     trackerPeers: hasTracker ? sum(now, "peercast_tracker_stream_peers", { stream }) : null,
     startupMedianSec: quantile(hour, now, "peercast_viewer_startup_seconds", { stream }, 0.5),
     startupP95Sec: quantile(hour, now, "peercast_viewer_startup_seconds", { stream }, 0.95),
-    stallRatio: playing > 0 ? delta(five, now, "peercast_viewer_stall_seconds_total", { stream }) / playing : null,
+    stallRatio: stallRatioOf(five, now, { stream }),
     latencyMedianSec: quantile(five, now, "peercast_viewer_latency_seconds", { stream }, 0.5),
     rejectedSegments: delta(hour, now, "peercast_viewer_rejected_segments_total", { stream }),
     ingest: {
@@ -116,5 +126,28 @@ export function streamFigures(
 
 export function streamHistory(samples: MetricSamples, stream: string): OperatorHistoryPoint[] {
   const all = samples.all();
-  return all.slice(1).map((b, i) => point(all[i]!, b, stream));
+  let from = 0; // the newest sample at least a minute before the point (or the oldest)
+  return all.slice(1).map((b, i) => {
+    while (from + 1 < all.length && b.at - all[from + 1]!.at >= MINUTE) from++;
+    return point(all[i]!, all[from]!, b, stream);
+  });
+}
+
+/** Every stream together; `viewers` and `liveStreams` from the streams' own states. */
+export function totals(samples: MetricSamples, streams: StreamInfo[]): OperatorTotals {
+  const now = samples.latest();
+  const [minute, five] = [samples.before(MINUTE), samples.before(FIVE_MINUTES)];
+  const sec = seconds(minute, now) || 1;
+  const p2p = delta(minute, now, "peercast_viewer_bytes_total", { source: "p2p" });
+  const http = delta(minute, now, "peercast_viewer_bytes_total", { source: "http" });
+  return {
+    viewers: streams.reduce((n, s) => n + s.viewers, 0),
+    liveStreams: streams.filter((s) => s.state === "live" || s.state === "reconnecting").length,
+    shareFromPeers: p2p + http > 0 ? p2p / (p2p + http) : null,
+    egressBps: (delta(minute, now, "peercast_http_bytes_total", {}) * 8) / sec,
+    savedBps: (p2p * 8) / sec,
+    copiesPerSegment: copiesOf(five, now, {}),
+    stallRatio: stallRatioOf(five, now, {}),
+    latencyMedianSec: quantile(five, now, "peercast_viewer_latency_seconds", {}, 0.5),
+  };
 }

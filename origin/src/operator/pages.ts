@@ -9,7 +9,7 @@ input,button{font:inherit;padding:6px 10px}.error{color:#f66}code{background:#22
 
 const page = (title: string, body: string) => `<!doctype html><html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${esc(title)}</title><style>${STYLE}</style></head><body>${body}</body></html>`;
+<title>${esc(title)}</title><link rel="icon" href="/player/favicon.svg" type="image/svg+xml"><style>${STYLE}</style></head><body>${body}</body></html>`;
 
 export function loginPage(tokenFile: string | undefined, error?: string): string {
   // Where, without the full path (this page answers anyone): the log has that.

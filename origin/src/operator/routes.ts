@@ -12,7 +12,7 @@ import type { SessionManager } from "../session/session-manager.js";
 import { ClientLimiter, clientAddress, rateKey } from "../stats/client-limiter.js";
 import type { OperatorOverview, StreamInfo } from "../wire/index.js";
 import { SESSION_COOKIE, type OperatorAuth } from "./auth.js";
-import { streamFigures, streamHistory } from "./figures.js";
+import { streamFigures, streamHistory, totals } from "./figures.js";
 import { contentType, loadStaticFiles } from "../http/static-files.js";
 import { loginPage } from "./pages.js";
 import { crossOriginRefusal } from "./same-origin.js";
@@ -46,7 +46,7 @@ export function addOperatorRoutes(app: Hono, d: OperatorDeps): void {
   // Login attempts per client address: guessing a token is slow.
   const logins = new ClientLimiter({ ratePerMin: 10, burst: 5, maxClients: 10_000 });
   const html = (c: Context, body: string, status: 200 | 401 | 429 = 200) =>
-    c.html(body, status, { "Cache-Control": "no-store", "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'" });
+    c.html(body, status, { "Cache-Control": "no-store", "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; form-action 'self'; frame-ancestors 'none'" });
 
   // Every state-changing request, whatever its content type, from the operator's own pages only.
   for (const path of ["/dashboard/*", "/api/operator/*"]) {
@@ -132,6 +132,7 @@ function overview(d: OperatorDeps): OperatorOverview {
   const streams = d.streams();
   const keys = d.keys.entries();
   return {
+    totals: totals(d.samples, streams),
     streams: streams.map((s) => streamFigures(d.samples, s, keys.filter((k) => k.stream === s.name).map(({ fingerprint, label }) => ({ fingerprint, ...(label ? { label } : {}) })))),
     history: Object.fromEntries(streams.map((s) => [s.name, streamHistory(d.samples, s.name)])),
     rtmpUrl: d.rtmpUrl,

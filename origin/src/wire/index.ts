@@ -187,10 +187,29 @@ export interface OperatorHistoryPoint {
   shareFromPeers: number | null;
   egressBps: number;
   savedBps: number;
+  /** Origin copies per segment over the minute before, all renditions together. */
+  copiesPerSegment: number | null;
+  /** Stalled time over playing time, the minute before. */
+  stallRatio: number | null;
+  latencyMedianSec: number | null;
+}
+
+/** The whole server at a glance: every stream together (rates over the last minute). */
+export interface OperatorTotals {
+  viewers: number;
+  liveStreams: number;
+  shareFromPeers: number | null;
+  egressBps: number;
+  savedBps: number;
+  /** Origin copies per segment over the last 5 minutes, every rendition of every stream. */
+  copiesPerSegment: number | null;
+  stallRatio: number | null;
+  latencyMedianSec: number | null;
 }
 
 /** GET /api/operator/overview (operator only). */
 export interface OperatorOverview {
+  totals: OperatorTotals;
   streams: OperatorStreamFigures[];
   /** Per stream, the last hour. */
   history: Record<string, OperatorHistoryPoint[]>;
