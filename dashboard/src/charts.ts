@@ -13,6 +13,8 @@ interface Series {
   label: string;
   stroke: string;
   value: (p: OperatorHistoryPoint) => number | null;
+  /** Series of another unit get a scale of their own, with its axis on the right. */
+  scale?: string;
 }
 
 class Chart {
@@ -26,12 +28,13 @@ class Chart {
   ) {
     this.element = document.createElement("figure");
     this.element.className = "chart";
+    const scales = [...new Set(series.map((s) => s.scale ?? "y"))];
     const opts: uPlot.Options = {
       title,
       width,
       height: HEIGHT,
-      series: [{}, ...series.map((s) => ({ label: s.label, stroke: s.stroke, width: 2 }))],
-      axes: [{ stroke: "#aaa" }, { stroke: "#aaa", size: 48 }],
+      series: [{}, ...series.map((s) => ({ label: s.label, stroke: s.stroke, width: 2, scale: s.scale ?? "y" }))],
+      axes: [{ stroke: "#aaa" }, ...scales.map((scale, i) => ({ scale, stroke: "#aaa", size: 48, side: i === 0 ? 3 : 1, grid: { show: i === 0 } }))],
       legend: { show: false },
       cursor: { show: false },
     };
@@ -72,13 +75,13 @@ export class StreamCharts {
         { label: "origin egress", stroke: "#e57373", value: (p) => p.egressBps / 1000 },
         { label: "from peers", stroke: "#81c784", value: (p) => p.savedBps / 1000 },
       ], w),
-      new Chart("Viewers and share from peers (%)", [
-        { label: "viewers", stroke: "#4fc3f7", value: (p) => p.viewers },
-        { label: "from peers %", stroke: "#81c784", value: (p) => orNull(p.shareFromPeers, 100) },
+      new Chart("Share from peers (%) and viewers", [
+        { label: "from peers % (left)", stroke: "#81c784", value: (p) => orNull(p.shareFromPeers, 100) },
+        { label: "viewers (right)", stroke: "#4fc3f7", value: (p) => p.viewers, scale: "viewers" },
       ], w),
       new Chart("Viewers' experience", [
-        { label: "stalled % of playing time", stroke: "#e57373", value: (p) => orNull(p.stallRatio, 100) },
-        { label: "latency median (s)", stroke: "#ba68c8", value: (p) => p.latencyMedianSec },
+        { label: "stalled % of playing time (left)", stroke: "#e57373", value: (p) => orNull(p.stallRatio, 100) },
+        { label: "latency median, s (right)", stroke: "#ba68c8", value: (p) => p.latencyMedianSec, scale: "s" },
       ], w),
     ];
     this.element.append(...this.charts.map((c) => c.element));

@@ -63,3 +63,13 @@ test("figures are differences between samples of the registry", async () => {
     { viewers: 2, liveStreams: 1, shareFromPeers: 0.75, egressBps: Math.round((6_000_000 * 8) / 60), savedBps: Math.round((3_000_000 * 8) / 60), copiesPerSegment: 1.3, stallRatio: 0.01, latencyMedianSec: null },
   );
 });
+
+test("copies per segment count the segments someone watched: one nobody fetched had no viewer", async () => {
+  const m = createMetrics();
+  const samples = new MetricSamples(m.registry, { intervalMs: 5000, trackerMetricsUrl: undefined });
+  await samples.take();
+  for (const copies of [0, 0, 0, 1, 1.5]) m.segmentCopies.observe({ stream: "main", rendition: "360p" }, copies);
+  await samples.take();
+  assert.equal(streamFigures(samples, info, []).copiesPerSegment["360p"], 1.25);
+  assert.equal(totals(samples, [info]).copiesPerSegment, 1.25);
+});

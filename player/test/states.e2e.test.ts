@@ -2,7 +2,10 @@
 // into playback by itself, a publisher reconnect, a tracker restart, the end of the session,
 // and a clear page for a name that does not exist.
 import assert from "node:assert/strict";
+import fs from "node:fs";
+import path from "node:path";
 import { after, before, test } from "node:test";
+import { fileURLToPath } from "node:url";
 import type { Browser } from "playwright-core";
 import { cmdline, descendants, launchChromium, publish, waitFor, type Publisher } from "@peercast/origin/testing";
 import { startSystem, type System } from "./support/system.js";
@@ -50,6 +53,11 @@ test("an offline stream shows a slate, then plays by itself when it goes live", 
     assert.equal(await v.page.isVisible(".pc-mute"), true, "with a visible unmute control");
     assert.equal(await v.page.locator("button", { hasText: "Unmute" }).count(), 1, "one, in the control bar");
   }
+  // The watch page as a viewer sees it (docs/images/watch.png comes from here).
+  const screenshot = fileURLToPath(new URL("./screenshots/watch.png", import.meta.url));
+  fs.mkdirSync(path.dirname(screenshot), { recursive: true });
+  await viewers[0]!.page.screenshot({ path: screenshot });
+  console.log(`screenshot: ${screenshot}`);
   // Two viewers of one session meet through the tracker.
   await waitFor(async () => (await Promise.all(viewers.map((v) => v.stats()))).every((s) => s.p2pBytes > 0 || s.uploadedBytes > 0), 40_000, () => "(no P2P traffic)");
 });

@@ -57,10 +57,11 @@ function share(a: Sample | undefined, b: Sample | undefined, stream: string): nu
 
 /**
  * Origin copies per segment between two samples, all renditions matching `match` together:
- * exact for segments that left the window (the histogram), else copies served over segments made.
+ * exact for segments that left the window (the histogram; a segment nobody fetched had no
+ * viewer and does not count), else copies served over segments made.
  */
 function copiesOf(a: Sample | undefined, b: Sample | undefined, match: Record<string, string>): number | null {
-  const count = delta(a, b, "peercast_origin_segment_copies_count", match);
+  const count = delta(a, b, "peercast_origin_segment_copies_count", match) - delta(a, b, "peercast_origin_segment_copies_bucket", { ...match, le: "0" });
   if (count > 0) return delta(a, b, "peercast_origin_segment_copies_sum", match) / count;
   const produced = delta(a, b, "peercast_segments_produced_total", match);
   return produced > 0 ? delta(a, b, "peercast_origin_segment_copies_served_total", match) / produced : null;
