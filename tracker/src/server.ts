@@ -263,14 +263,12 @@ export class TrackerServer {
    * own peer's word counts; nothing is answered unless it is refused.
    */
   private onReject(c: Connection, m: RejectMessage): void {
-    const ih = toHex(m.info_hash);
-    const reporter = toHex(m.peer_id);
-    if (!this.d.live.get(ih)) return this.fail(c, "not_live", "this swarm is not live on this tracker's origin", m.info_hash);
-    const swarm = this.lib.torrents[ih] as PeerSwarm | undefined;
-    if (c.owned.get(ih) !== reporter || !swarm) return this.fail(c, "not_owner", "this connection has not announced that peer", m.info_hash);
+    const at = this.reportedIn(c, m);
+    if (!at) return;
+    const { ih, reporter, swarm } = at;
     const outcome = swarm.report(reporter, toHex(m.offender), c.addressKey);
     if (outcome === "duplicate") return;
-    if (outcome !== "recorded" && outcome !== "banned") return this.fail(c, `report_${outcome}`, `report not recorded (${outcome.replace("_", " ")})`, m.info_hash);
+    if (outcome !== "recorded" && outcome !== "banned") return this.refuseReport(c, outcome, m.info_hash);
     this.d.metrics.peerReports.inc();
     if (outcome === "banned") {
       this.d.metrics.peersBanned.inc();
@@ -280,16 +278,30 @@ export class TrackerServer {
 
   /** A peer of this connection could not connect to another: the two are not introduced for a while. */
   private onUnreachable(c: Connection, m: UnreachableMessage): void {
-    const ih = toHex(m.info_hash);
-    const reporter = toHex(m.peer_id);
-    if (!this.d.live.get(ih)) return this.fail(c, "not_live", "this swarm is not live on this tracker's origin", m.info_hash);
-    const swarm = this.lib.torrents[ih] as PeerSwarm | undefined;
-    if (c.owned.get(ih) !== reporter || !swarm) return this.fail(c, "not_owner", "this connection has not announced that peer", m.info_hash);
-    const outcome = swarm.reports.reportUnreachable(reporter, toHex(m.other));
+    const at = this.reportedIn(c, m);
+    if (!at) return;
+    const outcome = at.swarm.reports.reportUnreachable(at.reporter, toHex(m.other));
     // Both sides of a failed pair report it: the second is no news.
     if (outcome === "duplicate") return;
-    if (outcome !== "recorded") return this.fail(c, `report_${outcome}`, `report not recorded (${outcome.replace("_", " ")})`, m.info_hash);
+    if (outcome !== "recorded") return this.refuseReport(c, outcome, m.info_hash);
     this.d.metrics.unreachableReports.inc();
+  }
+
+  /**
+   * The swarm a report (either kind) is about, if the swarm is live and the reporter is this
+   * connection's own peer there; otherwise the report is refused and undefined returned.
+   */
+  private reportedIn(c: Connection, m: { info_hash: string; peer_id: string }): { ih: string; reporter: string; swarm: PeerSwarm } | undefined {
+    const ih = toHex(m.info_hash);
+    const reporter = toHex(m.peer_id);
+    if (!this.d.live.get(ih)) return void this.fail(c, "not_live", "this swarm is not live on this tracker's origin", m.info_hash);
+    const swarm = this.lib.torrents[ih] as PeerSwarm | undefined;
+    if (c.owned.get(ih) !== reporter || !swarm) return void this.fail(c, "not_owner", "this connection has not announced that peer", m.info_hash);
+    return { ih, reporter, swarm };
+  }
+
+  private refuseReport(c: Connection, outcome: string, infoHash: string): void {
+    this.fail(c, `report_${outcome}`, `report not recorded (${outcome.replace("_", " ")})`, infoHash);
   }
 
   /** Why this socket may not send this announce, as [metric reason, failure reason]; undefined if it may. */

@@ -3,9 +3,30 @@ import { test } from "node:test";
 import type { WebSocket } from "ws";
 import { parseMessage } from "../src/messages.js";
 import { MAX_REPORTED_PAIRS, MAX_REPORTS_PER_REPORTER, MAX_UNREACHABLE_PER_REPORTER, PeerReports, UNREACHABLE_FOR_MS } from "../src/peer-reports.js";
-import { PeerSwarm } from "../src/swarm.js";
+import { PeerSwarm, type EarlyAnswerHook } from "../src/swarm.js";
 
 const id = (c: string) => c.repeat(20);
+
+/**
+ * A swarm whose peers all read what they are sent: `join` adds peers, `announce` answers one
+ * peer's announce with the ids of the peers it got (`offer` sends 5 offers, as players do).
+ */
+function testSwarm(infoHash: string, onEarlyAnswer?: EarlyAnswerHook) {
+  const swarm = new PeerSwarm(infoHash, () => undefined, onEarlyAnswer);
+  const socket = { readyState: 1, bufferedAmount: 0, send: () => undefined } as unknown as WebSocket;
+  const join = (...peerIds: string[]) => {
+    for (const p of peerIds) swarm.announce({ type: "ws", event: "started", numwant: 0, peer_id: p, info_hash: infoHash, socket });
+  };
+  const announce = (peerId: string, extra: Record<string, unknown> = {}) => {
+    let got: string[] = [];
+    swarm.announce({ type: "ws", event: "update", numwant: 5, peer_id: peerId, info_hash: infoHash, socket, ...extra }, (_e, r) => (got = r!.peers.map((p) => p.peerId)));
+    return got;
+  };
+  const offer = (peerId: string) => announce(peerId, { offers: Array(5).fill({ offer_id: "o" }) });
+  /** Whom a peer's offers went to, sorted. */
+  const sampled = (peerId: string) => offer(peerId).sort();
+  return { swarm, join, announce, offer, sampled };
+}
 
 test("announces with offers and answers parse; garbage gets a reason", () => {
   const offer = { action: "announce", info_hash: id("a"), peer_id: id("b"), numwant: 5, left: null, offers: [{ offer: { type: "offer", sdp: "v=0" }, offer_id: id("c") }] };
@@ -85,15 +106,8 @@ test("reports parse as their own action; a self-report or a bad id gets a reason
 });
 
 test("a swarm never samples a reported pair together, and bans after two reporter addresses", () => {
-  const IH = "0b".repeat(20);
-  const swarm = new PeerSwarm(IH, () => undefined);
-  const socket = { readyState: 1, bufferedAmount: 0, send: () => undefined } as unknown as WebSocket;
-  const sampled = (peerId: string) => {
-    let got: string[] = [];
-    swarm.announce({ type: "ws", event: "update", numwant: 5, peer_id: peerId, info_hash: IH, socket, offers: Array(5).fill({ offer_id: "o" }) }, (_e, r) => (got = r!.peers.map((p) => p.peerId)));
-    return got.sort();
-  };
-  for (const p of ["a", "b", "c", "bad"]) swarm.announce({ type: "ws", event: "started", numwant: 0, peer_id: p, info_hash: IH, socket });
+  const { swarm, join, sampled } = testSwarm("0b".repeat(20));
+  join("a", "b", "c", "bad");
   assert.deepEqual(sampled("a"), ["b", "bad", "c"]);
   assert.equal(swarm.report("a", "bad", "192.0.2.1"), "recorded");
   assert.deepEqual(sampled("a"), ["b", "c"]);
@@ -137,15 +151,8 @@ test("unreachable reports parse as their own action; a self-report gets a reason
 });
 
 test("an unreachable pair is not sampled together for a while; nobody is banned for it", () => {
-  const IH = "0c".repeat(20);
-  const swarm = new PeerSwarm(IH, () => undefined);
-  const socket = { readyState: 1, bufferedAmount: 0, send: () => undefined } as unknown as WebSocket;
-  const sampled = (peerId: string) => {
-    let got: string[] = [];
-    swarm.announce({ type: "ws", event: "update", numwant: 5, peer_id: peerId, info_hash: IH, socket, offers: Array(5).fill({ offer_id: "o" }) }, (_e, r) => (got = r!.peers.map((p) => p.peerId)));
-    return got.sort();
-  };
-  for (const p of ["a", "b", "sym1", "sym2"]) swarm.announce({ type: "ws", event: "started", numwant: 0, peer_id: p, info_hash: IH, socket });
+  const { swarm, join, sampled } = testSwarm("0c".repeat(20));
+  join("a", "b", "sym1", "sym2");
   assert.deepEqual(sampled("sym1"), ["a", "b", "sym2"]);
   const now = Date.now();
   assert.equal(swarm.reports.reportUnreachable("sym1", "sym2", now), "recorded");
@@ -166,19 +173,16 @@ test("an unreachable pair is not sampled together for a while; nobody is banned 
 });
 
 test("a small swarm's peers are offered at random: every pair gets introduced", () => {
-  const IH = "0d".repeat(20);
-  const swarm = new PeerSwarm(IH, () => undefined);
-  const socket = { readyState: 1, bufferedAmount: 0, send: () => undefined } as unknown as WebSocket;
+  const { join, offer } = testSwarm("0d".repeat(20));
   const ids = Array.from({ length: 10 }, (_, i) => `p${i}`);
-  for (const p of ids) swarm.announce({ type: "ws", event: "started", numwant: 0, peer_id: p, info_hash: IH, socket });
+  join(...ids);
   const met = new Set<string>();
   // Each peer announces a few times with 5 offers, as players do once an interval.
   for (let round = 0; round < 12; round++) {
     for (const p of ids) {
-      swarm.announce({ type: "ws", event: "update", numwant: 5, peer_id: p, info_hash: IH, socket, offers: Array(5).fill({ offer_id: "o" }) }, (_e, r) => {
-        assert.equal(r!.peers.length, 5);
-        for (const q of r!.peers) met.add([p, q.peerId].sort().join("-"));
-      });
+      const to = offer(p);
+      assert.equal(to.length, 5);
+      for (const q of to) met.add([p, q].sort().join("-"));
     }
   }
   // 12 rounds of 5 random offers from each of 10 peers: a pair is missed with chance (4/9)^24.
@@ -186,13 +190,11 @@ test("a small swarm's peers are offered at random: every pair gets introduced", 
 });
 
 test("a peer's first announces are flagged early (three of them); relayed WebRTC answers do not count", () => {
-  const IH = "0e".repeat(20);
   let early = 0;
-  const swarm = new PeerSwarm(IH, () => undefined, (e) => (early += e ? 1 : 0));
-  const socket = { readyState: 1, bufferedAmount: 0, send: () => undefined } as unknown as WebSocket;
+  const { announce } = testSwarm("0e".repeat(20), (e) => (early += e ? 1 : 0));
   const flagged = (extra: Record<string, unknown>) => {
     const before = early;
-    swarm.announce({ type: "ws", event: "update", numwant: 5, peer_id: "p", info_hash: IH, socket, ...extra });
+    announce("p", extra);
     return early > before;
   };
   assert.deepEqual([flagged({ event: "started" }), flagged({ answer: { type: "answer" } }), flagged({}), flagged({}), flagged({}), flagged({})], [true, false, true, true, false, false]);
