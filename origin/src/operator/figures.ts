@@ -49,9 +49,10 @@ function quantile(a: Sample | undefined, b: Sample | undefined, name: string, ma
   return prevBound;
 }
 
-function share(a: Sample | undefined, b: Sample | undefined, stream: string): number | null {
-  const p2p = delta(a, b, "peercast_viewer_bytes_total", { stream, source: "p2p" });
-  const http = delta(a, b, "peercast_viewer_bytes_total", { stream, source: "http" });
+/** Of the bytes players matching `match` received, the share from peers. */
+function share(a: Sample | undefined, b: Sample | undefined, match: Record<string, string>): number | null {
+  const p2p = delta(a, b, "peercast_viewer_bytes_total", { ...match, source: "p2p" });
+  const http = delta(a, b, "peercast_viewer_bytes_total", { ...match, source: "http" });
   return p2p + http > 0 ? p2p / (p2p + http) : null;
 }
 
@@ -78,7 +79,7 @@ function point(step: Sample, minute: Sample, b: Sample, stream: string): Operato
   return {
     at: b.at,
     viewers: sum(b, "peercast_viewers", m),
-    shareFromPeers: share(step, b, stream),
+    shareFromPeers: share(step, b, m),
     egressBps: (delta(step, b, "peercast_http_bytes_total", m) * 8) / sec,
     savedBps: (delta(step, b, "peercast_viewer_bytes_total", { stream, source: "p2p" }) * 8) / sec,
     // Per segment and per playing time, a step of a few seconds says little: the minute before.
@@ -104,7 +105,7 @@ export function streamFigures(
     name: stream,
     state: info.state,
     viewers: info.viewers,
-    shareFromPeers: share(minute, now, stream),
+    shareFromPeers: share(minute, now, { stream }),
     egressBps: (delta(minute, now, "peercast_http_bytes_total", { stream }) * 8) / sec,
     savedBps: (delta(minute, now, "peercast_viewer_bytes_total", { stream, source: "p2p" }) * 8) / sec,
     copiesPerSegment: copies,
@@ -139,14 +140,12 @@ export function totals(samples: MetricSamples, streams: StreamInfo[]): OperatorT
   const now = samples.latest();
   const [minute, five] = [samples.before(MINUTE), samples.before(FIVE_MINUTES)];
   const sec = seconds(minute, now) || 1;
-  const p2p = delta(minute, now, "peercast_viewer_bytes_total", { source: "p2p" });
-  const http = delta(minute, now, "peercast_viewer_bytes_total", { source: "http" });
   return {
     viewers: streams.reduce((n, s) => n + s.viewers, 0),
     liveStreams: streams.filter((s) => s.state === "live" || s.state === "reconnecting").length,
-    shareFromPeers: p2p + http > 0 ? p2p / (p2p + http) : null,
+    shareFromPeers: share(minute, now, {}),
     egressBps: (delta(minute, now, "peercast_http_bytes_total", {}) * 8) / sec,
-    savedBps: (p2p * 8) / sec,
+    savedBps: (delta(minute, now, "peercast_viewer_bytes_total", { source: "p2p" }) * 8) / sec,
     copiesPerSegment: copiesOf(five, now, {}),
     stallRatio: stallRatioOf(five, now, {}),
     latencyMedianSec: quantile(five, now, "peercast_viewer_latency_seconds", {}, 0.5),
