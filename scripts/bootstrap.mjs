@@ -47,11 +47,9 @@ function build() {
 
 /** Prints where to point OBS and viewers once the origin says it is ready. */
 function printBanner(ready, tracker, tokenFile) {
-  const env = process.env;
-  const dataDir = path.resolve(root, env.PEERCAST_DATA_DIR ?? "./data");
-  const keysFile = path.resolve(root, env.PEERCAST_KEYS_FILE ?? path.join(dataDir, "keys.json"));
-  const stream = env.PEERCAST_TEST_SOURCE_STREAM ?? "main";
-  const testSource = !["0", "false", "off", "no"].includes(env.PEERCAST_TEST_SOURCE ?? "1");
+  // As the origin read its config: the stream the test source holds, and the keys file.
+  const { enabled: testSource, stream } = ready.testSource;
+  const keysFile = path.resolve(root, ready.keysFile);
   // OBS gets a stream the test source does not hold (a first start makes one: "obs").
   let keys = [];
   try {

@@ -99,7 +99,9 @@ async function main(): Promise<void> {
     });
     testSource.start();
   }
-  log.info({ httpPort, rtmpPort, metricsPort, publicUrl: config.http.publicUrl }, "origin ready");
+  // npm start's banner reads this line (scripts/bootstrap.mjs): where OBS and viewers go.
+  const { enabled, stream } = config.testSource;
+  log.info({ httpPort, rtmpPort, metricsPort, publicUrl: config.http.publicUrl, keysFile: config.keysFile, testSource: { enabled, stream } }, "origin ready");
 
   // Sessions end their ffmpeg (SIGINT, then SIGKILL) within the stop timeout.
   stopOnSignals(log, config.transcode.stopTimeoutMs + 5000, async () => {
