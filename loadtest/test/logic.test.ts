@@ -85,7 +85,7 @@ function phase(transport: "p2p" | "http", o: Partial<{ copies: number; share: nu
     durationSec: 60,
     windowSec: 40,
     audience: { chromium: 1, light: 4, hostile: 0, lightJoined: 4, lightPeerHosts: 1, byRendition: { "360p": 5 }, refusedByTracker: 0 },
-    offload: { copiesPerSegment: { "360p": o.copies ?? 1.1 }, segmentsCounted: { "360p": 15 }, lightFetchesPerSegment: null, lightElectedWaitMs: null, shareFromPeers: o.share ?? (transport === "p2p" ? 0.7 : 0), shareBound: 0.8, p2pBytes: 0, httpBytes: 0 },
+    offload: { copiesPerSegment: { "360p": o.copies ?? 1.1 }, segmentsCounted: { "360p": 15 }, lightFetchesPerSegment: null, lightElectedWaitMs: null, lightAfterPeer: null, shareFromPeers: o.share ?? (transport === "p2p" ? 0.7 : 0), shareBound: 0.8, p2pBytes: 0, httpBytes: 0 },
     startup: { probesMs: summary(transport === "p2p" ? 2100 : 2000), probesFailed: 0, probeMilestonesMs: { apiDoneMs: 1, masterRequestedMs: 2, mediaPlaylistDoneMs: 3, hashesDoneMs: 3, firstSegmentRequestedMs: 3, firstSegmentDoneMs: 4, secondSegmentDoneMs: 5, firstFrameMs: 6 }, probeAbortedSegmentRequests: 0, audienceMs: { chromium: summary(null), light: summary(null) }, probes: [] },
     stalls: { count: 0, seconds: 0, ratio: 0, byKind: { chromium: { count: 0, seconds: 0, ratio: 0 }, light: { count: 0, seconds: 0, ratio: 0 } }, inWarmup: 0 },
     latency: { glassToGlassMs: summary(o.latency ?? 8000), playerReportedMs: summary(null), lightPeersMs: summary(null) },
@@ -165,9 +165,18 @@ test("light peers' origin fetches by cause: alone, after a try from a peer, elec
   counter.started("c", "http", at(2, 0.8)); // urgent, never tried from a peer
   counter.started("d", "http", at(2, undefined)); // before the first frame: the player waits on it
   counter.started("e", "p2p", at(2, 3));
+  counter.peerTryEnded("e", "abort");
   counter.started("e", "http", at(2, 0.5)); // the peer's transfer was cut or switched
-  assert.deepEqual(counter.counts, { alone: 1, elected: 1, urgent: 2, afterPeer: 1 });
-  assert.deepEqual(counter.waitMs, { alone: 100, elected: 100, urgent: 200, afterPeer: 100 });
+  counter.started("f", "p2p", at(2, 3));
+  counter.peerTryEnded("f", "peer-uploads-full");
+  counter.started("f", "p2p", at(2, 2)); // tried again: its own ending counts, not the first's
+  counter.peerTryEnded("f", "bytes-receiving-timeout");
+  counter.started("f", "http", at(2, 0.25));
+  counter.peerTryEnded("g", "abort"); // never tried from a peer: nothing to count
+  assert.deepEqual(counter.counts, { alone: 1, elected: 1, urgent: 2, afterPeer: 2 });
+  assert.deepEqual(counter.waitMs, { alone: 100, elected: 100, urgent: 200, afterPeer: 200 });
+  assert.deepEqual(counter.figures().afterPeerEnds, { cut: 1, busy: 0, absent: 0, quiet: 1, closed: 0, other: 0 });
+  assert.equal(counter.afterPeerAheadMs, 750);
   // Old tries are forgotten (bounded memory): a segment tried long ago counts as never tried.
   for (let i = 0; i < 100; i++) counter.started(`old-${i}`, "p2p", at(2, 3));
   counter.started("e", "http", at(2, 0.5));

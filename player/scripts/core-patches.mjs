@@ -87,12 +87,15 @@ var HTTP_SEED_HOPS_BEFORE_URGENT = 4;
  */
 function slotPlace(slot, size, externalId) {
 \tconst start = seedScore("", externalId) >>> 16;
-\tconst at = (s) => reverseBits16(s & 65535) - start & 65535;
-\tconst own = at(slot);
+\tconst own = slotPosition(slot, start);
 \tlet place = 0;
 \t// Past 65536 peers positions repeat (ties: a few extra fetches); the loop stays bounded.
-\tfor (let s = 0; s < Math.min(size, 65536); s++) if (at(s) < own) place++;
+\tfor (let s = 0; s < Math.min(size, 65536); s++) if (slotPosition(s, start) < own) place++;
 \treturn place;
+}
+/** A slot's position on the circle, from a segment's starting point (see slotPlace). */
+function slotPosition(slot, start) {
+\treturn reverseBits16(slot & 65535) - start & 65535;
 }
 function reverseBits16(x) {
 \tlet y = 0;
@@ -402,6 +405,34 @@ const SLOT_PEER_METHODS = `\t/** "Absent" with a retry delay: busy, not without 
 \t}
 `;
 
+/** What the upload-aware election adds to the hybrid loader (see CORE_PATCHES). */
+const STANDING_PLACE = `\t/**
+\t * A place in the slot order with seeding counted: a peer whose uplink is poor goes behind
+\t * every peer it knows to seed better, and the peers behind one that announced a poor uplink
+\t * move up, for it will not fetch at its turn. Where all are poor, the order stands.
+\t */
+\tstandingPlace(segment, client, swarm) {
+\t\tconst place = this.slotPlace(segment, client.slot, swarm);
+\t\tconst peers = [...client.peers()];
+\t\tif (poorUplink(this.eventTarget)) return peers.some((peer) => !peer.poorUplink) ? place + swarm : place;
+\t\tconst start = seedScore("", segment.externalId) >>> 16;
+\t\tconst own = slotPosition(client.slot, start);
+\t\tlet poorAhead = 0;
+\t\tfor (const peer of peers) if (peer.poorUplink && peer.seedSlot < swarm && slotPosition(peer.seedSlot, start) < own) poorAhead++;
+\t\treturn Math.max(0, place - poorAhead);
+\t}
+`;
+
+/** What the upload-aware election adds before the P2P loader (see CORE_PATCHES). */
+const STANDING_HELPERS = `/**
+ * An uplink too slow to seed for the swarm: it carries the stream less than twice over (one
+ * upload slot), so peers pulling a new segment from it would wait (2 s a segment on dsl).
+ */
+function poorUplink(eventTarget) {
+\treturn uploadSlots(eventTarget) < MAX_UPLOADS;
+}
+`;
+
 /** What the throughput deadline adds to the hybrid loader (see CORE_PATCHES). */
 const DEADLINE = `\t/**
 \t * A transfer from a peer that, at the rate it has had, ends with room to spare before its
@@ -621,6 +652,31 @@ export const CORE_PATCHES = [
       [
         "\t\tawait peer.sendSegment(segment, requestId,",
         "\t\tif (uploadsOf(this.eventTarget).size >= uploadSlots(this.eventTarget)) {\n\t\t\tpeer.sendUploadsFullCommand(segmentExternalId, requestId);\n\t\t\treturn;\n\t\t}\n\t\tawait peer.sendSegment(segment, requestId,",
+      ],
+    ],
+  },
+  {
+    // The election above takes peers in slot order whatever their uplink: on mix-nat a dsl
+    // viewer (1 Mbit/s up, about the stream's rate) was first for a fifth of the segments, and
+    // everyone else pulled the segment through its one upload slot, too slow for the deadline.
+    // Here each announcement also carries the peer's slot (`s`) and whether its measured uplink
+    // is poor (`u`, see poorUplink; peers without this patch ignore both): a poor peer goes
+    // behind every peer it knows to seed better, the others do not wait for its turn, and
+    // requesters take a segment from it only when no better peer has it or is relaying it.
+    why: "upload-aware election",
+    replace: [
+      ["var P2PLoader = class {", `${STANDING_HELPERS}var P2PLoader = class {`],
+      ["\tif (loadingByHttp?.length) creator.addSimilarIntArr(\"p\", loadingByHttp);\n", "\tif (loadingByHttp?.length) creator.addSimilarIntArr(\"p\", loadingByHttp);\n\tif (command.s !== void 0) creator.addInteger(\"s\", command.s);\n\tif (command.u !== void 0) creator.addInteger(\"u\", command.u);\n"],
+      ["\t\t\t\tthis.httpLoadingSegments = new Set(command.p);\n", "\t\t\t\tthis.httpLoadingSegments = new Set(command.p);\n\t\t\t\tthis.seedSlot = command.s;\n\t\t\t\tthis.poorUplink = command.u === 1;\n"],
+      ["\tsendSegmentsAnnouncementCommand(loadedSegmentsIds, httpLoadingSegmentsIds) {\n\t\tconst command = {\n", "\tsendSegmentsAnnouncementCommand(loadedSegmentsIds, httpLoadingSegmentsIds, standing) {\n\t\tconst command = {\n\t\t\t...standing,\n"],
+      ["\t\tpeer.sendSegmentsAnnouncementCommand(loaded, httpLoading);\n\t};", "\t\tpeer.sendSegmentsAnnouncementCommand(loaded, httpLoading, this.seedStanding());\n\t};\n\t/** This peer's slot and whether its uplink is poor, for the others' election. */\n\tseedStanding() {\n\t\treturn { s: this.trackerClient.slot, u: poorUplink(this.eventTarget) ? 1 : void 0 };\n\t}"],
+      ["for (const peer of this.trackerClient.peers()) peer.sendSegmentsAnnouncementCommand(loaded, httpLoading);", "const standing = this.seedStanding();\n\t\t\tfor (const peer of this.trackerClient.peers()) peer.sendSegmentsAnnouncementCommand(loaded, httpLoading, standing);"],
+      ["? this.slotPlace(segment, client.slot, swarm) * hop :", "? this.standingPlace(segment, client, swarm) * hop :"],
+      ["\tslotPlace(segment, slot, size) {", `${STANDING_PLACE}\tslotPlace(segment, slot, size) {`],
+      // Poor uplinks last: a good relay streams a segment faster than a poor peer holding it whole.
+      [
+        "\t\tif (peersWithSegment.length === 0) peersWithSegment.push(...relays);\n\t\tif (peersWithSegment.length === 0) return;\n",
+        "\t\tconst [whole, passing] = [peersWithSegment, relays].map((peers) => [peers.filter((peer) => !peer.poorUplink), peers.filter((peer) => peer.poorUplink)]);\n\t\tconst pick = [whole[0], passing[0], whole[1], passing[1]].find((peers) => peers.length > 0);\n\t\tif (!pick) return;\n\t\tpeersWithSegment.splice(0, peersWithSegment.length, ...pick);\n",
       ],
     ],
   },

@@ -32,9 +32,11 @@ export interface LatencyProfile {
 const MODES: Record<LatencyMode, { liveSyncSegments: number; highDemandSegments: number; p2pTimeoutMs: number }> = {
   // ~6.2 s glass-to-glass with 2 s segments (5.5 s + ~0.7 s of encoders and publishing); 2.5 s of slack.
   balanced: { liveSyncSegments: 2.75, highDemandSegments: 0.5, p2pTimeoutMs: 1500 },
-  // ~3.7 s glass-to-glass with 2 s segments; 0.5 s of slack, enough because the elected seeder
-  // fetches a new segment as it appears (core-patches.mjs); a slow peer is dropped sooner.
-  low: { liveSyncSegments: 1.5, highDemandSegments: 0.25, p2pTimeoutMs: 800 },
+  // ~4.2 s glass-to-glass with 2 s segments; 1 s of slack: the elected seeder fetches a new
+  // segment as it appears (core-patches.mjs), and a relay tree of ten viewers on 10 Mbit/s
+  // uplinks needs about 0.65 s (with 0.5 s of slack, 2.6 origin copies on emulated cable
+  // links against 1.5 with 1 s). A slow peer is dropped sooner.
+  low: { liveSyncSegments: 1.75, highDemandSegments: 0.25, p2pTimeoutMs: 800 },
 };
 
 export function latencyProfile(mode: LatencyMode, segmentSec: number): LatencyProfile {

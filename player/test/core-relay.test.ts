@@ -270,3 +270,22 @@ test("upload slots follow the measured uplink: one at a time where it carries th
   assert.ok(uplinkOf(s.loader.eventTarget).streams! > 1, "measured from the upload just served");
   for (const n of nodes) n.loader.destroy();
 });
+
+test("upload-aware election: announcements carry the peer's slot and whether its uplink is poor", async () => {
+  const core = await importPatchedCore();
+  const [dsl, cable] = [makeNode(core, "Q1"), makeNode(core, "Q2")];
+  connect(dsl, cable);
+  await settle();
+  dsl.loader.trackerClient.slot = 4;
+  core.uplinkOf(dsl.loader.eventTarget).streams = 1; // carries the stream about once
+  dsl.loader.broadcastAnnouncement();
+  await settle();
+  const seen = [...cable.loader.trackerClient.peers()][0];
+  assert.equal(seen.seedSlot, 4);
+  assert.equal(seen.poorUplink, true);
+  core.uplinkOf(dsl.loader.eventTarget).streams = 6; // measured again: a good uplink after all
+  dsl.loader.broadcastAnnouncement();
+  await settle();
+  assert.equal(seen.poorUplink, false);
+  for (const end of dsl.ends.values()) end.destroy();
+});

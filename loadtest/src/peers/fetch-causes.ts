@@ -13,10 +13,34 @@ export type FetchCauses = Record<FetchCause, number>;
 
 export const noFetchCauses = (): FetchCauses => ({ elected: 0, urgent: 0, afterPeer: 0, alone: 0 });
 
-/** A peer's cumulative figures: fetches by cause, and their summed time from listing. */
+/**
+ * How the last try from a peer ended before an `afterPeer` fetch: `cut` by the engine when the
+ * segment became urgent, `busy` (the peer's uploads were full), `absent`, `quiet` (no bytes for
+ * the engine's timeout), `closed` (the connection went), `other`.
+ */
+export type PeerTryEnd = "cut" | "busy" | "absent" | "quiet" | "closed" | "other";
+export type PeerTryEnds = Record<PeerTryEnd, number>;
+export const noPeerTryEnds = (): PeerTryEnds => ({ cut: 0, busy: 0, absent: 0, quiet: 0, closed: 0, other: 0 });
+
+/** The core's error types for a try from a peer, by how the report names them. */
+const TRY_ENDS: Record<string, PeerTryEnd> = {
+  abort: "cut",
+  "peer-uploads-full": "busy",
+  "peer-segment-absent": "absent",
+  "bytes-receiving-timeout": "quiet",
+  "peer-closed": "closed",
+};
+export const peerTryEnd = (errorType: string): PeerTryEnd => TRY_ENDS[errorType] ?? "other";
+
+/**
+ * A peer's cumulative figures: fetches by cause, their summed time from listing, and for the
+ * `afterPeer` ones how the try from a peer ended and how far ahead of the playhead the fetch began.
+ */
 export interface FetchCauseFigures {
   counts: FetchCauses;
   waitMs: FetchCauses;
+  afterPeerEnds: PeerTryEnds;
+  afterPeerAheadMs: number;
 }
 
 export interface FetchContext {
@@ -35,22 +59,34 @@ export class FetchCauseCounter {
   readonly counts = noFetchCauses();
   /** Summed time from listing to the fetch, by cause: how long an elected peer waited. */
   readonly waitMs = noFetchCauses();
-  /** Segments tried from a peer lately (insertion order: the oldest go first). */
-  private readonly triedFromPeer = new Set<string>();
+  readonly afterPeerEnds = noPeerTryEnds();
+  afterPeerAheadMs = 0;
+  /** Segments tried from a peer lately, with how the last try ended (insertion order: the oldest go first). */
+  private readonly triedFromPeer = new Map<string, PeerTryEnd>();
 
   figures(): FetchCauseFigures {
-    return { counts: { ...this.counts }, waitMs: { ...this.waitMs } };
+    return { counts: { ...this.counts }, waitMs: { ...this.waitMs }, afterPeerEnds: { ...this.afterPeerEnds }, afterPeerAheadMs: this.afterPeerAheadMs };
   }
 
   started(segmentId: string, source: "http" | "p2p", ctx: FetchContext): void {
     if (source === "p2p") {
-      this.triedFromPeer.add(segmentId);
-      if (this.triedFromPeer.size > REMEMBERED) this.triedFromPeer.delete(this.triedFromPeer.values().next().value!);
+      this.triedFromPeer.delete(segmentId);
+      this.triedFromPeer.set(segmentId, "other");
+      if (this.triedFromPeer.size > REMEMBERED) this.triedFromPeer.delete(this.triedFromPeer.keys().next().value!);
       return;
     }
-    const cause = classify(this.triedFromPeer.has(segmentId), ctx);
+    const end = this.triedFromPeer.get(segmentId);
+    const cause = classify(end !== undefined, ctx);
     this.counts[cause]++;
     this.waitMs[cause] += ctx.sinceListedMs ?? 0;
+    if (cause !== "afterPeer") return;
+    this.afterPeerEnds[end!]++;
+    this.afterPeerAheadMs += Math.round((ctx.aheadSec ?? 0) * 1000);
+  }
+
+  /** A try from a peer for this segment ended without the segment (the core's error type). */
+  peerTryEnded(segmentId: string, errorType: string): void {
+    if (this.triedFromPeer.has(segmentId)) this.triedFromPeer.set(segmentId, peerTryEnd(errorType));
   }
 }
 

@@ -189,6 +189,12 @@ export class LightPeer {
         sinceListedMs: listedAt === undefined ? undefined : Date.now() - listedAt,
       });
     });
+    core.addEventListener("onSegmentError", ({ segment, error, downloadSource }) => {
+      if (downloadSource === "p2p") this.fetchCauses.peerTryEnded(segment.runtimeId, error.type);
+    });
+    core.addEventListener("onSegmentAbort", ({ segment, downloadSource }) => {
+      if (downloadSource === "p2p") this.fetchCauses.peerTryEnded(segment.runtimeId, "abort");
+    });
     core.addEventListener("onPeerConnect", ({ peerId }) => (this.peers.add(peerId), this.peersMet.add(peerId), peersChanged(this.peers.size)));
     core.addEventListener("onPeerClose", ({ peerId }) => (this.peers.delete(peerId), peersChanged(this.peers.size)));
     core.setManifestResponseUrl(masterUrl);

@@ -2,7 +2,6 @@
 // every phase in detail.
 import { HIGH_CPU_PCT } from "../host-load.js";
 import { ABR } from "../options.js";
-import type { FetchCauses } from "../peers/fetch-causes.js";
 import type { PhaseResult } from "./phase-figures.js";
 import type { Comparison, RunReport } from "./report.js";
 
@@ -13,7 +12,13 @@ const num = (v: number | null | undefined, digits = 2) => (v === null || v === u
 const perRendition = <T>(c: Record<string, T>, show: (v: T) => string) => Object.entries(c).map(([r, v]) => `${show(v)} (${r})`).join(", ") || "-";
 const copies = (c: Record<string, number | null>) => perRendition(c, num);
 const counts = (c: Record<string, number>) => perRendition(c, String);
-const causes = (c: FetchCauses | null, electedWaitMs: number | null) => (c ? `${num(c.elected)} (${ms(electedWaitMs)}) + ${num(c.urgent)} + ${num(c.afterPeer)} + ${num(c.alone)}` : "-");
+/** The after-peer fetches' split by how the try from a peer ended, e.g. "cut 0.50, busy 0.20; 420 ms ahead". */
+const tryEnds = (a: PhaseResult["offload"]["lightAfterPeer"]) =>
+  a && a.aheadMs !== null ? ` [${Object.entries(a.ends).filter(([, v]) => v > 0).map(([k, v]) => `${k} ${num(v)}`).join(", ")}; ${ms(a.aheadMs)} ahead]` : "";
+const causes = (o: PhaseResult["offload"]) => {
+  const c = o.lightFetchesPerSegment;
+  return c ? `${num(c.elected)} (${ms(o.lightElectedWaitMs)}) + ${num(c.urgent)} + ${num(c.afterPeer)}${tryEnds(o.lightAfterPeer)} + ${num(c.alone)}` : "-";
+};
 
 function comparisonTable(c: Comparison): string[] {
   const row = (name: string, p2p: string, http: string, ratio = "") => `| ${name} | ${p2p} | ${http} | ${ratio} |`;
@@ -71,7 +76,7 @@ function phaseRows(phases: PhaseResult[]): string[] {
     ...phases.map((p) => {
       const a = p.audience;
       const c = p.cost;
-      return `| ${p.label} | ${a.chromium} Chromium + ${a.light} light${a.lightJoined > a.light ? ` (${a.lightJoined} joined)` : ""}${a.lightPeerHosts > 1 ? ` in ${a.lightPeerHosts} processes` : ""}${a.hostile ? ` + ${a.hostile} hostile` : ""} | ${copies(p.offload.copiesPerSegment)} | ${causes(p.offload.lightFetchesPerSegment, p.offload.lightElectedWaitMs)} | ${pct(p.offload.shareFromPeers)} | ${ms(p.startup.probesMs.median)} (${p.startup.probesMs.n}, ${p.startup.probesFailed}) | ${p.stalls.count} (${p.stalls.seconds} s, ${pct(p.stalls.ratio, 2)}; ${p.stalls.inWarmup}) | ${ms(p.latency.glassToGlassMs.median)} / ${ms(p.latency.glassToGlassMs.p95)} | ${p.renditionSwitches} | ${p.errors.length} | ${p.rejectedSegments} | ${num(c.originEgressMbps)} Mbit/s | ${num(c.originCpuPctOfCore, 1)} % / ${num(c.originRssMiB, 0)} MiB | ${num(c.trackerCpuPctOfCore, 1)} % / ${num(c.trackerRssMiB, 0)} MiB / ${c.trackerMessagesPerSec} | ${c.host.avgPct} %${c.host.high ? " HIGH" : ""} |`;
+      return `| ${p.label} | ${a.chromium} Chromium + ${a.light} light${a.lightJoined > a.light ? ` (${a.lightJoined} joined)` : ""}${a.lightPeerHosts > 1 ? ` in ${a.lightPeerHosts} processes` : ""}${a.hostile ? ` + ${a.hostile} hostile` : ""} | ${copies(p.offload.copiesPerSegment)} | ${causes(p.offload)} | ${pct(p.offload.shareFromPeers)} | ${ms(p.startup.probesMs.median)} (${p.startup.probesMs.n}, ${p.startup.probesFailed}) | ${p.stalls.count} (${p.stalls.seconds} s, ${pct(p.stalls.ratio, 2)}; ${p.stalls.inWarmup}) | ${ms(p.latency.glassToGlassMs.median)} / ${ms(p.latency.glassToGlassMs.p95)} | ${p.renditionSwitches} | ${p.errors.length} | ${p.rejectedSegments} | ${num(c.originEgressMbps)} Mbit/s | ${num(c.originCpuPctOfCore, 1)} % / ${num(c.originRssMiB, 0)} MiB | ${num(c.trackerCpuPctOfCore, 1)} % / ${num(c.trackerRssMiB, 0)} MiB / ${c.trackerMessagesPerSec} | ${c.host.avgPct} %${c.host.high ? " HIGH" : ""} |`;
     }),
   ];
 }

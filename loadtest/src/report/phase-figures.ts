@@ -4,7 +4,7 @@
 import type { StatsBeacon } from "@peercast/origin/wire";
 import type { MemberKind, MemberSample } from "../audience.js";
 import type { PhaseLoad } from "../host-load.js";
-import { noFetchCauses, type FetchCause, type FetchCauses } from "../peers/fetch-causes.js";
+import { noFetchCauses, noPeerTryEnds, type FetchCause, type FetchCauses, type PeerTryEnd, type PeerTryEnds } from "../peers/fetch-causes.js";
 import type { PhaseRaw, PhaseSpec, TimelinePoint } from "../phase.js";
 import { CounterSum, type Scrape } from "../scrape.js";
 import { round, summarize, type Summary } from "./figures.js";
@@ -37,6 +37,11 @@ export interface PhaseResult {
     lightFetchesPerSegment: FetchCauses | null;
     /** Mean time from listing to an elected fetch, light peers. */
     lightElectedWaitMs: number | null;
+    /**
+     * Light peers' `afterPeer` fetches per segment by how the try from a peer ended, and how far
+     * ahead of the playhead they began on average (ms): why peers' transfers did not finish.
+     */
+    lightAfterPeer: { ends: PeerTryEnds; aheadMs: number | null } | null;
     p2pBytes: number;
     httpBytes: number;
   };
@@ -93,8 +98,11 @@ export interface NetFigures {
   boundCopies: number | null;
   /** Of the pairs of members, the share that had a WebRTC connection (P2P phases only). */
   pairsConnectedPct: number | null;
-  /** P2P phases: each member's access link and how many other members it connected to. */
-  reach: { id: string; access: string; peersMet: number }[] | null;
+  /**
+   * P2P phases: each member's access link, how many other members it connected to, and a light
+   * peer's origin fetches by cause over the whole phase (warm-up included): where the copies go.
+   */
+  reach: { id: string; access: string; peersMet: number; fetches?: FetchCauses }[] | null;
   /** The switch's counters over the phase, all links together. */
   links: { frames: number; lostFrames: number; queueDrops: number; maxQueueMs: number; latenessP99Ms: number; switchCpuPctOfCore: number | null };
 }
@@ -134,19 +142,27 @@ function copiesByRendition(raw: PhaseRaw, stream: string): Pick<PhaseResult["off
  * Light peers' origin fetches over the window, by cause, per segment counted on the renditions
  * watched; and how long after a segment was listed the elected ones began, on average.
  */
-function lightFetches(a: MemberSample[], b: MemberSample[], segments: number): Pick<PhaseResult["offload"], "lightFetchesPerSegment" | "lightElectedWaitMs"> {
+function lightFetches(a: MemberSample[], b: MemberSample[], segments: number): Pick<PhaseResult["offload"], "lightFetchesPerSegment" | "lightElectedWaitMs" | "lightAfterPeer"> {
   const light = b.filter((m) => m.kind === "light" && m.fetchCauses);
-  if (light.length === 0 || segments === 0) return { lightFetchesPerSegment: null, lightElectedWaitMs: null };
+  if (light.length === 0 || segments === 0) return { lightFetchesPerSegment: null, lightElectedWaitMs: null, lightAfterPeer: null };
   const before = new Map(a.map((m) => [m.id, m.fetchCauses]));
-  const [counts, waitMs] = [noFetchCauses(), noFetchCauses()];
+  const [counts, waitMs, ends] = [noFetchCauses(), noFetchCauses(), noPeerTryEnds()];
+  let aheadMs = 0;
   for (const m of light) {
+    const was = before.get(m.id);
     for (const cause of Object.keys(counts) as FetchCause[]) {
-      counts[cause] += m.fetchCauses!.counts[cause] - (before.get(m.id)?.counts[cause] ?? 0);
-      waitMs[cause] += m.fetchCauses!.waitMs[cause] - (before.get(m.id)?.waitMs[cause] ?? 0);
+      counts[cause] += m.fetchCauses!.counts[cause] - (was?.counts[cause] ?? 0);
+      waitMs[cause] += m.fetchCauses!.waitMs[cause] - (was?.waitMs[cause] ?? 0);
     }
+    for (const end of Object.keys(ends) as PeerTryEnd[]) ends[end] += m.fetchCauses!.afterPeerEnds[end] - (was?.afterPeerEnds[end] ?? 0);
+    aheadMs += m.fetchCauses!.afterPeerAheadMs - (was?.afterPeerAheadMs ?? 0);
   }
-  const perSegment = Object.fromEntries(Object.entries(counts).map(([cause, n]) => [cause, round(n / segments, 2)])) as FetchCauses;
-  return { lightFetchesPerSegment: perSegment, lightElectedWaitMs: counts.elected > 0 ? Math.round(waitMs.elected / counts.elected) : null };
+  const perSegment = <K extends string>(n: Record<K, number>) => Object.fromEntries(Object.entries<number>(n).map(([k, v]) => [k, round(v / segments, 2)])) as Record<K, number>;
+  return {
+    lightFetchesPerSegment: perSegment(counts),
+    lightElectedWaitMs: counts.elected > 0 ? Math.round(waitMs.elected / counts.elected) : null,
+    lightAfterPeer: { ends: perSegment(ends), aheadMs: counts.afterPeer > 0 ? Math.round(aheadMs / counts.afterPeer) : null },
+  };
 }
 
 /** Members watching at the end (hostile ones aside), by the rendition they were on. */
@@ -221,7 +237,7 @@ function netFigures(raw: PhaseRaw, end: MemberSample[]): NetFigures | null {
     pairsConnectedPct: raw.spec.transport === "p2p" ? pairsConnectedPct(end) : null,
     reach:
       raw.spec.transport === "p2p"
-        ? end.filter((m) => m.kind !== "hostile" && !m.left).map((m) => ({ id: m.id, access: m.access ?? "-", peersMet: m.stats.peersMet ?? 0 }))
+        ? end.filter((m) => m.kind !== "hostile" && !m.left).map((m) => ({ id: m.id, access: m.access ?? "-", peersMet: m.stats.peersMet ?? 0, fetches: m.fetchCauses?.counts }))
         : null,
     links: {
       frames: links.reduce((n, l) => n + l.frames, 0),
