@@ -183,6 +183,7 @@ function storedSegmentFeed(data) {
 \t\ttotal: () => bytes.byteLength,
 \t\tread: (from, max) => from < bytes.byteLength ? bytes.slice(from, from + max) : void 0,
 \t\tstate: () => "done",
+\t\tsource: () => "stored",
 \t\twatch: () => () => void 0
 \t};
 }
@@ -196,6 +197,7 @@ function downloadFeed(request) {
 \tconst cursor = { index: 0, base: 0 };
 \treturn {
 \t\ttotal: () => request.status === "succeed" ? request.loadedBytes : request.totalBytes,
+\t\tsource: () => request.downloadSource,
 \t\tread(from, max) {
 \t\t\tif ((request.relayGeneration ?? 0) !== generation) return void 0;
 \t\t\tconst chunks = request.bytes;
@@ -356,8 +358,9 @@ var UPLINK_MIN_BYTES = 64 * 1024;
 /** The weight of the latest upload in the uplink's estimate. */
 var UPLINK_WEIGHT = .3;
 /**
- * A core's uplink, as the streams its uploads carried: each stored segment's upload measures its
- * rate (bytes past the send buffer over its time), times the uploads it shared the uplink with,
+ * A core's uplink, as the streams its uploads carried: each upload paced by the uplink (a stored
+ * segment, or one arriving over HTTP: downlinks outrun uplinks) measures its rate (bytes past the
+ * send buffer over the time from its first byte), times the uploads it shared the uplink with,
  * over its segment's own bitrate. Unknown until a first upload; on its event target.
  */
 function uplinkOf(eventTarget) {
@@ -641,12 +644,15 @@ export const CORE_PATCHES = [
         "\t\t\t\t\tif (command.w !== void 0 && !this.downloadingContext.isSegmentDataCommandReceived) {\n\t\t\t\t\t\tthis.onUploadsFull(command.w);\n\t\t\t\t\t\tbreak;\n\t\t\t\t\t}\n\t\t\t\t\t// After bytes: a relay whose own download failed.",
       ],
       ["\t\tthis.peerProtocol.stopUploadingSegmentData();\n\t\tthis.connection.destroy();", "\t\tthis.peerProtocol.stopUploadingSegmentData();\n\t\tclearTimeout(this.busyTimer);\n\t\tthis.connection.destroy();"],
-      // A stored segment's upload measures the uplink (a relay's pace is its source's).
-      ["\t\tuploads.add(upload);\n", "\t\tuploads.add(upload);\n\t\tconst startedAt = performance.now();\n\t\tconst stored = feed.state() === \"done\";\n\t\tlet sharedBy = uploads.size;\n"],
+      // An upload paced by the uplink measures it: a stored segment's, or a relay of a download
+      // over HTTP (the elected seeder's, the one a poor uplink must not keep); a relay from a
+      // peer goes at its source's pace.
+      ["\t\tuploads.add(upload);\n", "\t\tuploads.add(upload);\n\t\tlet startedAt;\n\t\tconst uplinkPaced = feed.state() === \"done\" || feed.source() === \"http\";\n\t\tlet sharedBy = uploads.size;\n"],
+      ["\t\t\t\tif (chunk) {\n", "\t\t\t\tif (chunk) {\n\t\t\t\t\tstartedAt ??= performance.now();\n"],
       ["\t\t\twhile (!stopped) {\n", "\t\t\twhile (!stopped) {\n\t\t\t\tsharedBy = Math.max(sharedBy, uploads.size);\n"],
       [
         "\t\t\t\t\tif (at === total) this.sendSegmentDataSendingCompletedCommand(segment, requestId);\n",
-        "\t\t\t\t\tif (at === total && stored) measureUplink(this.eventTarget, segment, total, at - byteFrom, performance.now() - startedAt, sharedBy);\n\t\t\t\t\tif (at === total) this.sendSegmentDataSendingCompletedCommand(segment, requestId);\n",
+        "\t\t\t\t\tif (at === total && uplinkPaced && startedAt !== void 0) measureUplink(this.eventTarget, segment, total, at - byteFrom, performance.now() - startedAt, sharedBy);\n\t\t\t\t\tif (at === total) this.sendSegmentDataSendingCompletedCommand(segment, requestId);\n",
       ],
       ["\t\t\tif (peer.downloadingSegment || peer.uploadingSegment === segment.externalId) continue;", "\t\t\tif (peer.downloadingSegment || peer.uploadingSegment === segment.externalId || peer.busyUntil > performance.now()) continue;"],
       [
