@@ -76,7 +76,9 @@ function printBanner(ready, tracker, tokenFile) {
     `    Server:       rtmp://${host}:${ready.rtmpPort}/live`,
     ...(obs
       ? [`    Stream Key:   ${key}   (keys live in ${keysFile})`, `    Then watch:   ${ready.publicUrl}/watch/${obs.stream}`]
-      : [`    Stream Key:   none for a stream other than "${stream}", which the test source holds: add one in the dashboard or in ${keysFile}, or start with PEERCAST_TEST_SOURCE=0`]),
+      : [
+          `    Stream Key:   none for a stream other than "${stream}", which the test source holds: add one in the dashboard or in ${keysFile}, or start with PEERCAST_TEST_SOURCE=0`,
+        ]),
     "  Stop with Ctrl+C.",
     "",
   ];
@@ -186,7 +188,10 @@ if (!["start", "test", "bench", "loadtest"].includes(mode)) {
   say("usage: bootstrap.mjs start|test|bench|loadtest [loadtest flags]");
   process.exit(2);
 }
-const packages = [["ffmpeg", "ffmpeg"], ["ffprobe", "ffmpeg"]];
+const packages = [
+  ["ffmpeg", "ffmpeg"],
+  ["ffprobe", "ffmpeg"],
+];
 // Real players in Debian's Chromium (never a downloaded browser), and `ip` to bring up
 // loopback in the tests' own network namespace.
 if (mode !== "start") packages.push(["chromium", "chromium"], ["ip", "iproute2"]);

@@ -70,19 +70,35 @@ export class StreamCharts {
     this.element.className = "charts";
     const w = StreamCharts.width(width);
     this.charts = [
-      new Chart("Origin copies per segment (1 = one copy for everyone)", [{ label: "copies per segment", stroke: "#ffb74d", value: (p) => p.copiesPerSegment }], w),
-      new Chart("Origin egress and what peers delivered (kbit/s)", [
-        { label: "origin egress", stroke: "#e57373", value: (p) => p.egressBps / 1000 },
-        { label: "from peers", stroke: "#81c784", value: (p) => p.savedBps / 1000 },
-      ], w),
-      new Chart("Share from peers (%) and viewers", [
-        { label: "from peers % (left)", stroke: "#81c784", value: (p) => orNull(p.shareFromPeers, 100) },
-        { label: "viewers (right)", stroke: "#4fc3f7", value: (p) => p.viewers, scale: "viewers" },
-      ], w),
-      new Chart("Viewers' experience", [
-        { label: "stalled % of playing time (left)", stroke: "#e57373", value: (p) => orNull(p.stallRatio, 100) },
-        { label: "latency median, s (right)", stroke: "#ba68c8", value: (p) => p.latencyMedianSec, scale: "s" },
-      ], w),
+      new Chart(
+        "Origin copies per segment (1 = one copy for everyone)",
+        [{ label: "copies per segment", stroke: "#ffb74d", value: (p) => p.copiesPerSegment }],
+        w,
+      ),
+      new Chart(
+        "Origin egress and what peers delivered (kbit/s)",
+        [
+          { label: "origin egress", stroke: "#e57373", value: (p) => p.egressBps / 1000 },
+          { label: "from peers", stroke: "#81c784", value: (p) => p.savedBps / 1000 },
+        ],
+        w,
+      ),
+      new Chart(
+        "Share from peers (%) and viewers",
+        [
+          { label: "from peers % (left)", stroke: "#81c784", value: (p) => orNull(p.shareFromPeers, 100) },
+          { label: "viewers (right)", stroke: "#4fc3f7", value: (p) => p.viewers, scale: "viewers" },
+        ],
+        w,
+      ),
+      new Chart(
+        "Viewers' experience",
+        [
+          { label: "stalled % of playing time (left)", stroke: "#e57373", value: (p) => orNull(p.stallRatio, 100) },
+          { label: "latency median, s (right)", stroke: "#ba68c8", value: (p) => p.latencyMedianSec, scale: "s" },
+        ],
+        w,
+      ),
     ];
     this.element.append(...this.charts.map((c) => c.element));
   }

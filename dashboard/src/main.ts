@@ -33,7 +33,9 @@ function figure(name: string, value: string, note?: string): HTMLElement {
 }
 
 const copiesText = (copies: Record<string, number | null>) =>
-  Object.entries(copies).map(([r, v]) => `${r} ${num(v, 2)}`).join(", ") || "–";
+  Object.entries(copies)
+    .map(([r, v]) => `${r} ${num(v, 2)}`)
+    .join(", ") || "–";
 
 /** What the operator asks first: how much P2P saves, and whether viewers are fine. */
 function headline(t: OperatorOverview["totals"]): HTMLElement {
@@ -85,7 +87,10 @@ function liveCard(s: OperatorStreamFigures, history: OperatorOverview["history"]
     figure("stall ratio", pct(s.stallRatio)),
     figure("latency median", `${num(s.latencyMedianSec)} s`),
     figure("rejected segments", String(s.rejectedSegments)),
-    figure("ingest", `${kbps(s.ingest.bitrateBps)}, ${num(s.ingest.fps, 0)} fps, ${s.ingest.transcodeSpeed === null ? "–" : `${num(s.ingest.transcodeSpeed, 2)}x`}`),
+    figure(
+      "ingest",
+      `${kbps(s.ingest.bitrateBps)}, ${num(s.ingest.fps, 0)} fps, ${s.ingest.transcodeSpeed === null ? "–" : `${num(s.ingest.transcodeSpeed, 2)}x`}`,
+    ),
     figure("reconnects / ffmpeg restarts", `${s.ingest.reconnects} / ${s.ingest.ffmpegRestarts}`),
   );
   let c = charts.get(s.name);
@@ -102,7 +107,11 @@ function offlineRow(s: OperatorStreamFigures): HTMLElement {
   row.open = unfolded.has(s.name);
   row.addEventListener("toggle", () => (row.open ? unfolded.add(s.name) : unfolded.delete(s.name)));
   const summary = el("summary");
-  summary.append(el("span", s.name, { class: "name" }), el("span", s.state, { class: `state state-${s.state}` }), el("span", `${s.keys.length} key${s.keys.length === 1 ? "" : "s"}`, { class: "note" }));
+  summary.append(
+    el("span", s.name, { class: "name" }),
+    el("span", s.state, { class: `state state-${s.state}` }),
+    el("span", `${s.keys.length} key${s.keys.length === 1 ? "" : "s"}`, { class: "note" }),
+  );
   row.append(summary, actions(s));
   return row;
 }
@@ -125,12 +134,14 @@ function addKeyForm(): HTMLFormElement {
   form.append(el("h2", "Add a stream key"), stream, label, el("button", "Add key", { type: "submit" }), shown);
   form.addEventListener("submit", (e) => {
     e.preventDefault();
-    void api("/api/operator/keys", { method: "POST", body: JSON.stringify({ stream: stream.value, ...(label.value ? { label: label.value } : {}) }) }).then(async (res) => {
-      const body = (await res.json()) as { key?: string; fingerprint?: string; error?: string };
-      shown.hidden = false;
-      shown.textContent = body.key ? `New key for ${stream.value} (shown this once, copy it now): ${body.key}` : `Not added: ${body.error}`;
-      void refresh();
-    });
+    void api("/api/operator/keys", { method: "POST", body: JSON.stringify({ stream: stream.value, ...(label.value ? { label: label.value } : {}) }) }).then(
+      async (res) => {
+        const body = (await res.json()) as { key?: string; fingerprint?: string; error?: string };
+        shown.hidden = false;
+        shown.textContent = body.key ? `New key for ${stream.value} (shown this once, copy it now): ${body.key}` : `Not added: ${body.error}`;
+        void refresh();
+      },
+    );
   });
   return form;
 }

@@ -36,28 +36,43 @@ test("the dashboard shows the viewers and their share from peers, live", async (
     for (let i = 0; i < 3; i++) viewers.push(await openViewer(browser, `${system.origin.http}/watch/main`));
     await Promise.all(viewers.map((v) => v.playsOn(10)));
     // No reload: the same document picks up the new figures.
-    await waitFor(async () => (await figure("viewers")) === "3", 20_000, () => "(viewers never reached 3)");
-    await waitFor(async () => (await headline("viewers")) === "3", 20_000, () => "(the headline's viewers never reached 3)");
+    await waitFor(
+      async () => (await figure("viewers")) === "3",
+      20_000,
+      () => "(viewers never reached 3)",
+    );
+    await waitFor(
+      async () => (await headline("viewers")) === "3",
+      20_000,
+      () => "(the headline's viewers never reached 3)",
+    );
     await waitFor(async () => (await figure("tracker peers")) === "3", 20_000);
     // The dashboard samples every 5 s and the pages beacon every second: while the share still
     // climbs the two differ by that lag, so they must meet within a few points once it settles.
     let last = "";
-    await waitFor(async () => {
-      const stats = await Promise.all(viewers.map((v) => v.stats()));
-      const p2p = stats.reduce((n, st) => n + st.p2pBytes, 0);
-      const http = stats.reduce((n, st) => n + st.httpBytes, 0);
-      const expected = (100 * p2p) / (p2p + http);
-      const shown = Number((await figure("from peers"))?.replace(" %", ""));
-      last = `dashboard ${shown} % vs beacons ${expected.toFixed(1)} %`;
-      return shown > 30 && Math.abs(shown - expected) <= 5;
-    }, 60_000, () => last);
+    await waitFor(
+      async () => {
+        const stats = await Promise.all(viewers.map((v) => v.stats()));
+        const p2p = stats.reduce((n, st) => n + st.p2pBytes, 0);
+        const http = stats.reduce((n, st) => n + st.httpBytes, 0);
+        const expected = (100 * p2p) / (p2p + http);
+        const shown = Number((await figure("from peers"))?.replace(" %", ""));
+        last = `dashboard ${shown} % vs beacons ${expected.toFixed(1)} %`;
+        return shown > 30 && Math.abs(shown - expected) <= 5;
+      },
+      60_000,
+      () => last,
+    );
     assert.match((await figure("copies / segment")) ?? "", /240p \d/);
     assert.match((await headline("from peers")) ?? "", /^\d+ %$/);
     assert.match((await headline("copies / segment")) ?? "", /^\d+\.\d\d$/);
     // Legends name their series; none shows a placeholder value.
     const legends = await operator.locator('#streams [data-stream="main"] figcaption').allTextContents();
     assert.equal(legends.length, 4);
-    assert.ok(legends.every((l) => l.length > 0 && !l.includes("--")), legends.join(" | "));
+    assert.ok(
+      legends.every((l) => l.length > 0 && !l.includes("--")),
+      legends.join(" | "),
+    );
 
     // The actions, through the page: a key added (shown once), then revoked.
     await operator.fill("#add-key input[name=stream]", "talks");

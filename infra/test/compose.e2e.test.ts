@@ -11,6 +11,7 @@ import { spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { inspect } from "node:util";
 import { after, before, test } from "node:test";
 import type { Browser } from "playwright-core";
 import { getJson, launchChromium, publish, waitFor, type Publisher } from "@peercast/origin/testing";
@@ -72,7 +73,11 @@ function compose(args: string[], timeoutMs: number): Promise<string> {
  * Prometheus from Debian's package, the network in a documentation range, one small rendition.
  */
 function testOverride(stage: string, certs: string): object {
-  const build = (file: string, args: Record<string, string> = {}) => ({ context: stage, dockerfile: `infra/docker/${file}.Dockerfile`, args: { BASE: BASE_IMAGE, ...args } });
+  const build = (file: string, args: Record<string, string> = {}) => ({
+    context: stage,
+    dockerfile: `infra/docker/${file}.Dockerfile`,
+    args: { BASE: BASE_IMAGE, ...args },
+  });
   return {
     services: {
       origin: { build: build("origin", { APP_FROM: "prebuilt" }), environment: { PEERCAST_LADDER: "240p:426x240:400" } },
@@ -148,7 +153,10 @@ test("compose: five containers from the Debian-built images, unprivileged, their
     90_000,
     () => `for every container healthy: ${JSON.stringify(last)}\n${docker!.cli(["ps", "-a"]).stdout}`,
   );
-  assert.deepEqual(states.map((s) => s.service), SERVICES);
+  assert.deepEqual(
+    states.map((s) => s.service),
+    SERVICES,
+  );
   for (const s of states) {
     // The process itself, not only the image's USER line.
     const uid = (await compose(["exec", "-T", s.service, "id", "-u"], 30_000)).trim();
@@ -170,15 +178,18 @@ test("ffmpeg publishes into the origin container; two viewers share segments ove
         (e: unknown) => void (failed = e),
       ),
     60_000,
-    () => `for the stream live through the edge: ${String(failed ?? "not live")}\nffmpeg: ${publisher!.output()}`,
+    () => `for the stream live through the edge: ${failed === undefined ? "not live" : inspect(failed)}\nffmpeg: ${publisher!.output()}`,
   );
 
   // The players are told the STUN server, and it answers them; it relays nothing.
   const detail = await getJson<StreamDetailResponse>(`${EDGE}/api/streams/main`);
-  assert.deepEqual(detail.player.iceServers.flatMap((s) => [s.urls].flat()), [`stun:127.0.0.1:${STUN_PORT}`]);
+  assert.deepEqual(
+    detail.player.iceServers.flatMap((s) => [s.urls].flat()),
+    [`stun:127.0.0.1:${STUN_PORT}`],
+  );
   const binding = await stunRequest("127.0.0.1", STUN_PORT, "binding");
   assert.equal(binding?.type, 0x0101, "a STUN binding answer");
-  assert.match(binding!.mapped ?? "", /^\d+\.\d+\.\d+\.\d+:\d+$/, "with the address it saw");
+  assert.match(binding.mapped ?? "", /^\d+\.\d+\.\d+\.\d+:\d+$/, "with the address it saw");
   assert.equal(await stunRequest("127.0.0.1", STUN_PORT, "allocate", 2000), undefined, "a TURN allocation gets no answer (STUN only)");
 
   // Each page records its peer connections' ICE candidates: a server-reflexive one is the STUN
@@ -211,9 +222,17 @@ test("ffmpeg publishes into the origin container; two viewers share segments ove
   );
   const candidates = await Promise.all(viewers.map((v) => v.page.evaluate(() => (window as unknown as { __candidates: string[] }).__candidates)));
   const types = candidates.map((list) => list.map((c) => / typ (\w+)/.exec(c)?.[1]));
-  console.log(JSON.stringify({ viewers: last, candidateTypes: types.map((t) => Object.fromEntries(["host", "srflx", "relay"].map((k) => [k, t.filter((x) => x === k).length]))) }));
+  console.log(
+    JSON.stringify({
+      viewers: last,
+      candidateTypes: types.map((t) => Object.fromEntries(["host", "srflx", "relay"].map((k) => [k, t.filter((x) => x === k).length]))),
+    }),
+  );
   for (const [i, list] of candidates.entries()) {
-    assert.ok(list.some((c) => / typ srflx /.test(c)), `viewer ${i}: a server-reflexive candidate (the STUN server's answer): ${JSON.stringify(list)}`);
+    assert.ok(
+      list.some((c) => / typ srflx /.test(c)),
+      `viewer ${i}: a server-reflexive candidate (the STUN server's answer): ${JSON.stringify(list)}`,
+    );
     assert.ok(!list.some((c) => / typ relay /.test(c)), `viewer ${i}: no relay candidate`);
   }
   for (const v of viewers) assert.deepEqual(v.errors, []);
@@ -221,7 +240,7 @@ test("ffmpeg publishes into the origin container; two viewers share segments ove
 
 test("Prometheus scrapes the origin and the tracker on their metrics listeners: every target up", async () => {
   const [file] = yamlDocs("compose.yaml");
-  const env = (file!.services as Record<string, { environment: Record<string, string> }>);
+  const env = file!.services as Record<string, { environment: Record<string, string> }>;
   const expected = [
     `http://origin:${env.origin!.environment.PEERCAST_METRICS_PORT ?? "8081"}/metrics`,
     `http://tracker:${env.tracker!.environment.PEERCAST_TRACKER_METRICS_PORT ?? "8001"}/metrics`,
@@ -253,5 +272,9 @@ test("down -v: no container, network or volume left", async () => {
   const volumes = await docker!.api<{ Volumes: unknown[] | null }>("GET", "/volumes");
   assert.deepEqual(volumes.Volumes ?? [], []);
   const images = await docker!.api<{ RepoTags: string[] | null }[]>("GET", "/images/json");
-  assert.deepEqual(images.flatMap((i) => i.RepoTags ?? []), [BASE_IMAGE], "only the base image is kept");
+  assert.deepEqual(
+    images.flatMap((i) => i.RepoTags ?? []),
+    [BASE_IMAGE],
+    "only the base image is kept",
+  );
 });

@@ -55,16 +55,31 @@ test("Dockerfiles: Debian-based, non-root, health checks that pass against the r
   const prometheus = dockerfile("docker/prometheus.Dockerfile");
   for (const d of [origin_, tracker_, edge, stun, prometheus]) {
     assert.ok(d.images.length > 0 && d.images.every((f) => /bookworm/.test(f)), `Debian bookworm images by default: ${d.images.join(", ")}`);
-    assert.ok(d.from.some((f) => f.startsWith("${BASE}")), "the runtime base is a build argument (the compose test builds its own)");
+    assert.ok(
+      d.from.some((f) => f.startsWith("${BASE}")),
+      "the runtime base is a build argument (the compose test builds its own)",
+    );
     assert.ok(d.user && d.user !== "root" && d.user !== "0", "runs as an unprivileged user");
     assert.ok(d.healthcheck.length > 0, "has a health check");
     // A base that has the packages already (the offline one) must not need apt.
     for (const r of d.run.filter((r) => r.includes("apt-get"))) assert.match(r, /^\(?command -v .*\|\| \(apt-get update/, `apt only when missing: ${r}`);
   }
-  assert.ok(origin_.run.some((r) => /apt-get install .*\bffmpeg\b/.test(r)), "ffmpeg from Debian's package");
-  assert.ok(edge.run.some((r) => /apt-get install .*\bnginx\b/.test(r)), "nginx from Debian's package");
-  assert.ok(stun.run.some((r) => /apt-get install .*\bcoturn\b/.test(r)), "coturn from Debian's package");
-  assert.ok(prometheus.run.some((r) => /apt-get install .*\bprometheus\b/.test(r)), "Prometheus from Debian's package");
+  assert.ok(
+    origin_.run.some((r) => /apt-get install .*\bffmpeg\b/.test(r)),
+    "ffmpeg from Debian's package",
+  );
+  assert.ok(
+    edge.run.some((r) => /apt-get install .*\bnginx\b/.test(r)),
+    "nginx from Debian's package",
+  );
+  assert.ok(
+    stun.run.some((r) => /apt-get install .*\bcoturn\b/.test(r)),
+    "coturn from Debian's package",
+  );
+  assert.ok(
+    prometheus.run.some((r) => /apt-get install .*\bprometheus\b/.test(r)),
+    "Prometheus from Debian's package",
+  );
   for (const d of [origin_, tracker_]) assert.deepEqual(d.args.APP_FROM, "source", "built from source with npm unless told otherwise");
   // The commands the tests run (origin and tracker harnesses, start-nginx.sh), from the repository root.
   assert.deepEqual(origin_.cmd, ["node", rel(ORIGIN_MAIN)]);
@@ -72,7 +87,8 @@ test("Dockerfiles: Debian-based, non-root, health checks that pass against the r
   assert.deepEqual(edge.cmd, ["sh", `/srv/peercast/${rel(START_NGINX)}`]);
 
   // The images' health checks, run here against the real processes, and against a closed port.
-  const run = (cmd: string[], env: Record<string, string>) => spawnSync(cmd[0]!, cmd.slice(1), { env: { PATH: process.env.PATH, ...env }, timeout: 10_000 }).status;
+  const run = (cmd: string[], env: Record<string, string>) =>
+    spawnSync(cmd[0]!, cmd.slice(1), { env: { PATH: process.env.PATH, ...env }, timeout: 10_000 }).status;
   assert.equal(run(origin_.healthcheck, { PEERCAST_HTTP_PORT: new URL(origin.http).port }), 0);
   assert.equal(run(tracker_.healthcheck, { PEERCAST_TRACKER_PORT: new URL(tracker.http).port }), 0);
   assert.equal(run(edge.healthcheck, { PEERCAST_NGINX_LISTEN: `127.0.0.1:${new URL(origin.http).port}` }), 0);
@@ -85,19 +101,28 @@ test("compose: the services, the images' commands, env the packages accept, port
   const [compose] = yamlDocs("compose.yaml");
   const s = compose!.services as Record<string, any>;
   assert.deepEqual(Object.keys(s).sort(), ["edge", "grafana", "origin", "prometheus", "stun", "tracker"]);
-  for (const [name, file] of [["origin", "origin"], ["tracker", "tracker"], ["edge", "edge"], ["stun", "stun"]] as const) {
+  for (const [name, file] of [
+    ["origin", "origin"],
+    ["tracker", "tracker"],
+    ["edge", "edge"],
+    ["stun", "stun"],
+  ] as const) {
     assert.equal(s[name].build.dockerfile, `infra/docker/${file}.Dockerfile`);
     assert.ok(fs.existsSync(path.join(INFRA_DIR, s[name].build.context, s[name].build.dockerfile)), `${name}: its Dockerfile exists`);
     assert.deepEqual(s[name].command, dockerfile(`docker/${file}.Dockerfile`).cmd, `${name}: the image's own command`);
   }
   const { origin: originConfig, tracker: trackerConfig } = await loaders();
-  const resolved = (env: Record<string, string>) => Object.fromEntries(Object.entries(env).map(([k, v]) => [k, String(v).replace(/\$\{[A-Z_]+:-([^}]*)\}/g, "$1")]));
+  const resolved = (env: Record<string, string>) =>
+    Object.fromEntries(Object.entries(env).map(([k, v]) => [k, String(v).replace(/\$\{[A-Z_]+:-([^}]*)\}/g, "$1")]));
   originConfig(resolved(s.origin.environment));
   trackerConfig(resolved(s.tracker.environment));
   assert.equal(s.tracker.environment.PEERCAST_ORIGIN_URL, `http://origin:${s.origin.environment.PEERCAST_HTTP_PORT}`);
   assert.equal(s.edge.environment.PEERCAST_NGINX_ORIGIN, `origin:${s.origin.environment.PEERCAST_HTTP_PORT}`);
   assert.equal(s.edge.environment.PEERCAST_NGINX_TRACKERS, `tracker:${s.tracker.environment.PEERCAST_TRACKER_PORT}`);
-  assert.deepEqual(s.edge.ports, [`${s.edge.environment.PEERCAST_NGINX_LISTEN}:${s.edge.environment.PEERCAST_NGINX_LISTEN}`, `${s.edge.environment.PEERCAST_NGINX_TLS_LISTEN}:${s.edge.environment.PEERCAST_NGINX_TLS_LISTEN}`]);
+  assert.deepEqual(s.edge.ports, [
+    `${s.edge.environment.PEERCAST_NGINX_LISTEN}:${s.edge.environment.PEERCAST_NGINX_LISTEN}`,
+    `${s.edge.environment.PEERCAST_NGINX_TLS_LISTEN}:${s.edge.environment.PEERCAST_NGINX_TLS_LISTEN}`,
+  ]);
   assert.deepEqual(s.origin.ports, [`${s.origin.environment.PEERCAST_RTMP_PORT}:${s.origin.environment.PEERCAST_RTMP_PORT}`]);
   // Metrics listeners: reachable on the compose network (Prometheus, the origin's dashboard),
   // declared but never published to the host.
@@ -110,7 +135,9 @@ test("compose: the services, the images' commands, env the packages accept, port
   assert.equal(s.tracker.ports, undefined, "nothing of the tracker's published: players reach it through the edge");
   assert.ok(!(s.origin.ports as string[]).some((p) => p.includes(s.origin.environment.PEERCAST_METRICS_PORT)), "the origin's metrics port is not published");
   assert.equal(s.origin.environment.PEERCAST_TRACKER_METRICS_URL, `http://${trackerMetrics}/metrics`);
-  const targets = (yamlDocs("prometheus/prometheus.yml")[0]!.scrape_configs as { static_configs: { targets: string[] }[] }[]).map((j) => j.static_configs[0]!.targets);
+  const targets = (yamlDocs("prometheus/prometheus.yml")[0]!.scrape_configs as { static_configs: { targets: string[] }[] }[]).map(
+    (j) => j.static_configs[0]!.targets,
+  );
   assert.deepEqual(targets, [[originMetrics], [trackerMetrics]], "Prometheus scrapes the metrics listeners");
   for (const name of ["prometheus", "grafana"]) assert.ok(s[name].healthcheck?.test, `${name}: health check`);
   const prom = s.prometheus.volumes[0] as string;
@@ -131,14 +158,22 @@ test("STUN server: the image's command answers binding requests and relays nothi
   const port = await freePort();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "peercast-stun-"));
   // The image's command on another port, its pidfile and (unused) database here, not the host's.
-  const args = [...stun.cmd.slice(1).map((a) => a.replace(/^--listening-port=\d+$/, `--listening-port=${port}`)), `--pidfile=${dir}/turnserver.pid`, `--db=${dir}/turndb`];
+  const args = [
+    ...stun.cmd.slice(1).map((a) => a.replace(/^--listening-port=\d+$/, `--listening-port=${port}`)),
+    `--pidfile=${dir}/turnserver.pid`,
+    `--db=${dir}/turndb`,
+  ];
   const proc = spawn(stun.cmd[0]!, args, { stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
-  proc.stdout!.on("data", (c: Buffer) => (output += c.toString()));
-  proc.stderr!.on("data", (c: Buffer) => (output += c.toString()));
+  proc.stdout.on("data", (c: Buffer) => (output += c.toString()));
+  proc.stderr.on("data", (c: Buffer) => (output += c.toString()));
   const healthcheck = (p: number) => spawnAsync(stun.healthcheck[0]!, ["-p", String(p), ...stun.healthcheck.slice(1)], 4000);
   try {
-    const binding = await waitFor(async () => (proc.exitCode === null ? stunRequest("127.0.0.1", port, "binding", 1000) : assert.fail(output)), 10_000, () => output);
+    const binding = await waitFor(
+      async () => (proc.exitCode === null ? stunRequest("127.0.0.1", port, "binding", 1000) : assert.fail(output)),
+      10_000,
+      () => output,
+    );
     assert.equal(binding.type, 0x0101, "a binding success");
     assert.match(binding.mapped ?? "", /^127\.0\.0\.1:\d+$/, "the address it saw");
     assert.equal(await stunRequest("127.0.0.1", port, "allocate", 2000), undefined, "an allocation (a relay) gets no answer");
@@ -154,12 +189,15 @@ test("nginx -t accepts every shipped config: edge, edge with TLS, tracker and or
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "peercast-nginx-check-"));
   const cert = path.join(dir, "cert.pem");
   const key = path.join(dir, "key.pem");
-  spawnSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-keyout", key, "-out", cert, "-subj", "/CN=localhost"], { stdio: "ignore" });
+  spawnSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-keyout", key, "-out", cert, "-subj", "/CN=localhost"], {
+    stdio: "ignore",
+  });
   // The Kubernetes origin shards, with the cluster's names pointed at loopback (nginx resolves them).
   const shards = yamlDocs("k8s/edge.yaml").find((d) => d.kind === "ConfigMap" && d.metadata.name === "edge-origin-shards")!.data as Record<string, string>;
   const shardsDir = path.join(dir, "origins");
   fs.mkdirSync(shardsDir);
-  for (const [name, text] of Object.entries(shards)) fs.writeFileSync(path.join(shardsDir, name), text.replace(/[a-z0-9.-]+\.svc\.cluster\.local/g, "127.0.0.1"));
+  for (const [name, text] of Object.entries(shards))
+    fs.writeFileSync(path.join(shardsDir, name), text.replace(/[a-z0-9.-]+\.svc\.cluster\.local/g, "127.0.0.1"));
   const variants: Record<string, string>[] = [
     {},
     { PEERCAST_NGINX_TLS_CERT: cert, PEERCAST_NGINX_TLS_KEY: key },
@@ -195,10 +233,18 @@ test("PEERCAST_NGINX_ACCESS_LOG: off starts an edge that serves and logs nothing
       assert.equal(res.status, 200, `through the edge (access log ${accessLog ?? "a file"})`);
       await res.arrayBuffer();
       if (accessLog === "off") {
-        assert.deepEqual(fs.readdirSync(edge.prefix).filter((f) => /^(off|access\.log)$/.test(f)), [], "no access log file");
+        assert.deepEqual(
+          fs.readdirSync(edge.prefix).filter((f) => /^(off|access\.log)$/.test(f)),
+          [],
+          "no access log file",
+        );
       } else {
         // nginx writes the line after the response: wait for it rather than race it.
-        await waitFor(() => edge.accessLog().some((l) => /"GET \/api\/streams HTTP\/1\.1" 200 \d+ cache=/.test(l)), 5000, () => edge.accessLog().join("\n"));
+        await waitFor(
+          () => edge.accessLog().some((l) => /"GET \/api\/streams HTTP\/1\.1" 200 \d+ cache=/.test(l)),
+          5000,
+          () => edge.accessLog().join("\n"),
+        );
       }
     } finally {
       await edge.stop();
@@ -218,11 +264,17 @@ test("promtool accepts the compose and the Kubernetes Prometheus configs; both s
   assert.deepEqual(jobs, ["peercast-origin", "peercast-tracker"]);
   // Kubernetes: every origin and tracker pod, through their headless Services, on the metrics
   // port each container declares and listens on (on all interfaces: Prometheus is another pod).
-  const scrape = (yamlDocs("k8s/prometheus.yaml")[0]!.data["prometheus.yml"] as string);
+  const scrape = yamlDocs("k8s/prometheus.yaml")[0]!.data["prometheus.yml"] as string;
   const docs = ["k8s/origin.yaml", "k8s/tracker.yaml"].flatMap((f) => yamlDocs(f));
   const services = docs.filter((d) => d.kind === "Service" && d.spec.clusterIP === "None");
-  assert.deepEqual(services.map((s) => s.metadata.name), ["origin", "tracker"]);
-  const metricsEnv = { origin: ["PEERCAST_METRICS_HOST", "PEERCAST_METRICS_PORT"], tracker: ["PEERCAST_TRACKER_METRICS_HOST", "PEERCAST_TRACKER_METRICS_PORT"] } as Record<string, [string, string]>;
+  assert.deepEqual(
+    services.map((s) => s.metadata.name),
+    ["origin", "tracker"],
+  );
+  const metricsEnv = {
+    origin: ["PEERCAST_METRICS_HOST", "PEERCAST_METRICS_PORT"],
+    tracker: ["PEERCAST_TRACKER_METRICS_HOST", "PEERCAST_TRACKER_METRICS_PORT"],
+  } as Record<string, [string, string]>;
   for (const svc of services) {
     const name = svc.metadata.name as string;
     const port = (svc.spec.ports as { name: string; port: number; targetPort: string }[]).find((p) => p.name === "metrics");
@@ -251,7 +303,14 @@ function modelFor(doc: Record<string, any>): new (data: object) => { validate():
 
 test("Kubernetes manifests: valid against the schemas, sized, the images' commands, shards wired consistently", async () => {
   const files = (yamlDocs("k8s/kustomization.yaml")[0]!.resources as string[]).map((f) => `k8s/${f}`);
-  assert.deepEqual(fs.readdirSync(path.join(INFRA_DIR, "k8s")).filter((f) => f !== "kustomization.yaml").sort(), files.map((f) => f.slice(4)).sort(), "every manifest is listed");
+  assert.deepEqual(
+    fs
+      .readdirSync(path.join(INFRA_DIR, "k8s"))
+      .filter((f) => f !== "kustomization.yaml")
+      .sort(),
+    files.map((f) => f.slice(4)).sort(),
+    "every manifest is listed",
+  );
   const docs = files.flatMap((f) => yamlDocs(f));
   for (const doc of docs) {
     const Model = modelFor(doc);
@@ -280,9 +339,15 @@ test("Kubernetes manifests: valid against the schemas, sized, the images' comman
   // One Service per tracker shard, and every edge hashes over exactly those.
   const trackerSet = workloads.find((w) => w.metadata.name === "tracker")!;
   const shardServices = docs.filter((d) => d.kind === "Service" && /^tracker-\d+$/.test(d.metadata.name));
-  assert.deepEqual(shardServices.map((s) => s.spec.selector["statefulset.kubernetes.io/pod-name"]), Array.from({ length: trackerSet.spec.replicas }, (_, i) => `tracker-${i}`));
+  assert.deepEqual(
+    shardServices.map((s) => s.spec.selector["statefulset.kubernetes.io/pod-name"]),
+    Array.from({ length: trackerSet.spec.replicas }, (_, i) => `tracker-${i}`),
+  );
   const edgeEnv = envOf(container("edge").env);
-  assert.deepEqual(edgeEnv.PEERCAST_NGINX_TRACKERS!.split(","), shardServices.map((s) => `${s.metadata.name}.peercast.svc.cluster.local:8000`));
+  assert.deepEqual(
+    edgeEnv.PEERCAST_NGINX_TRACKERS!.split(","),
+    shardServices.map((s) => `${s.metadata.name}.peercast.svc.cluster.local:8000`),
+  );
   assert.equal(envOf(container("origin").env).PEERCAST_TRACKER_URLS, "/tracker/{stream}", "players ask their edge, which picks the shard");
   // Every tracker shard follows every origin shard: its streams may live on any of them.
   const originSet = workloads.find((w) => w.metadata.name === "origin")!;
@@ -300,14 +365,33 @@ test("Kubernetes manifests: valid against the schemas, sized, the images' comman
   assert.equal(stunService.spec.externalTrafficPolicy, "Local");
   assert.deepEqual(stunService.spec.ports, [{ name: "stun", port: 3478, targetPort: "stun", protocol: "UDP" }]);
   const ice = JSON.parse(envOf(container("origin").env).PEERCAST_ICE_SERVERS!) as { urls: string }[];
-  assert.deepEqual(ice.map((s) => new URL(s.urls).pathname.split(":")[1]), [String(stunService.spec.ports[0].port)], "the players' STUN server on the Service's port");
-  assert.ok(ice.every((s) => s.urls.startsWith("stun:")), "STUN only: no TURN relay for P2P");
+  assert.deepEqual(
+    ice.map((s) => new URL(s.urls).pathname.split(":")[1]),
+    [String(stunService.spec.ports[0].port)],
+    "the players' STUN server on the Service's port",
+  );
+  assert.ok(
+    ice.every((s) => s.urls.startsWith("stun:")),
+    "STUN only: no TURN relay for P2P",
+  );
 });
 
 test("Grafana dashboard: the dashboard's figures, from metrics the origin and the tracker really expose", async () => {
-  const dash = JSON.parse(fs.readFileSync(path.join(INFRA_DIR, "grafana/dashboards/peercast.json"), "utf8")) as { uid: string; panels: { title: string; targets: { expr: string }[] }[] };
+  const dash = JSON.parse(fs.readFileSync(path.join(INFRA_DIR, "grafana/dashboards/peercast.json"), "utf8")) as {
+    uid: string;
+    panels: { title: string; targets: { expr: string }[] }[];
+  };
   const titles = dash.panels.map((p) => p.title);
-  for (const t of ["Origin copies per segment", "Share of bytes from peers", "Origin egress", "Viewers", "Stalls", "Live latency", "Tracker load", "Refusals by reason"]) {
+  for (const t of [
+    "Origin copies per segment",
+    "Share of bytes from peers",
+    "Origin egress",
+    "Viewers",
+    "Stalls",
+    "Live latency",
+    "Tracker load",
+    "Refusals by reason",
+  ]) {
     assert.ok(titles.includes(t), `panel ${t}`);
   }
   const exposed = new Set<string>();
@@ -322,6 +406,11 @@ test("Grafana dashboard: the dashboard's figures, from metrics the origin and th
   const missing = [...used].filter((m) => !exposed.has(m));
   assert.deepEqual(missing, [], "every metric the dashboard queries exists");
   const uid = yamlDocs("grafana/provisioning/datasources/prometheus.yaml")[0]!.datasources[0].uid as string;
-  const sources = new Set(dash.panels.flatMap((p) => [(p as { datasource?: { uid: string } }).datasource?.uid, ...p.targets.map((t) => (t as { datasource?: { uid: string } }).datasource?.uid)]));
+  const sources = new Set(
+    dash.panels.flatMap((p) => [
+      (p as { datasource?: { uid: string } }).datasource?.uid,
+      ...p.targets.map((t) => (t as { datasource?: { uid: string } }).datasource?.uid),
+    ]),
+  );
   assert.deepEqual([...sources], [uid], "every panel queries the provisioned Prometheus");
 });

@@ -67,18 +67,29 @@ function burstNewSegments(session: string, n: number): { stop(): Promise<number>
       await Promise.all(
         edges.map(async (edge, i) => {
           const playlist = await (await fetch(`${edge.http}/hls/main/${session}/${RENDITION}/index.m3u8`)).text();
-          const newest = playlist.split("\n").filter((l) => l.endsWith(".ts")).at(-1);
+          const newest = playlist
+            .split("\n")
+            .filter((l) => l.endsWith(".ts"))
+            .at(-1);
           if (!newest || seen[i]!.has(newest)) return;
           seen[i]!.add(newest);
           const url = `${edge.http}/hls/main/${session}/${RENDITION}/${newest}`;
           const bodies = await Promise.all(Array.from({ length: n }, async () => (await fetch(url)).arrayBuffer()));
           requests += bodies.length;
-          assert.ok(bodies.every((b) => b.byteLength === bodies[0]!.byteLength && b.byteLength > 0), `identical copies of ${newest}`);
+          assert.ok(
+            bodies.every((b) => b.byteLength === bodies[0]!.byteLength && b.byteLength > 0),
+            `identical copies of ${newest}`,
+          );
           // And as many blocking reloads for the segment after it, all answered once it exists
           // (tagged for the log below; other parameters are not in the edge's cache key).
           const next = Number(newest.slice(0, -3)) + 1;
-          const blocked = await Promise.all(Array.from({ length: n }, async () => (await fetch(`${edge.http}/hls/main/${session}/${RENDITION}/index.m3u8?_HLS_msn=${next}&from=burst`)).text()));
-          assert.ok(blocked.every((p) => p.includes(`\n${next}.ts`)), `blocking reloads list ${next}.ts`);
+          const blocked = await Promise.all(
+            Array.from({ length: n }, async () => (await fetch(`${edge.http}/hls/main/${session}/${RENDITION}/index.m3u8?_HLS_msn=${next}&from=burst`)).text()),
+          );
+          assert.ok(
+            blocked.every((p) => p.includes(`\n${next}.ts`)),
+            `blocking reloads list ${next}.ts`,
+          );
         }),
       );
       await new Promise((r) => setTimeout(r, 250));
@@ -92,7 +103,11 @@ test("through two edges: one origin fetch per segment per edge at most, one swar
   const session = (await waitLive(origin.http, "main")).session!.id;
   await waitForSegment(origin.http, "main", session, RENDITION, 4);
   const detail = await getJson<StreamDetailResponse>(`${edges[0]!.http}/api/streams/main`);
-  assert.deepEqual(detail.player.trackers.map((t) => resolveTracker(t, `${edges[0]!.http}/watch/main`)), [`ws://${new URL(edges[0]!.http).host}/tracker/main`], "players use their own edge's tracker path");
+  assert.deepEqual(
+    detail.player.trackers.map((t) => resolveTracker(t, `${edges[0]!.http}/watch/main`)),
+    [`ws://${new URL(edges[0]!.http).host}/tracker/main`],
+    "players use their own edge's tracker path",
+  );
 
   const burst = burstNewSegments(session, 8);
   for (const edge of edges) viewers.push(await openViewer(browser, `${edge.http}/watch/main`));
@@ -138,9 +153,24 @@ test("through two edges: one origin fetch per segment per edge at most, one swar
     const blocking = e.accessLog().filter((l) => l.includes("&from=burst"));
     const perMsn = new Map<string, number>();
     for (const msn of blocking.filter((l) => l.includes("cache=MISS")).map((l) => /_HLS_msn=(\d+)/.exec(l)![1]!)) perMsn.set(msn, (perMsn.get(msn) ?? 0) + 1);
-    return { segments: misses.size, maxMisses: Math.max(...misses.values()), hits, blockingRequests: blocking.length, blockingMisses: Math.max(0, ...perMsn.values()) };
+    return {
+      segments: misses.size,
+      maxMisses: Math.max(...misses.values()),
+      hits,
+      blockingRequests: blocking.length,
+      blockingMisses: Math.max(0, ...perMsn.values()),
+    };
   });
-  console.log(JSON.stringify({ shardPeers, burstRequests: requests, observedSegments: observed, originCopies: copies, perEdge, viewers: await Promise.all(viewers.map((v) => v.stats())) }));
+  console.log(
+    JSON.stringify({
+      shardPeers,
+      burstRequests: requests,
+      observedSegments: observed,
+      originCopies: copies,
+      perEdge,
+      viewers: await Promise.all(viewers.map((v) => v.stats())),
+    }),
+  );
   assert.ok(observed >= 5, `segments observed leaving the window: ${observed}`);
   assert.equal(atMostTwo, observed, "no segment was fetched from the origin more than once per edge (2 edges)");
   assert.ok(requests >= 8 * 2 * 5, `the burst asked for every new segment 8 times per edge (${requests})`);
@@ -177,14 +207,21 @@ test("another stream's sockets land on one shard, whichever edge; a restarted sh
     assert.ok(grown.includes(4), `all 4 sockets of ${name} on one shard: ${JSON.stringify(grown)}`);
     shardOf.set(name, grown.indexOf(4));
   }
-  assert.ok([...shardOf.values()].some((s) => s !== mainShard), `some stream's shard differs from main's: ${JSON.stringify([...shardOf])}`);
+  assert.ok(
+    [...shardOf.values()].some((s) => s !== mainShard),
+    `some stream's shard differs from main's: ${JSON.stringify([...shardOf])}`,
+  );
 
   // The shard restarts (same address, as a pod behind its Service): the players reconnect
   // through their edges and their swarm forms again on it.
   await trackers[mainShard]!.stop();
   trackers[mainShard] = await launchTracker(trackerPorts[mainShard]!);
   const started = Date.now();
-  await waitFor(async () => (await trackerStats(trackers[mainShard]!)).peers === 2, 45_000, () => "the swarm did not re-form");
+  await waitFor(
+    async () => (await trackerStats(trackers[mainShard]!)).peers === 2,
+    45_000,
+    () => "the swarm did not re-form",
+  );
   console.log(JSON.stringify({ reformedAfterMs: Date.now() - started }));
   for (const v of viewers) await v.playsOn(2);
 });

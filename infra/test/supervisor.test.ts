@@ -107,17 +107,21 @@ test("a service killed with SIGKILL comes back (1 s, then 2 s), the other untouc
 
     process.kill(a1!.pid, "SIGKILL");
     await waitFor(() => /\[peercast\] a exited unexpectedly \(signal SIGKILL\); restarting it in 1 s\n/.test(err.join("")), 5000, explain);
-    const a2 = (await waitFor(() => readies(out, "a")[1], 10_000, explain))!;
+    const a2 = await waitFor(() => readies(out, "a")[1], 10_000, explain);
     await waitFor(() => /\[peercast\] a is back\n/.test(err.join("")), 5000, explain);
     all.push(a2.pid, a2.grandchild);
     assert.notEqual(a2.pid, a1!.pid);
     // What the killed run had started went with it (its process group), not left behind.
-    await waitFor(() => gone(a1!.grandchild), 5000, () => `grandchild ${a1!.grandchild} of the killed run is still there`);
+    await waitFor(
+      () => gone(a1!.grandchild),
+      5000,
+      () => `grandchild ${a1!.grandchild} of the killed run is still there`,
+    );
 
     // Again at once: the delay has doubled.
     process.kill(a2.pid, "SIGKILL");
     await waitFor(() => /a exited unexpectedly \(signal SIGKILL\); restarting it in 2 s\n/.test(err.join("")), 5000, explain);
-    const a3 = (await waitFor(() => readies(out, "a")[2], 10_000, explain))!;
+    const a3 = await waitFor(() => readies(out, "a")[2], 10_000, explain);
     all.push(a3.pid, a3.grandchild);
 
     assert.ok(!gone(b1!.pid) && !gone(b1!.grandchild), "b still running");
@@ -126,7 +130,11 @@ test("a service killed with SIGKILL comes back (1 s, then 2 s), the other untouc
 
     launcher.kill("SIGTERM");
     assert.equal(await exited, 0, explain());
-    assert.deepEqual(all.filter((pid) => !gone(pid)), [], "no service or grandchild left behind");
+    assert.deepEqual(
+      all.filter((pid) => !gone(pid)),
+      [],
+      "no service or grandchild left behind",
+    );
     assert.equal(err.join("").match(/exited unexpectedly/g)?.length, 2, `nothing restarted on the way out: ${explain()}`);
   } finally {
     if (launcher.exitCode === null) launcher.kill("SIGKILL");
@@ -147,13 +155,20 @@ test("backoff: 1 s doubling to 30 s by default; doubles per crash, up to the cap
   // runs stay ~1.9 s under resetAfterMs and the long one ~2 s over it.
   supervisor.start({ name: "c", args: [SERVICE, "c", counter, "100,100,100,100,4000,3000+100,60000"], readyMsg: "c ready" });
   const restarts = () => log.filter((l) => l.startsWith("c exited unexpectedly"));
-  await waitFor(() => restarts().length === 6, 60_000, () => log.join("\n"));
+  await waitFor(
+    () => restarts().length === 6,
+    60_000,
+    () => log.join("\n"),
+  );
   assert.deepEqual(
     restarts().map((l) => /restarting it in ([\d.]+) s$/.exec(l)?.[1]),
     ["0.05", "0.1", "0.2", "0.2", "0.05", "0.1"],
     log.join("\n"),
   );
-  assert.ok(restarts().every((l) => l.includes("(exit code 3)")), log.join("\n"));
+  assert.ok(
+    restarts().every((l) => l.includes("(exit code 3)")),
+    log.join("\n"),
+  );
   assert.equal(await supervisor.stop(), 0);
 });
 

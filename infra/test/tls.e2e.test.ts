@@ -26,13 +26,38 @@ before(async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "peercast-tls-"));
   const [cert, key] = [path.join(dir, "cert.pem"), path.join(dir, "key.pem")];
   // What an operator brings: a certificate for the name players use (here 127.0.0.1).
-  execFileSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-keyout", key, "-out", cert,
-    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"], { stdio: "ignore" });
+  execFileSync(
+    "openssl",
+    [
+      "req",
+      "-x509",
+      "-newkey",
+      "rsa:2048",
+      "-nodes",
+      "-days",
+      "1",
+      "-keyout",
+      key,
+      "-out",
+      cert,
+      "-subj",
+      "/CN=127.0.0.1",
+      "-addext",
+      "subjectAltName=IP:127.0.0.1",
+    ],
+    { stdio: "ignore" },
+  );
   ca = fs.readFileSync(cert);
   fs.chmodSync(dir, 0o755);
   fs.chmodSync(key, 0o644); // nginx's master reads it; with root it would anyway
   origin = await startOrigin({
-    env: { PEERCAST_TEST_SOURCE: "1", PEERCAST_TEST_SOURCE_SIZE: "320x180", PEERCAST_LADDER: "180p:320x180:250", PEERCAST_TRACKER_URLS: "/tracker/{stream}", PEERCAST_TRUST_PROXY: "1" },
+    env: {
+      PEERCAST_TEST_SOURCE: "1",
+      PEERCAST_TEST_SOURCE_SIZE: "320x180",
+      PEERCAST_LADDER: "180p:320x180:250",
+      PEERCAST_TRACKER_URLS: "/tracker/{stream}",
+      PEERCAST_TRUST_PROXY: "1",
+    },
   });
   tracker = await startTracker(origin.http, { PEERCAST_TRACKER_TRUST_PROXY: "1" });
   tlsPort = await freePort();
@@ -54,22 +79,26 @@ after(async () => {
 /** GET over plain http with any headers (fetch() would not send a Host of our choosing). */
 function plainGet(url: string, headers: Record<string, string>): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
   return new Promise((resolve, reject) => {
-    http.get(url, { headers }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on("data", (c: Buffer) => chunks.push(c));
-      res.on("end", () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks).toString() }));
-    }).on("error", reject);
+    http
+      .get(url, { headers }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("end", () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks).toString() }));
+      })
+      .on("error", reject);
   });
 }
 
 /** GET over https, trusting only the test's certificate. */
 function get(p: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: Record<string, unknown>; body: Buffer }> {
   return new Promise((resolve, reject) => {
-    https.get({ host: "127.0.0.1", port: tlsPort, path: p, ca, headers }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on("data", (c: Buffer) => chunks.push(c));
-      res.on("end", () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks) }));
-    }).on("error", reject);
+    https
+      .get({ host: "127.0.0.1", port: tlsPort, path: p, ca, headers }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("end", () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks) }));
+      })
+      .on("error", reject);
   });
 }
 
@@ -77,7 +106,11 @@ test("https pages and media, wss tracker on the same host, through the operator'
   const session = (await waitLive(origin.http, "main")).session!;
   const detail = JSON.parse((await get("/api/streams/main")).body.toString()) as StreamDetailResponse;
   const wss = `wss://127.0.0.1:${tlsPort}/tracker/main`;
-  assert.deepEqual(detail.player.trackers.map((t) => resolveTracker(t, `https://127.0.0.1:${tlsPort}/watch/main`)), [wss], "players on an https page get wss on the page's host");
+  assert.deepEqual(
+    detail.player.trackers.map((t) => resolveTracker(t, `https://127.0.0.1:${tlsPort}/watch/main`)),
+    [wss],
+    "players on an https page get wss on the page's host",
+  );
   const page = await get("/watch/main");
   assert.equal(page.status, 200);
   // 'self' covers wss to the page's own host and port.
@@ -123,7 +156,11 @@ test("no cached answer depends on the asker's Host or scheme: forged Host and pl
   }
   for (const body of honest) {
     const detail = JSON.parse(body) as StreamDetailResponse;
-    assert.deepEqual(detail.player.trackers.map((t) => resolveTracker(t, `https://127.0.0.1:${tlsPort}/watch/main`)), [`wss://127.0.0.1:${tlsPort}/tracker/main`], body);
+    assert.deepEqual(
+      detail.player.trackers.map((t) => resolveTracker(t, `https://127.0.0.1:${tlsPort}/watch/main`)),
+      [`wss://127.0.0.1:${tlsPort}/tracker/main`],
+      body,
+    );
     assert.ok(!body.includes("evil.example") && !body.includes("ws://"), body);
   }
   // Pages (not cached, but checked): their CSP names no host taken from the request.

@@ -31,7 +31,9 @@ export function stopPlayback(): void {
 
 /** In the page: the player's P2P engine serves no new uploads (its public dynamic config). */
 export function stopUploads(): void {
-  (window as unknown as { peercast?: { playback?: { engine?: { applyDynamicConfig(c: object): void } } } }).peercast?.playback?.engine?.applyDynamicConfig({ core: { isP2PUploadDisabled: true } });
+  (window as unknown as { peercast?: { playback?: { engine?: { applyDynamicConfig(c: object): void } } } }).peercast?.playback?.engine?.applyDynamicConfig({
+    core: { isP2PUploadDisabled: true },
+  });
 }
 
 /** Bytes in flight between peers at a phase's end, at most: a link's queue and send buffers drain within this. */
@@ -153,7 +155,10 @@ export class Audience {
       Promise.all(this.viewerPages.map(async ([id, v]) => ({ id, kind: "chromium" as const, stats: await v.stats(), left: false, errors: [...v.errors] }))),
       this.peers.snapshot(),
     ]);
-    const light = host.peers.map((p) => ({ ...p, kind: (p.id.startsWith("hostile") ? "hostile" : "light") as MemberKind }));
+    const light = host.peers.map((p) => {
+      const kind: MemberKind = p.id.startsWith("hostile") ? "hostile" : "light";
+      return { ...p, kind };
+    });
     const members = [...pages, ...light].map((m) => (this.access.has(m.id) ? { ...m, access: this.access.get(m.id) } : m));
     return { members, lightHostRssBytes: host.memoryBytes, abandonedHttpBytes: host.abandonedHttpBytes };
   }
@@ -168,7 +173,7 @@ export class Audience {
     await Promise.all(this.viewerPages.map(([, v]) => v.page.evaluate(stopUploads).catch(() => {})));
     const uploaded = async () => (await this.snapshot().catch(() => ({ members: [] }))).members.reduce((n, m) => n + m.stats.uploadedBytes, 0);
     const deadline = Date.now() + UPLOADS_DRAIN_MS;
-    for (let last = await uploaded(), still = 0; still < 2 && Date.now() < deadline; ) {
+    for (let last = await uploaded(), still = 0; still < 2 && Date.now() < deadline;) {
       await new Promise((r) => setTimeout(r, 500));
       const now = await uploaded();
       still = now === last ? still + 1 : 0;

@@ -37,8 +37,24 @@ export function readCapacity(resultsDir: string, machine: MachineInfo, rendition
   }
 }
 
-export async function findCapacity(o: { browser: Browser; target: Target; rendition: string; load: HostLoad; log: (line: string) => void; resultsDir: string; signal: AbortSignal }): Promise<string> {
-  const audience = new Audience({ browser: o.browser, originUrl: o.target.originUrl, stream: o.target.stream, rendition: o.rendition, renditions: o.target.renditions, transport: "p2p", sampleMs: 60_000 });
+export async function findCapacity(o: {
+  browser: Browser;
+  target: Target;
+  rendition: string;
+  load: HostLoad;
+  log: (line: string) => void;
+  resultsDir: string;
+  signal: AbortSignal;
+}): Promise<string> {
+  const audience = new Audience({
+    browser: o.browser,
+    originUrl: o.target.originUrl,
+    stream: o.target.stream,
+    rendition: o.rendition,
+    renditions: o.target.renditions,
+    transport: "p2p",
+    sampleMs: 60_000,
+  });
   const steps: CapacityFile["steps"] = [];
   try {
     for (let n = 1; n <= MAX_VIEWERS && !o.signal.aborted; n++) {
@@ -61,7 +77,14 @@ export async function findCapacity(o: { browser: Browser; target: Target; rendit
   const max = steps.filter((s) => s.ok).at(-1)?.viewers ?? 0;
   const file = path.join(o.resultsDir, FILE);
   fs.mkdirSync(o.resultsDir, { recursive: true });
-  const content: CapacityFile = { measuredAt: new Date().toISOString(), machine: machineInfo(), rendition: o.rendition, cpuLimitPct: CAPACITY_CPU_PCT, max, steps };
+  const content: CapacityFile = {
+    measuredAt: new Date().toISOString(),
+    machine: machineInfo(),
+    rendition: o.rendition,
+    cpuLimitPct: CAPACITY_CPU_PCT,
+    max,
+    steps,
+  };
   fs.writeFileSync(file, JSON.stringify(content, null, 2) + "\n");
   o.log(`capacity: ${max} playing Chromium viewer(s) of ${o.rendition} (host CPU under ${CAPACITY_CPU_PCT} %)`);
   return file;

@@ -43,7 +43,11 @@ function makeLog(progress: boolean) {
 function phasesOf(o: Options): PhaseSpec[] {
   return o.net.flatMap((net) =>
     o.scenario.flatMap((scenario) =>
-      o.mode.flatMap((mode) => Array.from({ length: o.rounds }, (_, i) => (["http", "p2p"] as const).filter((t) => o.transport.includes(t)).map((transport) => ({ net, scenario, mode, transport, round: i + 1 }))).flat()),
+      o.mode.flatMap((mode) =>
+        Array.from({ length: o.rounds }, (_, i) =>
+          (["http", "p2p"] as const).filter((t) => o.transport.includes(t)).map((transport) => ({ net, scenario, mode, transport, round: i + 1 })),
+        ).flat(),
+      ),
     ),
   );
 }
@@ -57,7 +61,9 @@ async function run(o: Options, signal: AbortSignal): Promise<number> {
   const pages = o.viewers + (o.starts > 0 ? 1 : 0);
   if (!o.findCapacity && capacity.max !== null && pages > capacity.max) {
     const most = capacity.max - (o.starts > 0 ? 1 : 0);
-    throw new Error(`this machine sustains ${capacity.max} playing Chromium viewers of ${o.rendition} (${capacity.source}), start-up probes included: use --viewers ${most} or fewer, and --peers for a larger audience`);
+    throw new Error(
+      `this machine sustains ${capacity.max} playing Chromium viewers of ${o.rendition} (${capacity.source}), start-up probes included: use --viewers ${most} or fewer, and --peers for a larger audience`,
+    );
   }
   const load = new HostLoad();
   let target: Target | undefined;
@@ -74,9 +80,13 @@ async function run(o: Options, signal: AbortSignal): Promise<number> {
       for (const net of o.net) if (net !== "lan") networks.set(net, new AudienceNetwork(emulator, net, o.seed, originUrl, o.viewers));
       log(`emulated links: ${[...networks.keys()].join(", ")} (server side ${originUrl}); probing each access profile`);
       linkProbes = await probeLinks(emulator, o.net);
-      for (const p of linkProbes) log(`  ${p.profile} ${p.path}: rtt ${p.result.rttMs.median} ms, up ${p.result.upKbps} / down ${p.result.downKbps} kbit/s, loss ${p.result.lossUpPct} / ${p.result.lossDownPct} %${p.problems.length ? `: ${p.problems.join("; ")}` : ""}`);
+      for (const p of linkProbes)
+        log(
+          `  ${p.profile} ${p.path}: rtt ${p.result.rttMs.median} ms, up ${p.result.upKbps} / down ${p.result.downKbps} kbit/s, loss ${p.result.lossUpPct} / ${p.result.lossDownPct} %${p.problems.length ? `: ${p.problems.join("; ")}` : ""}`,
+        );
     }
-    if ((o.viewers > 0 && o.net.includes("lan")) || o.findCapacity) browser = await launchChromiumAtLowPriority(() => launchChromium({ webrtc: true, ownSignals: true }));
+    if ((o.viewers > 0 && o.net.includes("lan")) || o.findCapacity)
+      browser = await launchChromiumAtLowPriority(() => launchChromium({ webrtc: true, ownSignals: true }));
     if (o.findCapacity) {
       if (!target.local) throw new Error("--find-capacity measures this machine: run it without --origin");
       log(`wrote ${await findCapacity({ browser: browser!, target, rendition: o.rendition, load, log, resultsDir: RESULTS_DIR, signal })}`);
@@ -132,9 +142,14 @@ async function runPhases(o: Options, ctx: PhaseContext): Promise<{ phases: Phase
       if (ctx.signal.aborted) return { phases, stopped: "interrupted" }; // a cut phase has no figures
       const p = phaseFigures(raw, o.stream);
       const n = p.net;
-      if (n) ctx.log(`  => links: bound ${n.boundCopies} copies at ${n.bitrateKbps} kbit/s, pairs connected ${n.pairsConnectedPct} %, ${n.links.lostFrames} lost, ${n.links.queueDrops} queue drops, longest queue ${n.links.maxQueueMs} ms, switch lateness p99 ${n.links.latenessP99Ms} ms`);
+      if (n)
+        ctx.log(
+          `  => links: bound ${n.boundCopies} copies at ${n.bitrateKbps} kbit/s, pairs connected ${n.pairsConnectedPct} %, ${n.links.lostFrames} lost, ${n.links.queueDrops} queue drops, longest queue ${n.links.maxQueueMs} ms, switch lateness p99 ${n.links.latenessP99Ms} ms`,
+        );
       phases.push(p);
-      ctx.log(`  => copies/segment ${JSON.stringify(p.offload.copiesPerSegment)}, share ${Math.round(100 * p.offload.shareFromPeers)} %, start-up median ${p.startup.probesMs.median} ms (${p.startup.probesMs.n}; ${JSON.stringify(p.startup.probeMilestonesMs)}; ${p.startup.probeAbortedSegmentRequests} segment requests cut), stalls ${p.stalls.count} (${p.stalls.seconds} s), latency median ${p.latency.glassToGlassMs.median} ms, egress ${p.cost.originEgressMbps} Mbit/s, host CPU ${formatLoad(p.cost.host)}`);
+      ctx.log(
+        `  => copies/segment ${JSON.stringify(p.offload.copiesPerSegment)}, share ${Math.round(100 * p.offload.shareFromPeers)} %, start-up median ${p.startup.probesMs.median} ms (${p.startup.probesMs.n}; ${JSON.stringify(p.startup.probeMilestonesMs)}; ${p.startup.probeAbortedSegmentRequests} segment requests cut), stalls ${p.stalls.count} (${p.stalls.seconds} s), latency median ${p.latency.glassToGlassMs.median} ms, egress ${p.cost.originEgressMbps} Mbit/s, host CPU ${formatLoad(p.cost.host)}`,
+      );
     } catch (err) {
       ctx.log(`phase failed: ${err instanceof Error ? err.message : String(err)}`);
       return { phases, stopped: `${spec.scenario} ${spec.mode} ${spec.transport} failed: ${err instanceof Error ? err.message : String(err)}` };

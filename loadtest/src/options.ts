@@ -60,7 +60,10 @@ engine in Node) against a running system; every phase is played HTTP-only and wi
 
 const list = <T extends string>(values: readonly [T, ...T[]]) =>
   z.string().transform((s, ctx) => {
-    const items = s.split(",").map((x) => x.trim()).filter(Boolean);
+    const items = s
+      .split(",")
+      .map((x) => x.trim())
+      .filter(Boolean);
     if (items.length === 0) ctx.addIssue({ code: "custom", message: `empty: give one or more of ${values.join(", ")}` });
     for (const item of items) if (!values.includes(item as T)) ctx.addIssue({ code: "custom", message: `"${item}" is not one of ${values.join(", ")}` });
     return [...new Set(items)] as T[];
@@ -79,7 +82,10 @@ const Schema = z
     rounds: z.coerce.number().int().min(1).max(20).default(1),
     transport: list(["http", "p2p"] as const).default(["http", "p2p"]),
     starts: count(500).default(20),
-    rendition: z.string().regex(/^[a-z0-9_-]{1,64}$/).default("360p"),
+    rendition: z
+      .string()
+      .regex(/^[a-z0-9_-]{1,64}$/)
+      .default("360p"),
     churnEvery: z.coerce.number().min(1).max(3600).default(10),
     net: z
       .string()
@@ -92,11 +98,19 @@ const Schema = z
           return z.NEVER;
         }
       }),
-    seed: z.coerce.number().int().min(0).max(2 ** 31).default(1),
+    seed: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .max(2 ** 31)
+      .default(1),
     origin: z.url({ protocol: /^https?$/ }).optional(),
     originMetrics: z.url({ protocol: /^https?$/ }).optional(),
     trackerMetrics: z.url({ protocol: /^https?$/ }).optional(),
-    stream: z.string().regex(/^[a-z0-9_-]{1,64}$/).default("main"),
+    stream: z
+      .string()
+      .regex(/^[a-z0-9_-]{1,64}$/)
+      .default("main"),
     ladder: z.string().default("360p:640x360:800"),
     out: z.string().optional(),
     findCapacity: z.boolean().default(false),
@@ -107,12 +121,21 @@ const Schema = z
     if (o.warmup >= o.duration) ctx.addIssue({ code: "custom", path: ["warmup"], message: "must be shorter than --duration" });
     if (o.viewers + o.peers === 0 && !o.findCapacity) ctx.addIssue({ code: "custom", path: ["viewers"], message: "no audience: set --viewers or --peers" });
     const remoteOnly = o.origin ? o.scenario.filter((s) => LOCAL_ONLY.includes(s)) : [];
-    if (o.origin && !o.originMetrics && !o.findCapacity) ctx.addIssue({ code: "custom", path: ["originMetrics"], message: "required with --origin: the origin's /metrics on its metrics listener (e.g. http://ORIGIN:8081/metrics)" });
-    if (o.originMetrics && !o.origin) ctx.addIssue({ code: "custom", path: ["originMetrics"], message: "only with --origin (the own system's origin metrics are found by themselves)" });
-    if (o.trackerMetrics && !o.origin) ctx.addIssue({ code: "custom", path: ["trackerMetrics"], message: "only with --origin (the own system's tracker metrics are found by themselves)" });
-    if (o.origin && o.net.some((n) => n !== "lan")) ctx.addIssue({ code: "custom", path: ["net"], message: "emulated links need the own system (not --origin)" });
+    if (o.origin && !o.originMetrics && !o.findCapacity)
+      ctx.addIssue({
+        code: "custom",
+        path: ["originMetrics"],
+        message: "required with --origin: the origin's /metrics on its metrics listener (e.g. http://ORIGIN:8081/metrics)",
+      });
+    if (o.originMetrics && !o.origin)
+      ctx.addIssue({ code: "custom", path: ["originMetrics"], message: "only with --origin (the own system's origin metrics are found by themselves)" });
+    if (o.trackerMetrics && !o.origin)
+      ctx.addIssue({ code: "custom", path: ["trackerMetrics"], message: "only with --origin (the own system's tracker metrics are found by themselves)" });
+    if (o.origin && o.net.some((n) => n !== "lan"))
+      ctx.addIssue({ code: "custom", path: ["net"], message: "emulated links need the own system (not --origin)" });
     if (remoteOnly.length) ctx.addIssue({ code: "custom", path: ["scenario"], message: `${remoteOnly.join(", ")} need the local system (not --origin)` });
-    if (o.rendition === ABR && !o.origin && o.ladder.split(",").length < 2) ctx.addIssue({ code: "custom", path: ["rendition"], message: `${ABR} needs a --ladder of two or more renditions` });
+    if (o.rendition === ABR && !o.origin && o.ladder.split(",").length < 2)
+      ctx.addIssue({ code: "custom", path: ["rendition"], message: `${ABR} needs a --ladder of two or more renditions` });
   });
 
 export type Options = z.infer<typeof Schema>;
@@ -123,11 +146,30 @@ export function parseOptions(argv: string[]): Options | "help" {
     args: argv,
     strict: true,
     options: {
-      viewers: { type: "string" }, peers: { type: "string" }, "peers-per-host": { type: "string" }, duration: { type: "string" }, warmup: { type: "string" },
-      scenario: { type: "string" }, mode: { type: "string" }, rounds: { type: "string" }, transport: { type: "string" }, starts: { type: "string" },
-      rendition: { type: "string" }, "churn-every": { type: "string" }, origin: { type: "string" }, "origin-metrics": { type: "string" }, "tracker-metrics": { type: "string" }, net: { type: "string" }, seed: { type: "string" }, stream: { type: "string" },
-      ladder: { type: "string" }, out: { type: "string" }, "find-capacity": { type: "boolean" }, bench: { type: "boolean" },
-      "no-progress": { type: "boolean" }, help: { type: "boolean" },
+      viewers: { type: "string" },
+      peers: { type: "string" },
+      "peers-per-host": { type: "string" },
+      duration: { type: "string" },
+      warmup: { type: "string" },
+      scenario: { type: "string" },
+      mode: { type: "string" },
+      rounds: { type: "string" },
+      transport: { type: "string" },
+      starts: { type: "string" },
+      rendition: { type: "string" },
+      "churn-every": { type: "string" },
+      origin: { type: "string" },
+      "origin-metrics": { type: "string" },
+      "tracker-metrics": { type: "string" },
+      net: { type: "string" },
+      seed: { type: "string" },
+      stream: { type: "string" },
+      ladder: { type: "string" },
+      out: { type: "string" },
+      "find-capacity": { type: "boolean" },
+      bench: { type: "boolean" },
+      "no-progress": { type: "boolean" },
+      help: { type: "boolean" },
     },
   });
   if (values.help) return "help";

@@ -1,6 +1,7 @@
 // One phase: an audience on one transport (HTTP-only or P2P) and latency mode, a scenario
 // played on it, and everything measured: the members' own counters, the origin's and the
 // tracker's counters, block-code latency from the Chromium viewers, start-up probes, CPU.
+import { inspect } from "node:util";
 import type { Browser } from "playwright-core";
 import type { LatencyMode, StreamDetailResponse } from "@peercast/origin/wire";
 import { Audience, type MemberSample } from "./audience.js";
@@ -100,9 +101,27 @@ export async function runPhase(spec: PhaseSpec, ctx: PhaseContext): Promise<Phas
   await checkRendition(target, o.rendition);
   const net = spec.net === "lan" ? undefined : ctx.networks.get(spec.net);
   if (spec.net !== "lan" && !net) throw new Error(`no emulated network for ${spec.net}`);
-  const audience = new Audience({ browser: ctx.browser, originUrl: net?.originUrl ?? target.originUrl, stream: target.stream, rendition: o.rendition, renditions: target.renditions, transport: spec.transport, sampleMs: 500, peersPerHost: o.peersPerHost, net });
+  const audience = new Audience({
+    browser: ctx.browser,
+    originUrl: net?.originUrl ?? target.originUrl,
+    stream: target.stream,
+    rendition: o.rendition,
+    renditions: target.renditions,
+    transport: spec.transport,
+    sampleMs: 500,
+    peersPerHost: o.peersPerHost,
+    net,
+  });
   await net?.resetCounters();
-  const plan = planScenario({ ...o, scenario: spec.scenario, durationSec: o.duration, warmupSec: o.warmup, churnEverySec: o.churnEvery, audience, local: target.local });
+  const plan = planScenario({
+    ...o,
+    scenario: spec.scenario,
+    durationSec: o.duration,
+    warmupSec: o.warmup,
+    churnEverySec: o.churnEvery,
+    audience,
+    local: target.local,
+  });
   const [originBefore, trackerBefore] = await Promise.all([scrape(target.originMetricsUrl), scrape(target.trackerMetricsUrl)]);
   // Emulated links: each viewer's browser starts in its namespace before the phase's clock (a
   // browser per viewer takes seconds to launch; on loopback they share one, already running).
@@ -117,7 +136,9 @@ export async function runPhase(spec: PhaseSpec, ctx: PhaseContext): Promise<Phas
     audience.addLightPeers(plan.initial.peers, Math.min(500, (o.warmup * 500) / Math.max(1, plan.initial.peers)));
     for (let i = 0; i < plan.initial.hostile; i++) audience.addLightPeer(true);
     for (let i = 0; i < plan.initial.viewers; i++) await Promise.all([audience.addViewer(), sleep(1000)]);
-    events.note(`${plan.initial.viewers} viewer(s), ${plan.initial.peers} light peer(s)${plan.initial.hostile ? `, ${plan.initial.hostile} hostile` : ""} joining`);
+    events.note(
+      `${plan.initial.viewers} viewer(s), ${plan.initial.peers} light peer(s)${plan.initial.hostile ? `, ${plan.initial.hostile} hostile` : ""} joining`,
+    );
     const loop = (untilSec: number, stage: string, done?: Promise<unknown>) => sampler.until(untilSec, `${label}${stage ? `, ${stage}` : ""}`, events, done);
 
     // 1. The measured window (after the warm-up).
@@ -150,13 +171,31 @@ export async function runPhase(spec: PhaseSpec, ctx: PhaseContext): Promise<Phas
     await sleep(1500); // responses in flight reach the origin's counters
     const [originAfter, trackerAfter] = await Promise.all([scrape(target.originMetricsUrl), scrape(target.trackerMetricsUrl)]);
     return {
-      spec, label, durationSec: o.duration, warmupSec: o.warmup, copiesDelaySec,
-      timeline: sampler.timeline, originBefore, originAfter, trackerBefore, trackerAfter,
+      spec,
+      label,
+      durationSec: o.duration,
+      warmupSec: o.warmup,
+      copiesDelaySec,
+      timeline: sampler.timeline,
+      originBefore,
+      originAfter,
+      trackerBefore,
+      trackerAfter,
       abandonedHttpBytes: closed.abandonedHttpBytes,
       lightPeerHosts: closed.lightPeerHosts,
-      finalMembers: [...closed.members, ...starts.flatMap((s, i) => (s.final ? [{ id: `start-${i + 1}`, kind: "chromium" as const, stats: s.final, left: true, errors: [] }] : []))],
-      starts, latency: sampler.latency, events: events.log, trackerMessages: sampler.trackerMessages.total, cpu, renditionSwitches: sampler.renditionSwitches,
-      net: net ? { counters: await net.counters().catch(() => null), uplinksKbps: await net.uplinksKbps(), bitrateKbps: target.bitrateKbps[o.rendition] ?? null } : null,
+      finalMembers: [
+        ...closed.members,
+        ...starts.flatMap((s, i) => (s.final ? [{ id: `start-${i + 1}`, kind: "chromium" as const, stats: s.final, left: true, errors: [] }] : [])),
+      ],
+      starts,
+      latency: sampler.latency,
+      events: events.log,
+      trackerMessages: sampler.trackerMessages.total,
+      cpu,
+      renditionSwitches: sampler.renditionSwitches,
+      net: net
+        ? { counters: await net.counters().catch(() => null), uplinksKbps: await net.uplinksKbps(), bitrateKbps: target.bitrateKbps[o.rendition] ?? null }
+        : null,
       joinErrors: closed.joinErrors,
     };
   } finally {
@@ -186,7 +225,10 @@ class Sampler {
   /** Samples until `untilSec` (or `done` settles), running the scenario's due events meanwhile. */
   async until(untilSec: number, label: string, events: EventRunner, done?: Promise<unknown>): Promise<void> {
     let finished = false;
-    const over = done?.then(() => (finished = true), () => (finished = true));
+    const over = done?.then(
+      () => (finished = true),
+      () => (finished = true),
+    );
     while (this.elapsed() < untilSec && !finished && !this.ctx.signal.aborted) {
       await Promise.race([sleep(Math.min(SAMPLE_MS, (untilSec - this.elapsed()) * 1000)), ...(over ? [over] : [])]);
       events.runDue(this.elapsed());
@@ -203,7 +245,8 @@ class Sampler {
       scrape(target.trackerMetricsUrl),
     ]);
     const t = this.elapsed();
-    if (t >= o.warmup && t <= o.duration + SAMPLE_MS / 1000) this.trackerMessages.add(tracker.values.size ? tracker.sum("peercast_tracker_messages_total") : undefined);
+    if (t >= o.warmup && t <= o.duration + SAMPLE_MS / 1000)
+      this.trackerMessages.add(tracker.values.size ? tracker.sum("peercast_tracker_messages_total") : undefined);
     this.timeline.push({ tSec: round1(t), members, origin, tracker, lightHostRssBytes });
     for (const m of members) {
       const r = m.kind === "chromium" ? m.stats.rendition : undefined;
@@ -242,15 +285,23 @@ class EventRunner {
 
   note(what: string, error?: unknown): void {
     const tSec = round1(this.sampler.elapsed());
-    this.log.push({ tSec, what, ...(error !== undefined && { error: String(error) }) });
-    this.print(`+${Math.round(tSec)} s: ${what}${error !== undefined ? ` FAILED: ${String(error)}` : ""}`);
+    const text = error === undefined ? undefined : error instanceof Error ? String(error) : inspect(error);
+    this.log.push({ tSec, what, ...(text !== undefined && { error: text }) });
+    this.print(`+${Math.round(tSec)} s: ${what}${text !== undefined ? ` FAILED: ${text}` : ""}`);
   }
 
   runDue(nowSec: number): void {
     for (const e of this.pending.filter((e) => e.atSec <= nowSec)) {
       this.pending.splice(this.pending.indexOf(e), 1);
       this.note(e.what);
-      this.running.push(Promise.resolve().then(e.run).then(() => undefined, (err: unknown) => this.note(`${e.what}`, err)));
+      this.running.push(
+        Promise.resolve()
+          .then(() => e.run())
+          .then(
+            () => undefined,
+            (err: unknown) => this.note(`${e.what}`, err),
+          ),
+      );
     }
   }
 
@@ -263,7 +314,8 @@ class EventRunner {
 /** Fails early, with a clear message, when the stream has no such rendition. */
 async function checkRendition(target: Target, rendition: string): Promise<void> {
   if (rendition === ABR) {
-    if (target.renditions.length < 2) throw new Error(`--rendition ${ABR} needs a ladder of two or more renditions; ${target.stream} has ${target.renditions.join(", ")}`);
+    if (target.renditions.length < 2)
+      throw new Error(`--rendition ${ABR} needs a ladder of two or more renditions; ${target.stream} has ${target.renditions.join(", ")}`);
     return;
   }
   const detail = (await (await fetch(`${target.originUrl}/api/streams/${target.stream}`)).json()) as StreamDetailResponse;

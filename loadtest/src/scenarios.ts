@@ -7,7 +7,8 @@ export interface ScenarioEvent {
   /** Seconds from the phase start. */
   atSec: number;
   what: string;
-  run(): Promise<unknown> | unknown;
+  /** May return a promise: the phase waits for it. */
+  run(): unknown;
 }
 
 export interface ScenarioPlan {
@@ -58,12 +59,19 @@ export function planScenario(o: PlanInput): ScenarioPlan {
       const events: ScenarioEvent[] = [];
       let leave = true;
       for (let t = o.churnEverySec; t < o.durationSec - 1; t += o.churnEverySec, leave = !leave) {
-        events.push(leave ? { atSec: t, what: "a light peer leaves", run: () => a.removeLightPeer() } : { atSec: t, what: "a light peer joins", run: () => a.addLightPeer() });
+        events.push(
+          leave
+            ? { atSec: t, what: "a light peer leaves", run: () => a.removeLightPeer() }
+            : { atSec: t, what: "a light peer joins", run: () => a.addLightPeer() },
+        );
       }
       return { initial: steady, events };
     }
     case "tracker-restart":
-      return { initial: steady, events: [{ atSec: midWindow, what: `tracker restarts (down ${TRACKER_DOWN_MS / 1000} s)`, run: () => local().restartTracker(TRACKER_DOWN_MS) }] };
+      return {
+        initial: steady,
+        events: [{ atSec: midWindow, what: `tracker restarts (down ${TRACKER_DOWN_MS / 1000} s)`, run: () => local().restartTracker(TRACKER_DOWN_MS) }],
+      };
     case "publisher-drop":
       return { initial: steady, events: [{ atSec: midWindow, what: "publisher drops (reconnects after 2 s)", run: () => local().dropPublisher() }] };
     case "ffmpeg-kill":

@@ -2,7 +2,10 @@
 import { parsePromText, sumSeries } from "@peercast/origin/prom-text";
 
 export class Scrape {
-  constructor(readonly values: Map<string, number>, readonly at: number) {}
+  constructor(
+    readonly values: Map<string, number>,
+    readonly at: number,
+  ) {}
 
   sum(name: string, labels: Record<string, string> = {}): number {
     return sumSeries(this.values, name, labels);

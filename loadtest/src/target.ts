@@ -46,12 +46,24 @@ interface KeysFileContent {
   streams?: Record<string, Record<string, unknown>>;
 }
 
-export async function startLocalTarget(o: { stream: string; ladder: string; rendition: string; net: NetProfileName[]; seed: number; out: string }): Promise<Target> {
+export async function startLocalTarget(o: {
+  stream: string;
+  ladder: string;
+  rendition: string;
+  net: NetProfileName[];
+  seed: number;
+  out: string;
+}): Promise<Target> {
   const [first, size = "640x360"] = o.ladder.split(",")[0]!.split(":");
   // Emulated links: the server side is 198.51.100.1 in this namespace, with a STUN server (as
   // deployed); origin and tracker listen on every address, loopback for this process.
   const emulator = o.net.some((n) => n !== "lan") ? await NetworkEmulator.start({ dir: o.out, seed: o.seed }) : undefined;
-  const stun = emulator ? await startStun(SERVER_ADDRESS).catch(async (err: unknown) => (await emulator.stop(), Promise.reject(err))) : undefined;
+  const stun = emulator
+    ? await startStun(SERVER_ADDRESS).catch(async (err: unknown) => {
+        await emulator.stop();
+        throw err;
+      })
+    : undefined;
   const emulated: Record<string, string> = stun ? { PEERCAST_HTTP_HOST: "0.0.0.0", PEERCAST_ICE_SERVERS: JSON.stringify([{ urls: stun.url }]) } : {};
   const system = await startSystem({
     env: {
@@ -66,7 +78,12 @@ export async function startLocalTarget(o: { stream: string; ladder: string; rend
       PEERCAST_STATS_BURST: "1000",
     },
     // Likewise every member connects to the tracker from it, all in a phase's first seconds.
-    trackerEnv: { PEERCAST_TRACKER_CONNECTIONS_PER_IP: "100000", PEERCAST_TRACKER_NEW_CONNECTIONS_PER_MIN: "100000", PEERCAST_TRACKER_NEW_CONNECTIONS_BURST: "100000", ...(emulator ? { PEERCAST_TRACKER_HOST: "0.0.0.0" } : {}) },
+    trackerEnv: {
+      PEERCAST_TRACKER_CONNECTIONS_PER_IP: "100000",
+      PEERCAST_TRACKER_NEW_CONNECTIONS_PER_MIN: "100000",
+      PEERCAST_TRACKER_NEW_CONNECTIONS_BURST: "100000",
+      ...(emulator ? { PEERCAST_TRACKER_HOST: "0.0.0.0" } : {}),
+    },
   }).catch(async (err: unknown) => {
     await stun?.stop();
     await emulator?.stop();
@@ -81,7 +98,12 @@ export async function startLocalTarget(o: { stream: string; ladder: string; rend
     originMetricsUrl: `${system.origin.metrics}/metrics`,
     segmentSec: session.segmentDurationSec,
     renditions: session.renditions.map((r) => r.name),
-    bitrateKbps: await measureBitrates(http, o.stream, session.id, session.renditions.map((r) => r.name)),
+    bitrateKbps: await measureBitrates(
+      http,
+      o.stream,
+      session.id,
+      session.renditions.map((r) => r.name),
+    ),
     network: emulator ? { emulator, originUrl: `http://${SERVER_ADDRESS}:${new URL(http).port}` } : undefined,
     // The tracker's metrics listener, on the same port after a restart.
     trackerMetricsUrl: `http://127.0.0.1:${system.trackerMetricsPort}/metrics`,
@@ -129,7 +151,23 @@ export async function remoteTarget(url: string, stream: string, originMetricsUrl
   const detail = await getJson<StreamDetailResponse>(`${originUrl}/api/streams/${stream}`);
   if (detail.stream.state !== "live" || !detail.stream.session) throw new Error(`stream "${stream}" at ${originUrl} is ${detail.stream.state}, not live`);
   const session = detail.stream.session;
-  return { originUrl, originMetricsUrl, trackerMetricsUrl, bitrateKbps: await measureBitrates(originUrl, stream, session.id, session.renditions.map((r) => r.name)), network: undefined, stream, segmentSec: session.segmentDurationSec, renditions: session.renditions.map((r) => r.name), local: undefined, stop: async () => {} };
+  return {
+    originUrl,
+    originMetricsUrl,
+    trackerMetricsUrl,
+    bitrateKbps: await measureBitrates(
+      originUrl,
+      stream,
+      session.id,
+      session.renditions.map((r) => r.name),
+    ),
+    network: undefined,
+    stream,
+    segmentSec: session.segmentDurationSec,
+    renditions: session.renditions.map((r) => r.name),
+    local: undefined,
+    stop: async () => {},
+  };
 }
 
 function localControls(system: System, stream: string): LocalSystem {
@@ -148,7 +186,11 @@ function localControls(system: System, stream: string): LocalSystem {
       fs.writeFileSync(`${file}.tmp`, JSON.stringify(content));
       fs.renameSync(`${file}.tmp`, file);
       const url = `${system.origin.http}/api/streams/${stream}`;
-      await waitFor(async () => (await getJson<StreamDetailResponse>(url)).player.latency === mode, 10_000, () => `(mode ${mode} not applied)`);
+      await waitFor(
+        async () => (await getJson<StreamDetailResponse>(url)).player.latency === mode,
+        10_000,
+        () => `(mode ${mode} not applied)`,
+      );
     },
     restartTracker: async (downMs) => {
       await system.tracker.stop();
@@ -156,7 +198,15 @@ function localControls(system: System, stream: string): LocalSystem {
       await system.restartTracker();
     },
     // The test source draws testsrc2; the transcoder reads the FLV feed on stdin.
-    dropPublisher: () => kill(ffmpegs().find((pid) => cmdline(pid).includes("testsrc2")), "test source ffmpeg"),
-    killTranscoder: () => kill(ffmpegs().find((pid) => cmdline(pid).includes("pipe:0")), "transcoder ffmpeg"),
+    dropPublisher: () =>
+      kill(
+        ffmpegs().find((pid) => cmdline(pid).includes("testsrc2")),
+        "test source ffmpeg",
+      ),
+    killTranscoder: () =>
+      kill(
+        ffmpegs().find((pid) => cmdline(pid).includes("pipe:0")),
+        "transcoder ffmpeg",
+      ),
   };
 }

@@ -56,16 +56,29 @@ test("flags: defaults, lists, and clear errors for bad values", () => {
 
 test("media playlist: sequence numbers, program date-times that follow on, gaps, end, blocking reload", () => {
   const text = [
-    "#EXTM3U", "#EXT-X-TARGETDURATION:2", "#EXT-X-MEDIA-SEQUENCE:41",
-    "#EXT-X-PROGRAM-DATE-TIME:2026-11-25T10:00:00.000Z", "#EXTINF:2.000,", "41.ts",
-    "#EXTINF:1.500,", "42.ts",
-    "#EXT-X-GAP", "#EXTINF:2.000,", "43.ts",
-    "#EXT-X-DISCONTINUITY", "#EXT-X-PROGRAM-DATE-TIME:2026-11-25T10:01:00.000Z", "#EXTINF:2.000,", "44.ts",
+    "#EXTM3U",
+    "#EXT-X-TARGETDURATION:2",
+    "#EXT-X-MEDIA-SEQUENCE:41",
+    "#EXT-X-PROGRAM-DATE-TIME:2026-11-25T10:00:00.000Z",
+    "#EXTINF:2.000,",
+    "41.ts",
+    "#EXTINF:1.500,",
+    "42.ts",
+    "#EXT-X-GAP",
+    "#EXTINF:2.000,",
+    "43.ts",
+    "#EXT-X-DISCONTINUITY",
+    "#EXT-X-PROGRAM-DATE-TIME:2026-11-25T10:01:00.000Z",
+    "#EXTINF:2.000,",
+    "44.ts",
     "#EXT-X-ENDLIST",
   ].join("\n");
   const p = parseMediaPlaylist(text, "http://127.0.0.1/hls/main/s/360p/index.m3u8");
   assert.equal(p.targetDurationSec, 2);
-  assert.deepEqual(p.segments.map((s) => s.seq), [41, 42, 43, 44]);
+  assert.deepEqual(
+    p.segments.map((s) => s.seq),
+    [41, 42, 43, 44],
+  );
   assert.equal(p.segments[0]!.url, "http://127.0.0.1/hls/main/s/360p/41.ts");
   assert.equal(p.segments[1]!.pdtMs - p.segments[0]!.pdtMs, 2000);
   assert.equal(p.segments[2]!.gap, true);
@@ -77,7 +90,10 @@ test("media playlist: sequence numbers, program date-times that follow on, gaps,
   assert.throws(() => parseMediaPlaylist("<html>", "http://x/"), /not an HLS playlist/);
 });
 
-function phase(transport: "p2p" | "http", o: Partial<{ copies: number; share: number; p2p: number; sent: number; http: number; origin: number; latency: number; high: boolean }> = {}): PhaseResult {
+function phase(
+  transport: "p2p" | "http",
+  o: Partial<{ copies: number; share: number; p2p: number; sent: number; http: number; origin: number; latency: number; high: boolean }> = {},
+): PhaseResult {
   const summary = (v: number | null) => ({ n: v === null ? 0 : 20, median: v, p95: v, min: v, max: v });
   return {
     spec: { net: "lan", scenario: "steady", mode: "balanced", transport, round: 1 },
@@ -85,20 +101,70 @@ function phase(transport: "p2p" | "http", o: Partial<{ copies: number; share: nu
     durationSec: 60,
     windowSec: 40,
     audience: { chromium: 1, light: 4, hostile: 0, lightJoined: 4, lightPeerHosts: 1, byRendition: { "360p": 5 }, refusedByTracker: 0 },
-    offload: { copiesPerSegment: { "360p": o.copies ?? 1.1 }, segmentsCounted: { "360p": 15 }, lightFetchesPerSegment: null, lightElectedWaitMs: null, lightAfterPeer: null, shareFromPeers: o.share ?? (transport === "p2p" ? 0.7 : 0), shareBound: 0.8, p2pBytes: 0, httpBytes: 0 },
-    startup: { probesMs: summary(transport === "p2p" ? 2100 : 2000), probesFailed: 0, probeMilestonesMs: { apiDoneMs: 1, masterRequestedMs: 2, mediaPlaylistDoneMs: 3, hashesDoneMs: 3, firstSegmentRequestedMs: 3, firstSegmentDoneMs: 4, secondSegmentDoneMs: 5, firstFrameMs: 6 }, probeAbortedSegmentRequests: 0, audienceMs: { chromium: summary(null), light: summary(null) }, probes: [] },
-    stalls: { count: 0, seconds: 0, ratio: 0, byKind: { chromium: { count: 0, seconds: 0, ratio: 0 }, light: { count: 0, seconds: 0, ratio: 0 } }, inWarmup: 0 },
+    offload: {
+      copiesPerSegment: { "360p": o.copies ?? 1.1 },
+      segmentsCounted: { "360p": 15 },
+      lightFetchesPerSegment: null,
+      lightElectedWaitMs: null,
+      lightAfterPeer: null,
+      shareFromPeers: o.share ?? (transport === "p2p" ? 0.7 : 0),
+      shareBound: 0.8,
+      p2pBytes: 0,
+      httpBytes: 0,
+    },
+    startup: {
+      probesMs: summary(transport === "p2p" ? 2100 : 2000),
+      probesFailed: 0,
+      probeMilestonesMs: {
+        apiDoneMs: 1,
+        masterRequestedMs: 2,
+        mediaPlaylistDoneMs: 3,
+        hashesDoneMs: 3,
+        firstSegmentRequestedMs: 3,
+        firstSegmentDoneMs: 4,
+        secondSegmentDoneMs: 5,
+        firstFrameMs: 6,
+      },
+      probeAbortedSegmentRequests: 0,
+      audienceMs: { chromium: summary(null), light: summary(null) },
+      probes: [],
+    },
+    stalls: {
+      count: 0,
+      seconds: 0,
+      ratio: 0,
+      byKind: { chromium: { count: 0, seconds: 0, ratio: 0 }, light: { count: 0, seconds: 0, ratio: 0 } },
+      inWarmup: 0,
+    },
     latency: { glassToGlassMs: summary(o.latency ?? 8000), playerReportedMs: summary(null), lightPeersMs: summary(null) },
     renditionSwitches: 0,
     rejectedSegments: 0,
     errors: [],
-    cost: { originEgressBytes: 1, originEgressMbps: 1, originCpuPctOfCore: 5, originRssMiB: 100, trackerCpuPctOfCore: 1, trackerRssMiB: 80, trackerMessagesPerSec: 1, lightPeerHostRssMiB: 100, host: { avgPct: o.high ? 95 : 50, peakPct: 60, secondsOverPct: 0, high: o.high ?? false, byGroupPct: {} } },
+    cost: {
+      originEgressBytes: 1,
+      originEgressMbps: 1,
+      originCpuPctOfCore: 5,
+      originRssMiB: 100,
+      trackerCpuPctOfCore: 1,
+      trackerRssMiB: 80,
+      trackerMessagesPerSec: 1,
+      lightPeerHostRssMiB: 100,
+      host: { avgPct: o.high ? 95 : 50, peakPct: 60, secondsOverPct: 0, high: o.high ?? false, byGroupPct: {} },
+    },
     reconcile: {
-      clientHttpBytes: o.http ?? 1000, abandonedHttpBytes: 0, originBytes: o.origin ?? 1000, httpDiffPct: o.origin ? Math.round((100 * ((o.http ?? 1000) - o.origin)) / o.origin) : 0,
-      p2pReceivedBytes: o.p2p ?? (transport === "p2p" ? 500 : 0), p2pUploadedBytes: o.sent ?? (transport === "p2p" ? 500 : 0), p2pDiffPct: o.sent ? Math.round((100 * ((o.p2p ?? 500) - o.sent)) / o.sent) : 0,
+      clientHttpBytes: o.http ?? 1000,
+      abandonedHttpBytes: 0,
+      originBytes: o.origin ?? 1000,
+      httpDiffPct: o.origin ? Math.round((100 * ((o.http ?? 1000) - o.origin)) / o.origin) : 0,
+      p2pReceivedBytes: o.p2p ?? (transport === "p2p" ? 500 : 0),
+      p2pUploadedBytes: o.sent ?? (transport === "p2p" ? 500 : 0),
+      p2pDiffPct: o.sent ? Math.round((100 * ((o.p2p ?? 500) - o.sent)) / o.sent) : 0,
     },
     net: null,
-    timeline: [{ tSec: 2, shareFromPeers: 0.5, originEgressMbps: 1, latencyMs: 6000 }, { tSec: 4, shareFromPeers: null, originEgressMbps: 2, latencyMs: null }],
+    timeline: [
+      { tSec: 2, shareFromPeers: 0.5, originEgressMbps: 1, latencyMs: 6000 },
+      { tSec: 4, shareFromPeers: null, originEgressMbps: 2, latencyMs: null },
+    ],
     events: [],
   };
 }
@@ -115,12 +181,37 @@ test("emulated links: the fluid bound, pairs connected, the summary rows and the
   assert.equal(pairsConnectedPct([member("a", 3), member("b", 3), member("c", 3), member("d", 2)]), 91.7);
   assert.equal(pairsConnectedPct([member("a", 7), member("b", 1), member("gone", 5, true)]), 100, "capped at the others present");
   assert.equal(pairsConnectedPct([member("a", 0)]), null);
-  const p = { ...phase("p2p", { copies: 1.2 }), spec: { net: "cable" as const, scenario: "steady" as const, mode: "low" as const, transport: "p2p" as const, round: 2 } };
-  p.net = { profile: "cable", bitrateKbps: 930, boundCopies: 1, pairsConnectedPct: 100, reach: null, links: { frames: 10, lostFrames: 0, queueDrops: 0, maxQueueMs: 3, latenessP99Ms: 7.5, switchCpuPctOfCore: 12 } };
+  const p = {
+    ...phase("p2p", { copies: 1.2 }),
+    spec: { net: "cable" as const, scenario: "steady" as const, mode: "low" as const, transport: "p2p" as const, round: 2 },
+  };
+  p.net = {
+    profile: "cable",
+    bitrateKbps: 930,
+    boundCopies: 1,
+    pairsConnectedPct: 100,
+    reach: null,
+    links: { frames: 10, lostFrames: 0, queueDrops: 0, maxQueueMs: 3, latenessP99Ms: 7.5, switchCpuPctOfCore: 12 },
+  };
   const [row] = summaryRows([p], "360p");
   assert.deepEqual(row, {
-    profile: "cable", mode: "low", transport: "p2p", round: 2, viewers: 1, lightPeers: 4, rendition: "360p", bitrateKbps: 930, copiesPerSegment: 1.2, boundCopies: 1,
-    sharePct: 70, latencyMedianS: 8, latencyP95S: 8, stallRatioPct: 0, startupMedianMs: 2100, pairsConnectedPct: 100, hostCpuPct: 50,
+    profile: "cable",
+    mode: "low",
+    transport: "p2p",
+    round: 2,
+    viewers: 1,
+    lightPeers: 4,
+    rendition: "360p",
+    bitrateKbps: 930,
+    copiesPerSegment: 1.2,
+    boundCopies: 1,
+    sharePct: 70,
+    latencyMedianS: 8,
+    latencyP95S: 8,
+    stallRatioPct: 0,
+    startupMedianMs: 2100,
+    pairsConnectedPct: 100,
+    hostCpuPct: 50,
   });
   const checks = linkChecks([], [p]);
   assert.equal(checks.length, 1);
@@ -130,7 +221,10 @@ test("emulated links: the fluid bound, pairs connected, the summary rows and the
   assert.equal(o.seed, 7);
   assert.deepEqual((parseOptions([]) as Options).net, ["lan"]);
   assert.throws(() => parseOptions(["--net", "satellite"]), /--net: "satellite" is not one of lan, fiber/);
-  assert.throws(() => parseOptions(["--origin", "http://127.0.0.1:8080", "--origin-metrics", "http://127.0.0.1:8081/metrics", "--net", "cable"]), /--net: emulated links need the own system/);
+  assert.throws(
+    () => parseOptions(["--origin", "http://127.0.0.1:8080", "--origin-metrics", "http://127.0.0.1:8081/metrics", "--net", "cable"]),
+    /--net: emulated links need the own system/,
+  );
 });
 
 test("light peers' playhead: a stall adds a second of latency, given back once playback has been smooth", () => {
@@ -192,7 +286,10 @@ test("ABR: the share peers can give is one origin copy short per rendition watch
 
 test("self-checks pass for a consistent run and catch each kind of toy figure", () => {
   assert.ok(selfChecks([phase("http"), phase("p2p")], 2).every((c) => c.ok));
-  const failed = (p: PhaseResult) => selfChecks([p], 2).filter((c) => !c.ok).map((c) => c.name);
+  const failed = (p: PhaseResult) =>
+    selfChecks([p], 2)
+      .filter((c) => !c.ok)
+      .map((c) => c.name);
   assert.deepEqual(failed(phase("p2p", { copies: 0.8 })), ["origin copies per segment >= 1.0 (360p)"]);
   assert.deepEqual(failed(phase("p2p", { http: 900, origin: 1000 })), ["HTTP bytes reconcile with the origin (within 2 %)"]);
   assert.deepEqual(failed(phase("p2p", { p2p: 600, sent: 500 })), ["peer bytes received reconcile with bytes sent (within 2 %)"]);

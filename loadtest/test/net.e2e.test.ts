@@ -13,7 +13,7 @@ import test from "node:test";
 import { fileURLToPath } from "node:url";
 import { NetworkEmulator, SERVER_ADDRESS, type PeerAddress } from "../src/net/emulator.js";
 import { listNamespaces } from "../src/net/namespaces.js";
-import { checkProbe, type ProbeResult } from "../src/net/probe.js";
+import { type ProbeResult } from "../src/net/probe.js";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 
@@ -46,14 +46,24 @@ async function until(cond: () => boolean, ms: number): Promise<boolean> {
 }
 
 /** Two viewers punch a UDP hole after each learnt its public address from a reflector; what each got from the other. */
-async function holePunch(net: NetworkEmulator, a: PeerAddress, b: PeerAddress, skewMs = 0): Promise<{ received: number[]; publics: string[]; locals: string[] }> {
+async function holePunch(
+  net: NetworkEmulator,
+  a: PeerAddress,
+  b: PeerAddress,
+  skewMs = 0,
+): Promise<{ received: number[]; publics: string[]; locals: string[] }> {
   const reflector = dgram.createSocket("udp4");
   await new Promise<void>((r) => reflector.bind(0, SERVER_ADDRESS, r));
   reflector.on("message", (_msg, from) => reflector.send(`you ${from.address}:${from.port}`, from.port, from.address));
   const children: ReturnType<typeof spawn>[] = [];
   try {
     const agents = [a, b].map((p) => {
-      const [cmd, ...args] = net.execArgs(p.netns, process.execPath, [path.join(HERE, "udp-punch-agent.js"), p.address, SERVER_ADDRESS, String(reflector.address().port)]);
+      const [cmd, ...args] = net.execArgs(p.netns, process.execPath, [
+        path.join(HERE, "udp-punch-agent.js"),
+        p.address,
+        SERVER_ADDRESS,
+        String(reflector.address().port),
+      ]);
       const child = spawn(cmd!, args, { stdio: ["pipe", "pipe", "inherit"] });
       children.push(child);
       const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
@@ -114,26 +124,46 @@ test("emulated links: profiles' round trips, rates and loss, NATs, counters, and
     });
 
     await t.test("NATs: two cone NATs punch a UDP hole, two symmetric NATs cannot", async () => {
-      const natHost = await net.addPeerHost([{ profile: "cable", nat: "cone" }, { profile: "cable", nat: "cone" }]);
+      const natHost = await net.addPeerHost([
+        { profile: "cable", nat: "cone" },
+        { profile: "cable", nat: "cone" },
+      ]);
       const [a, b] = natHost.addresses as [PeerAddress, PeerAddress];
       assert.equal(a.address, "203.0.113.2");
       assert.notEqual(a.publicAddress, b.publicAddress);
       const cone = await holePunch(net, a, b);
-      assert.deepEqual(cone.publics.map((p) => p.split(":")[0]), [a.publicAddress, b.publicAddress], "the reflector sees the NATs' public addresses");
-      assert.deepEqual(cone.publics.map((p) => p.split(":")[1]), cone.locals.map((l) => l.split(":")[1]), "a cone NAT keeps the port");
-      assert.ok(cone.received.every((n) => n > 0), `cone NATs: received ${cone.received}`);
+      assert.deepEqual(
+        cone.publics.map((p) => p.split(":")[0]),
+        [a.publicAddress, b.publicAddress],
+        "the reflector sees the NATs' public addresses",
+      );
+      assert.deepEqual(
+        cone.publics.map((p) => p.split(":")[1]),
+        cone.locals.map((l) => l.split(":")[1]),
+        "a cone NAT keeps the port",
+      );
+      assert.ok(
+        cone.received.every((n) => n > 0),
+        `cone NATs: received ${cone.received}`,
+      );
       // One side's packets reach the other's router before that side has sent anything: a
       // router that let them in as a connection to itself would hold the very port the other
       // side's NAT must keep, and the hole would never open (as in ICE, where one side starts
       // its checks a signalling trip before the other). Home routers drop them.
       const skewed = await holePunch(net, a, b, 400);
-      assert.ok(skewed.received.every((n) => n > 0), `cone NATs, one side first: received ${skewed.received}`);
+      assert.ok(
+        skewed.received.every((n) => n > 0),
+        `cone NATs, one side first: received ${skewed.received}`,
+      );
       // A symmetric peer joining the running host, and a symmetric Chromium-style viewer.
       const [s1] = (await net.addPeers(natHost.netns, [{ profile: "cable", nat: "symmetric" }])) as [PeerAddress];
       const s2 = await net.addViewer({ profile: "cable", nat: "symmetric" });
       assert.equal(s1.address, "203.0.113.4");
       const symmetric = await holePunch(net, s1, s2);
-      assert.deepEqual(symmetric.publics.map((p) => p.split(":")[0]), [s1.publicAddress, s2.publicAddress]);
+      assert.deepEqual(
+        symmetric.publics.map((p) => p.split(":")[0]),
+        [s1.publicAddress, s2.publicAddress],
+      );
       assert.deepEqual(symmetric.received, [0, 0], "symmetric NATs: nothing gets through");
       // A NATed viewer still reaches the server and other viewers over its own link.
       const p = await net.probe(s2, c1);
@@ -157,7 +187,10 @@ test("emulated links: profiles' round trips, rates and loss, NATs, counters, and
       assert.deepEqual(await net.selfCheck(probes), []);
       const wrong = { ...probes[0]!, upKbps: probes[0]!.expected.upKbps! * 2 };
       assert.match((await net.selfCheck([wrong])).join(), /up 20\.00 Mbit\/s, expected 10\.00/);
-      await assert.rejects(net.addViewer({ profile: { name: "odd", downMbps: 1, upMbps: 1, delayMs: 5, jitterMs: 10, lossPct: 0 } }), /jitter within \[0, delay\]/);
+      await assert.rejects(
+        net.addViewer({ profile: { name: "odd", downMbps: 1, upMbps: 1, delayMs: 5, jitterMs: 10, lossPct: 0 } }),
+        /jitter within \[0, delay\]/,
+      );
       await assert.rejects(net.addPeers(m1.netns, [{ profile: "cable" }]), /not a peer host/);
     });
 
@@ -165,7 +198,10 @@ test("emulated links: profiles' round trips, rates and loss, NATs, counters, and
     const last = await net.stop();
     stopped = true;
     assert.ok(last && last.links[c1.publicAddress]!.up.bytes > 0, "the last counters come back");
-    assert.deepEqual(listNamespaces().filter((n) => n.startsWith(net.prefix)), []);
+    assert.deepEqual(
+      listNamespaces().filter((n) => n.startsWith(net.prefix)),
+      [],
+    );
     assert.deepEqual(links(`pc${process.pid}t`), []);
     assert.ok(!alive(switchPid), "the switch has exited");
   } finally {

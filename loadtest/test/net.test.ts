@@ -38,7 +38,10 @@ test("mix: exact shares in every block of 10 viewers, the same for the same seed
   assert.ok(Array.from({ length: 40 }, (_, i) => viewerAccess("mix", i, 7)!.nat).every((n) => n === "none"));
   // An audience of Chromium viewers and light peers is one block: 2 + 8 hold the exact shares.
   for (const viewers of [0, 2, 5]) {
-    const members = [...Array.from({ length: viewers }, (_, k) => memberIndex("chromium", k, viewers)), ...Array.from({ length: 10 - viewers }, (_, k) => memberIndex("light", k, viewers))];
+    const members = [
+      ...Array.from({ length: viewers }, (_, k) => memberIndex("chromium", k, viewers)),
+      ...Array.from({ length: 10 - viewers }, (_, k) => memberIndex("light", k, viewers)),
+    ];
     const counts = new Map<string, number>();
     for (const i of members) counts.set(viewerAccess("mix", i, 1)!.profile.name, (counts.get(viewerAccess("mix", i, 1)!.profile.name) ?? 0) + 1);
     assert.deepEqual(Object.fromEntries(counts), Object.fromEntries(MIX_SHARES.filter(([, n]) => n > 0)), `${viewers} Chromium viewers`);
@@ -46,7 +49,13 @@ test("mix: exact shares in every block of 10 viewers, the same for the same seed
   assert.ok(memberIndex("probe", 0, 2) >= 100, "probes apart from any audience");
 });
 
-const viewer = (name: AccessProfileName, publicAddress: string): Endpoint => ({ netns: "x", address: publicAddress, publicAddress, profile: ACCESS_PROFILES[name], nat: "none" });
+const viewer = (name: AccessProfileName, publicAddress: string): Endpoint => ({
+  netns: "x",
+  address: publicAddress,
+  publicAddress,
+  profile: ACCESS_PROFILES[name],
+  nat: "none",
+});
 const server: Endpoint = { netns: null, address: "198.51.100.1", publicAddress: "198.51.100.1", profile: null, nat: "none" };
 
 test("expected paths: delay on both links of each viewer, the slower link's rate, loss of both", () => {
@@ -80,7 +89,13 @@ test("probe checks: a path as its profiles say passes; a wrong rate, round trip 
   assert.match(checkProbe({ ...good, rttMs: { median: null, min: null, p95: null } }).join(), /no ping came back/);
   assert.match(checkProbe({ ...good, pings: { sent: 1000, atServer: 900, replies: 900 }, lossUpPct: 10 }).join(), /up loss 10\.0 % of 1000 pings/);
   // A lossy profile: 1 % of 2000 is what it should be; none at all is not.
-  const mobile = { ...good, expected: expectPath(viewer("mobile", "198.51.100.10"), server), rttMs: { median: 80, min: 62, p95: 98 }, upKbps: 4_950, downKbps: 29_700 };
+  const mobile = {
+    ...good,
+    expected: expectPath(viewer("mobile", "198.51.100.10"), server),
+    rttMs: { median: 80, min: 62, p95: 98 },
+    upKbps: 4_950,
+    downKbps: 29_700,
+  };
   assert.deepEqual(checkProbe({ ...mobile, pings: { sent: 2000, atServer: 1978, replies: 1958 }, lossUpPct: 1.1, lossDownPct: 1.0 }), []);
   assert.match(checkProbe({ ...mobile, pings: { sent: 2000, atServer: 2000, replies: 2000 }, lossUpPct: 0, lossDownPct: 0 }).join(), /up loss 0\.0 %/);
 });

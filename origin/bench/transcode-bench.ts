@@ -91,11 +91,21 @@ async function originCpu(): Promise<{ wallSec: number; cpuSec: number; segments:
   const key = "bench-key-0000001";
   const origin = await startOrigin({
     keys: [{ key, stream: "bench" }],
-    env: { PEERCAST_LADDER: loadConfig({}).transcode.ladder.map((r) => `${r.name}:${r.width}x${r.height}:${r.videoBitrateKbps}`).join(","), PEERCAST_X264_PRESET: "veryfast", PEERCAST_LOG_LEVEL: "info" },
+    env: {
+      PEERCAST_LADDER: loadConfig({})
+        .transcode.ladder.map((r) => `${r.name}:${r.width}x${r.height}:${r.videoBitrateKbps}`)
+        .join(","),
+      PEERCAST_X264_PRESET: "veryfast",
+      PEERCAST_LOG_LEVEL: "info",
+    },
   });
   try {
     // The publisher only copies the file's packets: its CPU is not the origin's.
-    const publisher = spawn("ffmpeg", ["-hide_banner", "-loglevel", "error", "-re", "-i", source, "-c", "copy", "-f", "flv", `rtmp://127.0.0.1:${origin.rtmpPort}/live/${key}`], { stdio: "ignore" });
+    const publisher = spawn(
+      "ffmpeg",
+      ["-hide_banner", "-loglevel", "error", "-re", "-i", source, "-c", "copy", "-f", "flv", `rtmp://127.0.0.1:${origin.rtmpPort}/live/${key}`],
+      { stdio: "ignore" },
+    );
     const pids = () => [origin.pid, ...descendants(origin.pid)];
     const start = Date.now();
     const before = cpuSeconds([origin.pid]);

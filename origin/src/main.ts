@@ -61,7 +61,8 @@ async function main(): Promise<void> {
   });
   viewerStats.start();
   const token = operatorToken(config.operator.token, config.dataDir);
-  if (token.file) log.info({ file: token.file }, token.generated ? "generated the operator token (log in to /dashboard with it)" : "operator token read from its file");
+  if (token.file)
+    log.info({ file: token.file }, token.generated ? "generated the operator token (log in to /dashboard with it)" : "operator token read from its file");
   const auth = new OperatorAuth({ token: token.token, sessionTtlMs: config.operator.sessionTtlSec * 1000, maxSessions: 1000 });
   const samples = new MetricSamples(metrics.registry, { intervalMs: 5000, trackerMetricsUrl: config.operator.trackerMetricsUrl });
   samples.start();

@@ -5,10 +5,8 @@ export function createMetrics() {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: "peercast_origin_" });
   const registers = [registry];
-  const counter = <L extends string>(name: string, help: string, labelNames: readonly L[]) =>
-    new Counter<L>({ name, help, labelNames, registers });
-  const gauge = <L extends string>(name: string, help: string, labelNames: readonly L[]) =>
-    new Gauge<L>({ name, help, labelNames, registers });
+  const counter = <L extends string>(name: string, help: string, labelNames: readonly L[]) => new Counter<L>({ name, help, labelNames, registers });
+  const gauge = <L extends string>(name: string, help: string, labelNames: readonly L[]) => new Gauge<L>({ name, help, labelNames, registers });
   const stream = ["stream"] as const;
   const rendition = ["stream", "rendition"] as const;
   return {
@@ -24,11 +22,7 @@ export function createMetrics() {
     reconnects: counter("peercast_publisher_reconnects_total", "Publisher reconnects that resumed a session within the grace period", stream),
     streamsLive: gauge("peercast_streams_live", "Streams with a live session", []),
     segmentsProduced: counter("peercast_segments_produced_total", "Media segments published in playlists", rendition),
-    segmentFetches: counter(
-      "peercast_origin_segment_fetches_total",
-      "Media segment responses served by the origin, whole or a byte range",
-      rendition,
-    ),
+    segmentFetches: counter("peercast_origin_segment_fetches_total", "Media segment responses served by the origin, whole or a byte range", rendition),
     segmentCopiesServed: counter(
       "peercast_origin_segment_copies_served_total",
       "Media segment copies served by the origin (a byte range counts its share): copies per segment = this / segments produced",
@@ -55,7 +49,11 @@ export function createMetrics() {
       ["stream", "source"],
     ),
     viewerUploadedBytes: counter("peercast_viewer_uploaded_bytes_total", "Segment bytes players sent to peers", stream),
-    viewerRejectedSegments: counter("peercast_viewer_rejected_segments_total", "Segments that failed the SHA-256 check in players (bytes from peers, or a download completed with them)", stream),
+    viewerRejectedSegments: counter(
+      "peercast_viewer_rejected_segments_total",
+      "Segments that failed the SHA-256 check in players (bytes from peers, or a download completed with them)",
+      stream,
+    ),
     viewerStalls: counter("peercast_viewer_stalls_total", "Playback stalls (rebuffering) players reported", stream),
     viewerStallSeconds: counter("peercast_viewer_stall_seconds_total", "Time players spent stalled", stream),
     viewerPlayingSeconds: counter(

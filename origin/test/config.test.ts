@@ -14,7 +14,10 @@ test("defaults give the documented ladder, ports and segment duration", () => {
   assert.equal(c.http.port, 8080);
   assert.equal(c.rtmp.port, 1935);
   assert.equal(c.hls.segmentSec, 2);
-  assert.deepEqual(c.transcode.ladder.map((r) => r.name), ["720p", "480p", "360p"]);
+  assert.deepEqual(
+    c.transcode.ladder.map((r) => r.name),
+    ["720p", "480p", "360p"],
+  );
   assert.equal(c.session.graceSec, 30);
   assert.equal(c.http.publicUrl, "http://localhost:8080");
 });
@@ -42,9 +45,14 @@ test("player settings: the operator's tracker on the public host by default, ICE
   assert.deepEqual(c.player.iceServers, []);
   assert.equal(c.player.latency, "balanced");
   assert.deepEqual(loadConfig({ PEERCAST_PUBLIC_URL: "https://live.example.org" }).player.trackers, ["wss://live.example.org:8000/"]);
-  assert.deepEqual(loadConfig({ PEERCAST_TRACKER_URLS: "wss://t1.example.org, wss://t2.example.org/x" }).player.trackers, ["wss://t1.example.org", "wss://t2.example.org/x"]);
+  assert.deepEqual(loadConfig({ PEERCAST_TRACKER_URLS: "wss://t1.example.org, wss://t2.example.org/x" }).player.trackers, [
+    "wss://t1.example.org",
+    "wss://t2.example.org/x",
+  ]);
   const stun = [{ urls: "stun:stun.example.org:3478" }, { urls: ["stun:stun2.example.org"] }];
-  assert.deepEqual(loadConfig({ PEERCAST_ICE_SERVERS: JSON.stringify(stun) }).player.iceServers, [{ urls: ["stun:stun.example.org:3478", "stun:stun2.example.org"] }]);
+  assert.deepEqual(loadConfig({ PEERCAST_ICE_SERVERS: JSON.stringify(stun) }).player.iceServers, [
+    { urls: ["stun:stun.example.org:3478", "stun:stun2.example.org"] },
+  ]);
   assert.throws(() => loadConfig({ PEERCAST_TRACKER_URLS: "http://tracker.example.org" }), /PEERCAST_TRACKER_URLS/);
   assert.throws(() => loadConfig({ PEERCAST_ICE_SERVERS: "stun:x" }), /PEERCAST_ICE_SERVERS: not JSON/);
   assert.throws(() => loadConfig({ PEERCAST_ICE_SERVERS: '[{"urls":"http://x"}]' }), /PEERCAST_ICE_SERVERS\.0\.urls/);
@@ -88,5 +96,8 @@ test("docs/configuration.md lists every origin variable as the schema describes 
   assert.equal(page, withTable(page, "origin", envTable(originEnvSchema)), "the origin's table is stale: run npm run build && npm run docs");
   for (const name of Object.keys(originEnvSchema.shape)) assert.match(page, new RegExp(`\\| \`${name}\` \\|`));
   // A variable without a description cannot be documented: the table refuses it.
-  assert.throws(() => envTable(z.object({ PEERCAST_DOCUMENTED: z.string().meta({ description: "d" }), PEERCAST_UNDOCUMENTED: z.string() })), /for PEERCAST_UNDOCUMENTED$/);
+  assert.throws(
+    () => envTable(z.object({ PEERCAST_DOCUMENTED: z.string().meta({ description: "d" }), PEERCAST_UNDOCUMENTED: z.string() })),
+    /for PEERCAST_UNDOCUMENTED$/,
+  );
 });

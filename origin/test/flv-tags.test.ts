@@ -15,10 +15,18 @@ function tag(type: number, data: number[], timestampMs = 0): Buffer {
 
 test("H.264 keyframes, inter frames and the AVC sequence header", () => {
   assert.deepEqual(parseFlvTag(tag(9, [0x17, 0, 0, 0, 0], 40)), {
-    kind: "video", timestampMs: 40, codec: "h264", keyframe: true, sequenceHeader: true,
+    kind: "video",
+    timestampMs: 40,
+    codec: "h264",
+    keyframe: true,
+    sequenceHeader: true,
   });
   assert.deepEqual(parseFlvTag(tag(9, [0x17, 1, 0, 0, 0])), {
-    kind: "video", timestampMs: 0, codec: "h264", keyframe: true, sequenceHeader: false,
+    kind: "video",
+    timestampMs: 0,
+    codec: "h264",
+    keyframe: true,
+    sequenceHeader: false,
   });
   assert.equal((parseFlvTag(tag(9, [0x27, 1, 0, 0, 0])) as { keyframe: boolean }).keyframe, false);
 });

@@ -3,16 +3,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { cmdline, descendants, startOrigin, waitFor, type OriginHandle } from "./support/origin-process.js";
 import { ffprobeStreams, keyframeTimes, publish, type Publisher } from "./support/publisher.js";
-import {
-  fetchSegment,
-  hashes,
-  mediaPlaylist,
-  sha256,
-  streamInfo,
-  tempFile,
-  waitForSegment,
-  waitLive,
-} from "./support/hls.js";
+import { fetchSegment, hashes, mediaPlaylist, sha256, streamInfo, tempFile, waitForSegment, waitLive } from "./support/hls.js";
 
 const KEY = "valid-key-Abc123";
 
@@ -133,7 +124,13 @@ describe("a live stream from a real RTMP publisher", () => {
     assert.equal(odd.status, 200);
     assert.equal((await odd.arrayBuffer()).byteLength, whole.length);
     const text = await (await fetch(`${origin.metrics}/metrics`)).text();
-    for (const name of ["peercast_ingest_bitrate_bps", "peercast_ingest_fps", "peercast_transcode_speed", "peercast_segments_produced_total", "peercast_http_bytes_total"]) {
+    for (const name of [
+      "peercast_ingest_bitrate_bps",
+      "peercast_ingest_fps",
+      "peercast_transcode_speed",
+      "peercast_segments_produced_total",
+      "peercast_http_bytes_total",
+    ]) {
       assert.ok(text.includes(name), name);
     }
   });
@@ -165,7 +162,11 @@ describe("a live stream from a real RTMP publisher", () => {
       return p.text.includes("#EXT-X-DISCONTINUITY\n") && p.segments.at(-1) !== last ? p : undefined;
     }, 30_000);
     const seqs = after.segments.map((s) => Number(s.slice(0, -3)));
-    assert.deepEqual(seqs, seqs.map((_, i) => seqs[0]! + i), "no hole in the media sequence");
+    assert.deepEqual(
+      seqs,
+      seqs.map((_, i) => seqs[0]! + i),
+      "no hole in the media sequence",
+    );
     assert.equal((await streamInfo(origin.http, "main"))?.session?.id, session);
     assert.match(await (await fetch(`${origin.metrics}/metrics`)).text(), /peercast_ffmpeg_restarts_total\{stream="main"\} 1/);
   });

@@ -57,7 +57,10 @@ test("an invalid keys file is refused at start without echoing its values", () =
   const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "keys-")), "keys.json");
   fs.writeFileSync(file, JSON.stringify({ keys: [{ key: "tiny", stream: "main" }] }));
   const store = new KeyStore(file, pino({ level: "silent" }));
-  assert.throws(() => store.start(), (err: Error) => /keys\.0\.key/.test(err.message) && !err.message.includes("tiny"));
+  assert.throws(
+    () => store.start(),
+    (err: Error) => /keys\.0\.key/.test(err.message) && !err.message.includes("tiny"),
+  );
 });
 
 test("library log lines lose their stream keys", () => {
@@ -77,10 +80,22 @@ test("wire helpers: swarm ids and the block code clock", () => {
 
 test("a first start with the test source on gives OBS a stream of its own beside it; without it, one key", () => {
   const withSource = firstKeys({ enabled: true, stream: "main" });
-  assert.deepEqual(withSource.keys.map((k) => [k.stream, k.label]), [["main", "test source"], ["obs", "OBS"]]);
+  assert.deepEqual(
+    withSource.keys.map((k) => [k.stream, k.label]),
+    [
+      ["main", "test source"],
+      ["obs", "OBS"],
+    ],
+  );
   assert.notEqual(withSource.keys[0]!.key, withSource.keys[1]!.key);
-  assert.deepEqual(firstKeys({ enabled: true, stream: "obs" }).keys.map((k) => k.stream), ["obs", "obs-studio"]);
-  assert.deepEqual(firstKeys({ enabled: false, stream: "main" }).keys.map((k) => [k.stream, k.label]), [["main", "first key"]]);
+  assert.deepEqual(
+    firstKeys({ enabled: true, stream: "obs" }).keys.map((k) => k.stream),
+    ["obs", "obs-studio"],
+  );
+  assert.deepEqual(
+    firstKeys({ enabled: false, stream: "main" }).keys.map((k) => [k.stream, k.label]),
+    [["main", "first key"]],
+  );
   // What it writes loads as a keys file: each key publishes to its own stream.
   const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "keys-")), "keys.json");
   writeKeysFile(file, withSource);

@@ -6,9 +6,7 @@ import { passthroughRefusal } from "../src/transcode/passthrough.js";
 
 const DEFAULT = parseLadderSpec("720p:1280x720:2800,480p:854x480:1400,360p:640x360:800");
 const freeze = (width: number, height: number, fps = 30) =>
-  freezeLadder(DEFAULT, { width, height, fps }, { maxFps: 30, audioKbps: 128 }).map(
-    (r) => `${r.name}:${r.width}x${r.height}@${r.fps}`,
-  );
+  freezeLadder(DEFAULT, { width, height, fps }, { maxFps: 30, audioKbps: 128 }).map((r) => `${r.name}:${r.width}x${r.height}@${r.fps}`);
 
 test("a 720p source gets the whole default ladder", () => {
   assert.deepEqual(freeze(1280, 720), ["720p:1280x720@30", "480p:854x480@30", "360p:640x360@30"]);
@@ -54,7 +52,10 @@ test("H.264 levels fit the frame size and rate", () => {
 test("passthrough goes on top and replaces the rungs as large as the source", () => {
   const ladder = freezeLadder(DEFAULT, { width: 1280, height: 720, fps: 30 }, { maxFps: 30, audioKbps: 128 });
   const withSource = addPassthrough(ladder, { width: 1280, height: 720, fps: 30, videoKbps: 3500 }, 128);
-  assert.deepEqual(withSource.map((r) => `${r.name}:${r.height}:${r.passthrough ?? false}`), ["source:720:true", "480p:480:false", "360p:360:false"]);
+  assert.deepEqual(
+    withSource.map((r) => `${r.name}:${r.height}:${r.passthrough ?? false}`),
+    ["source:720:true", "480p:480:false", "360p:360:false"],
+  );
 });
 
 test("passthrough only when the source's keyframe interval is the segment duration", () => {

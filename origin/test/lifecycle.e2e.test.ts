@@ -45,7 +45,10 @@ test("keys are read live: a new key publishes without a restart, a revoked one i
   const write = (keys: { key: string; stream: string }[]) => fs.writeFileSync(origin.keysFile, JSON.stringify({ keys }));
   const added = "added-later-key-1";
   try {
-    write([{ key: KEY, stream: "main" }, { key: added, stream: "extra" }]);
+    write([
+      { key: KEY, stream: "main" },
+      { key: added, stream: "extra" },
+    ]);
     await waitFor(() => origin.logs().some((l) => l.msg === "keys reloaded"), 5000);
     const p = publish({ rtmpPort: origin.rtmpPort, key: added });
     await waitLive(origin.http, "extra");
@@ -73,7 +76,7 @@ test("the built-in test source goes live through the RTMP ingest without a key i
     assert.equal(keys.keys.length, 0);
     const kids = descendants(origin.pid);
     assert.equal(kids.length, 2, "test source ffmpeg + transcoder ffmpeg");
-    await blockingReload(origin.http, info.session!.id, info.session!.renditions[0]!.name);
+    await blockingReload(origin.http, info.session.id, info.session.renditions[0].name);
   } finally {
     await origin.stop();
   }
@@ -111,8 +114,10 @@ test("SIGKILL of the origin leaves no ffmpeg behind", async () => {
     assert.equal(children.length, 2);
     await origin.stop("SIGKILL");
     // Transcoders end on EOF of their input pipe; the test source when its RTMP peer is gone.
-    await waitFor(() => children.every((pid) => !fs.existsSync(`/proc/${pid}`)), 10_000, () =>
-      JSON.stringify(children.filter((pid) => fs.existsSync(`/proc/${pid}`))),
+    await waitFor(
+      () => children.every((pid) => !fs.existsSync(`/proc/${pid}`)),
+      10_000,
+      () => JSON.stringify(children.filter((pid) => fs.existsSync(`/proc/${pid}`))),
     );
   } finally {
     await p.stop("SIGKILL");

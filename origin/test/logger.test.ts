@@ -26,7 +26,11 @@ test("logs are JSON on a pipe and readable on a terminal (auto), or as PEERCAST_
     const out = stdout(isTTY);
     const log = createLogger({ service: "origin", level: "info", format, redact: { paths: ["key"], censor: "[redacted]" } }, out);
     log.info({ port: 8080, key: "live_secret" }, "origin ready");
-    assert.match(out.text().replace(/\x1b\[[0-9;]*m/g, ""), shape, `${format} on ${isTTY ? "a terminal" : "a pipe"}: ${out.text()}`);
+    assert.match(
+      out.text().replace(new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, "g"), ""),
+      shape,
+      `${format} on ${isTTY ? "a terminal" : "a pipe"}: ${out.text()}`,
+    );
   }
 });
 

@@ -46,19 +46,22 @@ function obsHome(rtmpPort: number): string {
 
 test("OBS Studio streams to the origin with the README's settings", async () => {
   const origin = await startOrigin({ keys: [{ key: KEY, stream: "main" }] });
-  const obs = spawn(
-    "xvfb-run",
-    ["-a", "-s", "-screen 0 1280x800x24", "obs", "--startstreaming", "--disable-shutdown-check", "--multi", "--disable-updater"],
-    { env: { ...process.env, HOME: obsHome(origin.rtmpPort), LIBGL_ALWAYS_SOFTWARE: "1" }, stdio: ["ignore", "pipe", "pipe"], detached: true },
-  );
+  const obs = spawn("xvfb-run", ["-a", "-s", "-screen 0 1280x800x24", "obs", "--startstreaming", "--disable-shutdown-check", "--multi", "--disable-updater"], {
+    env: { ...process.env, HOME: obsHome(origin.rtmpPort), LIBGL_ALWAYS_SOFTWARE: "1" },
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: true,
+  });
   let log = "";
-  for (const s of [obs.stdout!, obs.stderr!]) s.on("data", (c: Buffer) => (log = (log + c.toString()).slice(-20_000)));
+  for (const s of [obs.stdout, obs.stderr]) s.on("data", (c: Buffer) => (log = (log + c.toString()).slice(-20_000)));
   try {
     const info = await waitLive(origin.http, "main", 90_000).catch((err: Error) => {
       throw new Error(`${err.message}\nOBS said:\n${log}`);
     });
     const session = info.session!.id;
-    assert.deepEqual(info.session!.renditions.map((r) => `${r.width}x${r.height}`), ["426x240", "320x180"]);
+    assert.deepEqual(
+      info.session!.renditions.map((r) => `${r.width}x${r.height}`),
+      ["426x240", "320x180"],
+    );
     await waitForSegment(origin.http, "main", session, "240p", 2, 30_000);
     const { bytes } = await fetchSegment(origin.http, "main", session, "240p", 2);
     const streams = ffprobeStreams(tempFile("obs.ts", bytes));

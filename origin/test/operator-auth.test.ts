@@ -7,7 +7,13 @@ import { OperatorAuth, SESSION_COOKIE } from "../src/operator/auth.js";
 import { crossOriginRefusal } from "../src/operator/same-origin.js";
 
 /** Just enough of a hono Context for getCookie(). */
-const withCookie = (id: string) => ({ req: { raw: { headers: new Headers({ cookie: `${SESSION_COOKIE}=${id}` }) }, header: (name: string) => (name.toLowerCase() === "cookie" ? `${SESSION_COOKIE}=${id}` : undefined) } }) as unknown as Context;
+const withCookie = (id: string) =>
+  ({
+    req: {
+      raw: { headers: new Headers({ cookie: `${SESSION_COOKIE}=${id}` }) },
+      header: (name: string) => (name.toLowerCase() === "cookie" ? `${SESSION_COOKIE}=${id}` : undefined),
+    },
+  }) as unknown as Context;
 
 test("a session expires on the server at its TTL, whatever the cookie says", () => {
   let now = 1_000_000;

@@ -12,13 +12,26 @@ const info: StreamInfo = {
   name: "main",
   state: "live",
   viewers: 2,
-  session: { id: "s1", startedAt: "", renditions: [{ name: "360p", width: 640, height: 360, fps: 30, videoBitrateKbps: 800, audioBitrateKbps: 128 }], masterPlaylist: "", swarmId: "main:s1", segmentDurationSec: 2 },
+  session: {
+    id: "s1",
+    startedAt: "",
+    renditions: [{ name: "360p", width: 640, height: 360, fps: 30, videoBitrateKbps: 800, audioBitrateKbps: 128 }],
+    masterPlaylist: "",
+    swarmId: "main:s1",
+    segmentDurationSec: 2,
+  },
 };
 
 test("parsePromText reads labels, escapes and skips comments", () => {
   const values = new Map<string, number>();
   parsePromText('# HELP x y\nx_total{b="2",a="say \\"hi\\""} 3\nplain 1.5\nbad line\n', values);
-  assert.deepEqual([...values], [['x_total{a="say \\"hi\\"",b="2"}', 3], ["plain", 1.5]]);
+  assert.deepEqual(
+    [...values],
+    [
+      ['x_total{a="say \\"hi\\"",b="2"}', 3],
+      ["plain", 1.5],
+    ],
+  );
 });
 
 test("figures are differences between samples of the registry", async () => {
@@ -60,7 +73,16 @@ test("figures are differences between samples of the registry", async () => {
   const all2 = totals(samples, [info, other]);
   assert.deepEqual(
     { ...all2, egressBps: Math.round(all2.egressBps), savedBps: Math.round(all2.savedBps) },
-    { viewers: 2, liveStreams: 1, shareFromPeers: 0.75, egressBps: Math.round((6_000_000 * 8) / 60), savedBps: Math.round((3_000_000 * 8) / 60), copiesPerSegment: 1.3, stallRatio: 0.01, latencyMedianSec: null },
+    {
+      viewers: 2,
+      liveStreams: 1,
+      shareFromPeers: 0.75,
+      egressBps: Math.round((6_000_000 * 8) / 60),
+      savedBps: Math.round((3_000_000 * 8) / 60),
+      copiesPerSegment: 1.3,
+      stallRatio: 0.01,
+      latencyMedianSec: null,
+    },
   );
 });
 

@@ -41,7 +41,10 @@ describe("with an operator token", () => {
     const wrong = await login("not-the-operator-token");
     assert.equal(wrong.status, 401);
     assert.equal(wrong.headers.get("set-cookie"), null);
-    assert.equal((await fetch(`${origin.http}/api/operator/keys`, { method: "POST", body: "{}", headers: { "Content-Type": "application/json" } })).status, 401);
+    assert.equal(
+      (await fetch(`${origin.http}/api/operator/keys`, { method: "POST", body: "{}", headers: { "Content-Type": "application/json" } })).status,
+      401,
+    );
   });
 
   test("the token logs in: an HttpOnly, SameSite=Strict cookie that is not the token", async () => {
@@ -56,10 +59,16 @@ describe("with an operator token", () => {
     assert.equal(page.status, 200);
     assert.match(await page.text(), /id="dashboard"/);
     const overview = (await (await api("/api/operator/overview")).json()) as OperatorOverview;
-    assert.deepEqual(overview.streams.map((s) => s.name), ["main"]);
+    assert.deepEqual(
+      overview.streams.map((s) => s.name),
+      ["main"],
+    );
     assert.match(overview.streams[0]!.keys[0]!.fingerprint, /^key#[0-9a-f]{8}$/);
     // A form posted from another site is refused even with the cookie.
-    const crossSite = await fetch(`${origin.http}/dashboard/logout`, { method: "POST", headers: { Cookie: cookie, Origin: "http://evil.example", "Content-Type": "application/x-www-form-urlencoded" } });
+    const crossSite = await fetch(`${origin.http}/dashboard/logout`, {
+      method: "POST",
+      headers: { Cookie: cookie, Origin: "http://evil.example", "Content-Type": "application/x-www-form-urlencoded" },
+    });
     assert.equal(crossSite.status, 403);
   });
 
@@ -75,7 +84,11 @@ describe("with an operator token", () => {
     ];
     for (const [what, headers] of attempts) {
       for (const type of ["application/json", "text/plain"]) {
-        const res = await fetch(`${origin.http}/api/operator/keys`, { method: "POST", body: JSON.stringify({ stream: "evil" }), headers: { Cookie: cookie, "Content-Type": type, ...headers } });
+        const res = await fetch(`${origin.http}/api/operator/keys`, {
+          method: "POST",
+          body: JSON.stringify({ stream: "evil" }),
+          headers: { Cookie: cookie, "Content-Type": type, ...headers },
+        });
         assert.equal(res.status, 403, `${what}, ${type}`);
       }
       const cut = await fetch(`${origin.http}/api/operator/streams/main/disconnect`, { method: "POST", headers: { Cookie: cookie, ...headers } });
@@ -86,7 +99,10 @@ describe("with an operator token", () => {
     // Reading: the browser only hands a foreign page what CORS allows.
     const read = await fetch(`${origin.http}/api/operator/overview`, { headers: { Cookie: cookie, Origin: "http://evil.example" } });
     assert.equal(read.headers.get("access-control-allow-origin"), null);
-    const preflight = await fetch(`${origin.http}/api/operator/keys`, { method: "OPTIONS", headers: { Origin: "http://evil.example", "Access-Control-Request-Method": "POST" } });
+    const preflight = await fetch(`${origin.http}/api/operator/keys`, {
+      method: "OPTIONS",
+      headers: { Origin: "http://evil.example", "Access-Control-Request-Method": "POST" },
+    });
     assert.equal(preflight.headers.get("access-control-allow-origin"), null);
     // What players on other sites need keeps its CORS.
     const streams = await fetch(`${origin.http}/api/streams`, { headers: { Origin: "http://evil.example" } });
@@ -148,7 +164,10 @@ describe("with an operator token", () => {
     assert.equal((await api("/api/operator/streams/main/disconnect", { method: "POST" })).status, 404);
     const back = publish({ rtmpPort: origin.rtmpPort, key: FIRST_KEY });
     publishers.push(back);
-    await waitFor(async () => (await getJson<StreamListResponse>(`${origin.http}/api/streams`)).streams.find((s) => s.name === "main")?.state === "live", 20_000);
+    await waitFor(
+      async () => (await getJson<StreamListResponse>(`${origin.http}/api/streams`)).streams.find((s) => s.name === "main")?.state === "live",
+      20_000,
+    );
   });
 });
 
@@ -168,9 +187,18 @@ test("without a configured token, even on loopback, one is generated into the da
     assert.ok(body.includes("operator-token") && body.includes("PEERCAST_DATA_DIR"), "the login page says where the token is");
     assert.ok(!body.includes(origin.dataDir), "without the machine's paths");
     assert.equal((await fetch(`${origin.http}/api/operator/overview`)).status, 401);
-    const minted = await fetch(`${origin.http}/api/operator/keys`, { method: "POST", body: JSON.stringify({ stream: "x" }), headers: { "Content-Type": "application/json" } });
+    const minted = await fetch(`${origin.http}/api/operator/keys`, {
+      method: "POST",
+      body: JSON.stringify({ stream: "x" }),
+      headers: { "Content-Type": "application/json" },
+    });
     assert.equal(minted.status, 401);
-    const login = await fetch(`${origin.http}/dashboard/login`, { method: "POST", body: new URLSearchParams({ token }), redirect: "manual", headers: { Origin: origin.http } });
+    const login = await fetch(`${origin.http}/dashboard/login`, {
+      method: "POST",
+      body: new URLSearchParams({ token }),
+      redirect: "manual",
+      headers: { Origin: origin.http },
+    });
     assert.equal(login.status, 303);
   } finally {
     await origin.stop();

@@ -49,7 +49,10 @@ test("the feed holds the stream until an H.264 keyframe, then starts from it", (
   push(video(70, false));
   feed.close();
   // Sequence header, then the keyframe, then what followed it.
-  assert.deepEqual(written.map((b) => b.readUIntBE(4, 3)), [0, 40, 70]);
+  assert.deepEqual(
+    written.map((b) => b.readUIntBE(4, 3)),
+    [0, 40, 70],
+  );
 });
 
 test("a copied source whose keyframes leave the segment grid is reported once", () => {

@@ -25,7 +25,15 @@ describe("refusals and hostile input", () => {
         { key: MAIN_KEY, stream: "main" },
         { key: SECOND_KEY, stream: "second" },
       ],
-      env: { PEERCAST_START_TIMEOUT_MS: "3000", PEERCAST_RTMP_MAX_CONNECTIONS: "64", PEERCAST_RTMP_CONNECTIONS_PER_IP: "64", PEERCAST_RTMP_PUBLISH_TIMEOUT_MS: "3000", PEERCAST_TEST_SOURCE: "1", PEERCAST_TEST_SOURCE_SIZE: "320x180", PEERCAST_TEST_SOURCE_STREAM: "demo" },
+      env: {
+        PEERCAST_START_TIMEOUT_MS: "3000",
+        PEERCAST_RTMP_MAX_CONNECTIONS: "64",
+        PEERCAST_RTMP_CONNECTIONS_PER_IP: "64",
+        PEERCAST_RTMP_PUBLISH_TIMEOUT_MS: "3000",
+        PEERCAST_TEST_SOURCE: "1",
+        PEERCAST_TEST_SOURCE_SIZE: "320x180",
+        PEERCAST_TEST_SOURCE_STREAM: "demo",
+      },
     });
     live = publish({ rtmpPort: origin.rtmpPort, key: MAIN_KEY });
     session = (await waitLive(origin.http, "main")).session!.id;
@@ -36,8 +44,7 @@ describe("refusals and hostile input", () => {
     await origin?.stop();
   });
 
-  const refusals = (reason: RegExp) =>
-    origin.logs().filter((l) => l.msg === "publish refused" && reason.test(String(l.reason)));
+  const refusals = (reason: RegExp) => origin.logs().filter((l) => l.msg === "publish refused" && reason.test(String(l.reason)));
 
   test("a wrong key is refused before any transcoder starts, with a logged reason", async () => {
     WRONG_KEYS.push("not-a-valid-key-1");
@@ -67,7 +74,10 @@ describe("refusals and hostile input", () => {
 
   test("HEVC and AV1 over enhanced RTMP are refused with the reason", async () => {
     // Enhanced RTMP video tag: ex-header bit, packet type 0 (sequence start), FourCC, config bytes.
-    for (const [fourcc, name] of [["hvc1", "hevc"], ["av01", "av1"]] as const) {
+    for (const [fourcc, name] of [
+      ["hvc1", "hevc"],
+      ["av01", "av1"],
+    ] as const) {
       const tag = Buffer.concat([Buffer.from([0x90]), Buffer.from(fourcc), Buffer.alloc(16, 1)]);
       assert.equal(await tryPublish(origin.rtmpPort, SECOND_KEY, 5000, [tag]), "closed");
       await waitFor(() => refusals(new RegExp(`unsupported video codec ${name}`)).length > 0, 5000);
@@ -150,7 +160,10 @@ describe("refusals and hostile input", () => {
     await new Promise((r) => setTimeout(r, 8000));
     await p.stop("SIGKILL");
     assert.equal(origin.proc.exitCode, null);
-    const second = origin.logs().filter((l) => l.stream === "second").map((l) => l.msg);
+    const second = origin
+      .logs()
+      .filter((l) => l.stream === "second")
+      .map((l) => l.msg);
     t.diagnostic(`corrupted publish: ${[...new Set(second)].join("; ")}`);
   });
 

@@ -29,8 +29,7 @@ describe("ffmpeg restarts within a time window", () => {
     await origin?.stop();
   });
 
-  const transcoder = (except?: number) =>
-    descendants(origin.pid).find((p) => p !== except && cmdline(p).includes(`/hls/main/${session}/`));
+  const transcoder = (except?: number) => descendants(origin.pid).find((p) => p !== except && cmdline(p).includes(`/hls/main/${session}/`));
   const keptFailing = () => origin.logs().filter((l) => l.msg === "ffmpeg keeps failing, disconnecting the publisher");
 
   test("crashes further apart than the window are each restarted, past the budget of 1", async () => {
@@ -38,7 +37,11 @@ describe("ffmpeg restarts within a time window", () => {
     for (let crash = 1; crash <= 2; crash++) {
       if (crash > 1) await new Promise((r) => setTimeout(r, (WINDOW_SEC + 1) * 1000));
       process.kill(pid, "SIGKILL");
-      pid = await waitFor(() => transcoder(pid), 10_000, () => `for the restart after crash ${crash}`);
+      pid = await waitFor(
+        () => transcoder(pid),
+        10_000,
+        () => `for the restart after crash ${crash}`,
+      );
     }
     assert.equal(keptFailing().length, 0);
     const info = await streamInfo(origin.http, "main");

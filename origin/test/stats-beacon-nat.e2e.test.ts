@@ -9,8 +9,16 @@ import { beacon } from "./support/beacons.js";
 
 describe("POST /api/stats from many viewers behind one address, at the default limits", () => {
   let origin: OriginHandle;
-  const post = (body: unknown) => fetch(`${origin.http}/api/stats`, { method: "POST", body: JSON.stringify(body), headers: { "content-type": "text/plain;charset=UTF-8" } });
-  const statuses = async (responses: Promise<Response>[]) => Promise.all(responses.map(async (r) => { const res = await r; await res.arrayBuffer(); return res.status; }));
+  const post = (body: unknown) =>
+    fetch(`${origin.http}/api/stats`, { method: "POST", body: JSON.stringify(body), headers: { "content-type": "text/plain;charset=UTF-8" } });
+  const statuses = async (responses: Promise<Response>[]) =>
+    Promise.all(
+      responses.map(async (r) => {
+        const res = await r;
+        await res.arrayBuffer();
+        return res.status;
+      }),
+    );
 
   before(async () => {
     // No PEERCAST_STATS_* set: the shipped defaults are what is tested.

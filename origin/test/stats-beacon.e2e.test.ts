@@ -11,13 +11,15 @@ const KEY = "stats-key-Qw3rty9";
 /** A sample from the Prometheus text, whatever order its labels are printed in; 0 if absent. */
 function sample(text: string, name: string, labels: Record<string, string> = {}): number {
   const wanted = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
-  const line = text
-    .split("\n")
-    .find((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `) ? wanted.every((w) => l.includes(w)) : false);
+  const line = text.split("\n").find((l) => (l.startsWith(`${name}{`) || l.startsWith(`${name} `) ? wanted.every((w) => l.includes(w)) : false));
   return line ? Number(line.slice(line.lastIndexOf(" ") + 1)) : 0;
 }
 
-const viewerLines = (text: string) => text.split("\n").filter((l) => l.startsWith("peercast_viewer")).join("\n");
+const viewerLines = (text: string) =>
+  text
+    .split("\n")
+    .filter((l) => l.startsWith("peercast_viewer"))
+    .join("\n");
 
 describe("POST /api/stats", () => {
   let origin: OriginHandle;
@@ -60,7 +62,12 @@ describe("POST /api/stats", () => {
 
   test("beacons as JSON and as sendBeacon's text/plain are taken: metrics and /api/streams show the viewers", async () => {
     assert.equal((await streamInfo(origin.http, "main"))?.viewers, 0);
-    const a = await post(JSON.stringify(beacon("viewer-aaaa", { httpBytes: 1000, p2pBytes: 3000, peers: 2, startupMs: 1200, latencyMs: 4000, stalls: 1, stallMs: 250, playingMs: 5000 })), "text/plain;charset=UTF-8");
+    const a = await post(
+      JSON.stringify(
+        beacon("viewer-aaaa", { httpBytes: 1000, p2pBytes: 3000, peers: 2, startupMs: 1200, latencyMs: 4000, stalls: 1, stallMs: 250, playingMs: 5000 }),
+      ),
+      "text/plain;charset=UTF-8",
+    );
     assert.equal(a.status, 204);
     assert.equal(a.headers.get("access-control-allow-origin"), "*");
     assert.equal(await a.text(), "");
@@ -84,7 +91,10 @@ describe("POST /api/stats", () => {
     assert.equal((await streamInfo(origin.http, "main"))?.viewers, 2);
 
     // The page-hide beacon takes its viewer out of the count at once.
-    assert.equal((await post(JSON.stringify(beacon("viewer-bbbb", { httpBytes: 600, p2pBytes: 500, peers: 1, uploadedBytes: 700, final: true })), "text/plain")).status, 204);
+    assert.equal(
+      (await post(JSON.stringify(beacon("viewer-bbbb", { httpBytes: 600, p2pBytes: 500, peers: 1, uploadedBytes: 700, final: true })), "text/plain")).status,
+      204,
+    );
     assert.equal((await streamInfo(origin.http, "main"))?.viewers, 1);
     assert.equal(sample(await metrics(), "peercast_viewer_bytes_total", { ...main, source: "http" }), 1600);
   });
@@ -99,13 +109,23 @@ describe("POST /api/stats", () => {
     await refused(() => post(JSON.stringify({ ...beacon("viewer-cccc"), httpBytes: huge })), 400, "invalid", "httpBytes: expected a number");
     await refused(() => post(JSON.stringify(beacon("viewer-cccc", { p2pBytes: -1 }))), 400, "invalid", "p2pBytes: must be >= 0");
     await refused(() => post(JSON.stringify(beacon("viewer-cccc", { stalls: 1.5 }))), 400, "invalid", "stalls: expected an integer");
-    await refused(() => post(JSON.stringify({ ...beacon("viewer-cccc"), p2p: { download: "yes", upload: true } })), 400, "invalid", "p2p.download: expected a boolean");
+    await refused(
+      () => post(JSON.stringify({ ...beacon("viewer-cccc"), p2p: { download: "yes", upload: true } })),
+      400,
+      "invalid",
+      "p2p.download: expected a boolean",
+    );
     await refused(() => post(JSON.stringify({ ...beacon("viewer-cccc"), viewerId: huge })), 400, "invalid", "viewerId: expected 8-64 of A-Z a-z 0-9 _ -");
     await refused(() => post("[1,2,3]"), 400, "invalid", "body: expected an object");
   });
 
   test("a beacon for a stream that is not configured: 400", async () => {
-    await refused(() => post(JSON.stringify(beacon("viewer-dddd", { stream: "nosuchstream", httpBytes: 10 }))), 400, "unknown_stream", "stream: not a configured stream");
+    await refused(
+      () => post(JSON.stringify(beacon("viewer-dddd", { stream: "nosuchstream", httpBytes: 10 }))),
+      400,
+      "unknown_stream",
+      "stream: not a configured stream",
+    );
   });
 
   test("content types other than JSON and text/plain: 415", async () => {
@@ -137,7 +157,12 @@ describe("POST /api/stats", () => {
     assert.equal((await post(JSON.stringify(beacon(id, { httpBytes: 5000, playingMs: 2000 })))).status, 204);
     await refused(() => post(JSON.stringify(beacon(id, { httpBytes: 6000, playingMs: 2500 }))), 429, "rate_limited");
     await new Promise((r) => setTimeout(r, 1050));
-    await refused(() => post(JSON.stringify(beacon(id, { httpBytes: 4000, playingMs: 3000 }))), 400, "backwards", "httpBytes: lower than this viewer reported before");
+    await refused(
+      () => post(JSON.stringify(beacon(id, { httpBytes: 4000, playingMs: 3000 }))),
+      400,
+      "backwards",
+      "httpBytes: lower than this viewer reported before",
+    );
   });
 
   test("a flood from one address gets 429 (forged X-Forwarded-For does not help); only accepted beacons count", async () => {

@@ -25,16 +25,42 @@ const freeUdpPort = () =>
 
 /** One TURN allocation (and a round trip through it) with coturn's own test client. */
 function allocate(username: string, credential: string): { ok: boolean; output: string } {
-  const r = spawnSync("turnutils_uclient", ["-u", username, "-w", credential, "-p", String(turnPort), "-n", "1", "-m", "1", "-c", "-y", "-e", "127.0.0.1", "127.0.0.1"], { encoding: "utf8", timeout: 15_000 });
+  const r = spawnSync(
+    "turnutils_uclient",
+    ["-u", username, "-w", credential, "-p", String(turnPort), "-n", "1", "-m", "1", "-c", "-y", "-e", "127.0.0.1", "127.0.0.1"],
+    { encoding: "utf8", timeout: 15_000 },
+  );
   return { ok: r.status === 0, output: `${r.stdout}${r.stderr}`.slice(-2000) };
 }
 
 before(async () => {
   turnPort = await freeUdpPort();
-  turn = spawn("turnserver", ["-n", "--listening-ip=127.0.0.1", `--listening-port=${turnPort}`, "--relay-ip=127.0.0.1", "--use-auth-secret", `--static-auth-secret=${SECRET}`,
-    "--realm=peercast.test", "--no-tls", "--no-dtls", "--no-cli", "--log-file=stdout", "--allow-loopback-peers", "--min-port=49160", "--max-port=49400"], { stdio: ["ignore", "pipe", "pipe"] });
+  turn = spawn(
+    "turnserver",
+    [
+      "-n",
+      "--listening-ip=127.0.0.1",
+      `--listening-port=${turnPort}`,
+      "--relay-ip=127.0.0.1",
+      "--use-auth-secret",
+      `--static-auth-secret=${SECRET}`,
+      "--realm=peercast.test",
+      "--no-tls",
+      "--no-dtls",
+      "--no-cli",
+      "--log-file=stdout",
+      "--allow-loopback-peers",
+      "--min-port=49160",
+      "--max-port=49400",
+    ],
+    { stdio: ["ignore", "pipe", "pipe"] },
+  );
   turn.stdout!.on("data", (c: Buffer) => (turnLog += c.toString()));
-  await waitFor(() => /Total General servers|listener opened on/.test(turnLog), 10_000, () => turnLog);
+  await waitFor(
+    () => /Total General servers|listener opened on/.test(turnLog),
+    10_000,
+    () => turnLog,
+  );
   origin = await startOrigin({
     keys: [{ key: "turn-test-key-123", stream: "main" }],
     env: {

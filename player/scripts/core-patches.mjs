@@ -528,12 +528,12 @@ export const CORE_PATCHES = [
     replace: [
       ["\t\tthis.client = new bittorrent_tracker_default({", "\t\tthis.peerId = peerId;\n\t\tthis.client = new bittorrent_tracker_default({"],
       [
-        "\t\tthis.client.on(\"error\", this.onTrackerClientError);\n",
-        "\t\tthis.client.on(\"error\", this.onTrackerClientError);\n\t\tthis.client.on(\"update\", (data) => {\n\t\t\tthis.swarmSize = (data.complete ?? 0) + (data.incomplete ?? 0);\n\t\t\tthis.slot = Number.isInteger(data.slot) ? data.slot : void 0;\n\t\t});\n",
+        '\t\tthis.client.on("error", this.onTrackerClientError);\n',
+        '\t\tthis.client.on("error", this.onTrackerClientError);\n\t\tthis.client.on("update", (data) => {\n\t\t\tthis.swarmSize = (data.complete ?? 0) + (data.incomplete ?? 0);\n\t\t\tthis.slot = Number.isInteger(data.slot) ? data.slot : void 0;\n\t\t});\n',
       ],
       [
-        "\t\t\t} else if (statuses.isP2PDownloadable && request?.status !== \"loading\"",
-        "\t\t\t} else if (this.isElectedHttpSeeder(segment, statuses, request)) this.loadThroughHttp(segment);\n\t\t\telse if (statuses.isP2PDownloadable && request?.status !== \"loading\"",
+        '\t\t\t} else if (statuses.isP2PDownloadable && request?.status !== "loading"',
+        '\t\t\t} else if (this.isElectedHttpSeeder(segment, statuses, request)) this.loadThroughHttp(segment);\n\t\t\telse if (statuses.isP2PDownloadable && request?.status !== "loading"',
       ],
       ["\tloadThroughP2P(segment) {", `${ELECTION}\tloadThroughP2P(segment) {`],
       ["\tloadRandomThroughHttp() {\n", "\tloadRandomThroughHttp() {\n\t\treturn; // the seeder election above replaces random seeding\n"],
@@ -551,10 +551,10 @@ export const CORE_PATCHES = [
     replace: [
       [
         "\t\tfor (const request of this.requests.httpRequests()) {\n",
-        "\t\tfor (const request of this.requests.items()) {\n\t\t\tif (request.downloadSource !== \"http\" && !(request.downloadSource === \"p2p\" && request.status === \"loading\")) continue;\n",
+        '\t\tfor (const request of this.requests.items()) {\n\t\t\tif (request.downloadSource !== "http" && !(request.downloadSource === "p2p" && request.status === "loading")) continue;\n',
       ],
       ["\t\tselectedPeer.downloadSegment(request);\n", "\t\tselectedPeer.downloadSegment(request);\n\t\tthis.broadcastAnnouncement();\n"],
-      ["\t\t\t\t\tif (type === \"http\" && !isHandledByProcessQueue) this.p2pLoaders", "\t\t\t\t\tif (!isHandledByProcessQueue) this.p2pLoaders"],
+      ['\t\t\t\t\tif (type === "http" && !isHandledByProcessQueue) this.p2pLoaders', "\t\t\t\t\tif (!isHandledByProcessQueue) this.p2pLoaders"],
     ],
   },
   {
@@ -567,8 +567,8 @@ export const CORE_PATCHES = [
     why: "blame only the peer that sent the bytes",
     replace: [
       [
-        "\t\t\terror,\n\t\t\tdownloadSource: this.currentAttempt.downloadSource,\n\t\t\tpeerId: this.currentAttempt.downloadSource === \"p2p\" ? this.currentAttempt.peerId : void 0,",
-        "\t\t\terror,\n\t\t\tdownloadSource: this.currentAttempt.downloadSource,\n\t\t\tpeerId: this.currentAttempt.downloadSource === \"p2p\" && (error.type !== \"p2p-segment-validation-failed\" || this.progress?.startFromByte === 0) ? this.currentAttempt.peerId : void 0,",
+        '\t\t\terror,\n\t\t\tdownloadSource: this.currentAttempt.downloadSource,\n\t\t\tpeerId: this.currentAttempt.downloadSource === "p2p" ? this.currentAttempt.peerId : void 0,',
+        '\t\t\terror,\n\t\t\tdownloadSource: this.currentAttempt.downloadSource,\n\t\t\tpeerId: this.currentAttempt.downloadSource === "p2p" && (error.type !== "p2p-segment-validation-failed" || this.progress?.startFromByte === 0) ? this.currentAttempt.peerId : void 0,',
       ],
     ],
   },
@@ -582,7 +582,10 @@ export const CORE_PATCHES = [
     why: "a peer that sent bad bytes stays out",
     replace: [
       ["var P2PTrackerClient = class P2PTrackerClient {", `${REJECTED_PEERS}var P2PTrackerClient = class P2PTrackerClient {`],
-      ["\t\tthis.client.on(\"peer\", this.onReceivePeerConnection);\n", "\t\tthis.client.rejectedPeerIds = rejectedPeerIdsOf(eventTarget);\n\t\tthis.client.on(\"peer\", this.onReceivePeerConnection);\n"],
+      [
+        '\t\tthis.client.on("peer", this.onReceivePeerConnection);\n',
+        '\t\tthis.client.rejectedPeerIds = rejectedPeerIdsOf(eventTarget);\n\t\tthis.client.on("peer", this.onReceivePeerConnection);\n',
+      ],
       ["\tonTrackerClientWarning = (warning) => {", `${TRACKER_CLIENT_REJECT_PEER}\tonTrackerClientWarning = (warning) => {`],
       ["\t\tlet peer;\n\t\tif (data.offer && data.peer_id) {", `${REFUSE_REJECTED}\t\tlet peer;\n\t\tif (data.offer && data.peer_id) {`],
       ["\tdestroy() {\n\t\tthis.streams.clear();", `${CORE_REJECT_PEER}\tdestroy() {\n\t\tthis.streams.clear();`],
@@ -603,23 +606,32 @@ export const CORE_PATCHES = [
     replace: [
       ["var Peer = class Peer {", `${RELAY_HELPERS}var Peer = class Peer {`],
       // The download's watchers (relays) hear of every byte, status change and reset.
-      ["\tsetStatus(status) {\n\t\tthis._status = status;\n\t\tthis._isHandledByProcessQueue = false;\n", "\tsetStatus(status) {\n\t\tthis._status = status;\n\t\tthis._isHandledByProcessQueue = false;\n\t\tthis.relayWatchers?.forEach((watcher) => watcher());\n"],
-      ["\tclearLoadedBytes() {\n\t\tthis._loadedBytes = 0;\n\t\tthis.bytes = [];\n\t\tthis._totalBytes = void 0;\n\t\tthis.finalData = void 0;\n", "\tclearLoadedBytes() {\n\t\tthis._loadedBytes = 0;\n\t\tthis.bytes = [];\n\t\tthis._totalBytes = void 0;\n\t\tthis.finalData = void 0;\n\t\tthis.relayGeneration = (this.relayGeneration ?? 0) + 1;\n\t\tthis.relayWatchers?.forEach((watcher) => watcher());\n"],
+      [
+        "\tsetStatus(status) {\n\t\tthis._status = status;\n\t\tthis._isHandledByProcessQueue = false;\n",
+        "\tsetStatus(status) {\n\t\tthis._status = status;\n\t\tthis._isHandledByProcessQueue = false;\n\t\tthis.relayWatchers?.forEach((watcher) => watcher());\n",
+      ],
+      [
+        "\tclearLoadedBytes() {\n\t\tthis._loadedBytes = 0;\n\t\tthis.bytes = [];\n\t\tthis._totalBytes = void 0;\n\t\tthis.finalData = void 0;\n",
+        "\tclearLoadedBytes() {\n\t\tthis._loadedBytes = 0;\n\t\tthis.bytes = [];\n\t\tthis._totalBytes = void 0;\n\t\tthis.finalData = void 0;\n\t\tthis.relayGeneration = (this.relayGeneration ?? 0) + 1;\n\t\tthis.relayWatchers?.forEach((watcher) => watcher());\n",
+      ],
       ["\t\tthis._loadedBytes += byteLength;\n\t};", "\t\tthis._loadedBytes += byteLength;\n\t\tthis.relayWatchers?.forEach((watcher) => watcher());\n\t};"],
       ["\tcancelSegmentDownloading(type) {", `${RELAY_PEER_METHODS}\tcancelSegmentDownloading(type) {`],
       [
-        "\t\t\t\t\tthis.cancelSegmentDownloading(\"peer-segment-absent\");\n\t\t\t\t\tthis.loadedSegments.delete(command.i);\n",
-        "\t\t\t\t\t// After bytes: a relay whose own download failed. What it sent goes.\n\t\t\t\t\tif (this.downloadingContext.isSegmentDataCommandReceived) this.downloadingContext.request.clearLoadedBytes();\n\t\t\t\t\tthis.cancelSegmentDownloading(\"peer-segment-absent\");\n\t\t\t\t\tthis.loadedSegments.delete(command.i);\n\t\t\t\t\tthis.httpLoadingSegments.delete(command.i);\n",
+        '\t\t\t\t\tthis.cancelSegmentDownloading("peer-segment-absent");\n\t\t\t\t\tthis.loadedSegments.delete(command.i);\n',
+        '\t\t\t\t\t// After bytes: a relay whose own download failed. What it sent goes.\n\t\t\t\t\tif (this.downloadingContext.isSegmentDataCommandReceived) this.downloadingContext.request.clearLoadedBytes();\n\t\t\t\t\tthis.cancelSegmentDownloading("peer-segment-absent");\n\t\t\t\t\tthis.loadedSegments.delete(command.i);\n\t\t\t\t\tthis.httpLoadingSegments.delete(command.i);\n',
       ],
       // A closed connection ends its upload (upstream's waited for a drain that never came).
-      ["\tdestroy = () => {\n\t\tthis.cancelSegmentDownloading(\"peer-closed\");\n", "\tdestroy = () => {\n\t\tthis.cancelSegmentDownloading(\"peer-closed\");\n\t\tthis.peerProtocol.stopUploadingSegmentData();\n"],
       [
-        "\t\tfor (const peer of this.trackerClient.peers()) if (!peer.downloadingSegment && peer.getSegmentStatus(segment) === \"loaded\") peersWithSegment.push(peer);\n\t\tif (peersWithSegment.length === 0) return;\n",
-        "\t\tconst relays = [];\n\t\tfor (const peer of this.trackerClient.peers()) {\n\t\t\tif (peer.downloadingSegment || peer.uploadingSegment === segment.externalId) continue;\n\t\t\tconst status = peer.getSegmentStatus(segment);\n\t\t\tif (status === \"loaded\") peersWithSegment.push(peer);\n\t\t\telse if (status === \"http-loading\") relays.push(peer);\n\t\t}\n\t\t// Nobody has it whole: from a peer receiving it, which passes it on as it arrives.\n\t\tif (peersWithSegment.length === 0) peersWithSegment.push(...relays);\n\t\tif (peersWithSegment.length === 0) return;\n",
+        '\tdestroy = () => {\n\t\tthis.cancelSegmentDownloading("peer-closed");\n',
+        '\tdestroy = () => {\n\t\tthis.cancelSegmentDownloading("peer-closed");\n\t\tthis.peerProtocol.stopUploadingSegmentData();\n',
+      ],
+      [
+        '\t\tfor (const peer of this.trackerClient.peers()) if (!peer.downloadingSegment && peer.getSegmentStatus(segment) === "loaded") peersWithSegment.push(peer);\n\t\tif (peersWithSegment.length === 0) return;\n',
+        '\t\tconst relays = [];\n\t\tfor (const peer of this.trackerClient.peers()) {\n\t\t\tif (peer.downloadingSegment || peer.uploadingSegment === segment.externalId) continue;\n\t\t\tconst status = peer.getSegmentStatus(segment);\n\t\t\tif (status === "loaded") peersWithSegment.push(peer);\n\t\t\telse if (status === "http-loading") relays.push(peer);\n\t\t}\n\t\t// Nobody has it whole: from a peer receiving it, which passes it on as it arrives.\n\t\tif (peersWithSegment.length === 0) peersWithSegment.push(...relays);\n\t\tif (peersWithSegment.length === 0) return;\n',
       ],
       [
         "\t\tif (!segmentData) {\n\t\t\tpeer.sendSegmentAbsentCommand(segmentExternalId, requestId);\n\t\t\treturn;\n\t\t}\n\t\tawait peer.uploadSegmentData(segment, requestId, byteFrom !== void 0 ? segmentData.slice(byteFrom) : segmentData);\n",
-        "\t\t// A segment this peer is receiving goes on as it arrives, unless it comes from the requester.\n\t\tconst download = segmentData ? void 0 : this.requests.get(segment);\n\t\tconst relayable = download !== void 0 && (download.status === \"loading\" || download.status === \"succeed\") && !(download.downloadSource === \"p2p\" && download.currentAttempt?.peerId === peer.id);\n\t\tif (!segmentData && !relayable) {\n\t\t\tpeer.sendSegmentAbsentCommand(segmentExternalId, requestId);\n\t\t\treturn;\n\t\t}\n\t\tawait peer.sendSegment(segment, requestId, segmentData ? storedSegmentFeed(segmentData) : downloadFeed(download), byteFrom ?? 0);\n",
+        '\t\t// A segment this peer is receiving goes on as it arrives, unless it comes from the requester.\n\t\tconst download = segmentData ? void 0 : this.requests.get(segment);\n\t\tconst relayable = download !== void 0 && (download.status === "loading" || download.status === "succeed") && !(download.downloadSource === "p2p" && download.currentAttempt?.peerId === peer.id);\n\t\tif (!segmentData && !relayable) {\n\t\t\tpeer.sendSegmentAbsentCommand(segmentExternalId, requestId);\n\t\t\treturn;\n\t\t}\n\t\tawait peer.sendSegment(segment, requestId, segmentData ? storedSegmentFeed(segmentData) : downloadFeed(download), byteFrom ?? 0);\n',
       ],
     ],
   },
@@ -637,24 +649,36 @@ export const CORE_PATCHES = [
     why: "upload slots",
     replace: [
       ["var Peer = class Peer {", `${SLOT_HELPERS}var Peer = class Peer {`],
-      ["\tcreator.addInteger(\"r\", command.r);\n\tcreator.complete();\n\treturn creator.getResultBuffers();\n}\nfunction serializePeerSendSegmentCommand(", "\tcreator.addInteger(\"r\", command.r);\n\tif (command.w !== void 0) creator.addInteger(\"w\", command.w);\n\tcreator.complete();\n\treturn creator.getResultBuffers();\n}\nfunction serializePeerSendSegmentCommand("],
+      [
+        '\tcreator.addInteger("r", command.r);\n\tcreator.complete();\n\treturn creator.getResultBuffers();\n}\nfunction serializePeerSendSegmentCommand(',
+        '\tcreator.addInteger("r", command.r);\n\tif (command.w !== void 0) creator.addInteger("w", command.w);\n\tcreator.complete();\n\treturn creator.getResultBuffers();\n}\nfunction serializePeerSendSegmentCommand(',
+      ],
       ["\tcancelSegmentDownloading(type) {", `${SLOT_PEER_METHODS}\tcancelSegmentDownloading(type) {`],
       [
         "\t\t\t\t\t// After bytes: a relay whose own download failed.",
         "\t\t\t\t\tif (command.w !== void 0 && !this.downloadingContext.isSegmentDataCommandReceived) {\n\t\t\t\t\t\tthis.onUploadsFull(command.w);\n\t\t\t\t\t\tbreak;\n\t\t\t\t\t}\n\t\t\t\t\t// After bytes: a relay whose own download failed.",
       ],
-      ["\t\tthis.peerProtocol.stopUploadingSegmentData();\n\t\tthis.connection.destroy();", "\t\tthis.peerProtocol.stopUploadingSegmentData();\n\t\tclearTimeout(this.busyTimer);\n\t\tthis.connection.destroy();"],
+      [
+        "\t\tthis.peerProtocol.stopUploadingSegmentData();\n\t\tthis.connection.destroy();",
+        "\t\tthis.peerProtocol.stopUploadingSegmentData();\n\t\tclearTimeout(this.busyTimer);\n\t\tthis.connection.destroy();",
+      ],
       // An upload paced by the uplink measures it: a stored segment's, or a relay of a download
       // over HTTP (the elected seeder's, the one a poor uplink must not keep); a relay from a
       // peer goes at its source's pace.
-      ["\t\tuploads.add(upload);\n", "\t\tuploads.add(upload);\n\t\tlet startedAt;\n\t\tconst uplinkPaced = feed.state() === \"done\" || feed.source() === \"http\";\n\t\tlet sharedBy = uploads.size;\n"],
+      [
+        "\t\tuploads.add(upload);\n",
+        '\t\tuploads.add(upload);\n\t\tlet startedAt;\n\t\tconst uplinkPaced = feed.state() === "done" || feed.source() === "http";\n\t\tlet sharedBy = uploads.size;\n',
+      ],
       ["\t\t\t\tif (chunk) {\n", "\t\t\t\tif (chunk) {\n\t\t\t\t\tstartedAt ??= performance.now();\n"],
       ["\t\t\twhile (!stopped) {\n", "\t\t\twhile (!stopped) {\n\t\t\t\tsharedBy = Math.max(sharedBy, uploads.size);\n"],
       [
         "\t\t\t\t\tif (at === total) this.sendSegmentDataSendingCompletedCommand(segment, requestId);\n",
         "\t\t\t\t\tif (at === total && uplinkPaced && startedAt !== void 0) measureUplink(this.eventTarget, segment, total, at - byteFrom, performance.now() - startedAt, sharedBy);\n\t\t\t\t\tif (at === total) this.sendSegmentDataSendingCompletedCommand(segment, requestId);\n",
       ],
-      ["\t\t\tif (peer.downloadingSegment || peer.uploadingSegment === segment.externalId) continue;", "\t\t\tif (peer.downloadingSegment || peer.uploadingSegment === segment.externalId || peer.busyUntil > performance.now()) continue;"],
+      [
+        "\t\t\tif (peer.downloadingSegment || peer.uploadingSegment === segment.externalId) continue;",
+        "\t\t\tif (peer.downloadingSegment || peer.uploadingSegment === segment.externalId || peer.busyUntil > performance.now()) continue;",
+      ],
       [
         "\t\tawait peer.sendSegment(segment, requestId,",
         "\t\tif (uploadsOf(this.eventTarget).size >= uploadSlots(this.eventTarget)) {\n\t\t\tpeer.sendUploadsFullCommand(segmentExternalId, requestId);\n\t\t\treturn;\n\t\t}\n\t\tawait peer.sendSegment(segment, requestId,",
@@ -672,11 +696,26 @@ export const CORE_PATCHES = [
     why: "upload-aware election",
     replace: [
       ["var P2PLoader = class {", `${STANDING_HELPERS}var P2PLoader = class {`],
-      ["\tif (loadingByHttp?.length) creator.addSimilarIntArr(\"p\", loadingByHttp);\n", "\tif (loadingByHttp?.length) creator.addSimilarIntArr(\"p\", loadingByHttp);\n\tif (command.s !== void 0) creator.addInteger(\"s\", command.s);\n\tif (command.u !== void 0) creator.addInteger(\"u\", command.u);\n"],
-      ["\t\t\t\tthis.httpLoadingSegments = new Set(command.p);\n", "\t\t\t\tthis.httpLoadingSegments = new Set(command.p);\n\t\t\t\tthis.seedSlot = command.s;\n\t\t\t\tthis.poorUplink = command.u === 1;\n"],
-      ["\tsendSegmentsAnnouncementCommand(loadedSegmentsIds, httpLoadingSegmentsIds) {\n\t\tconst command = {\n", "\tsendSegmentsAnnouncementCommand(loadedSegmentsIds, httpLoadingSegmentsIds, standing) {\n\t\tconst command = {\n\t\t\t...standing,\n"],
-      ["\t\tpeer.sendSegmentsAnnouncementCommand(loaded, httpLoading);\n\t};", "\t\tpeer.sendSegmentsAnnouncementCommand(loaded, httpLoading, this.seedStanding());\n\t};\n\t/** This peer's slot and whether its uplink is poor, for the others' election. */\n\tseedStanding() {\n\t\treturn { s: this.trackerClient.slot, u: poorUplink(this.eventTarget) ? 1 : void 0 };\n\t}"],
-      ["for (const peer of this.trackerClient.peers()) peer.sendSegmentsAnnouncementCommand(loaded, httpLoading);", "const standing = this.seedStanding();\n\t\t\tfor (const peer of this.trackerClient.peers()) peer.sendSegmentsAnnouncementCommand(loaded, httpLoading, standing);"],
+      [
+        '\tif (loadingByHttp?.length) creator.addSimilarIntArr("p", loadingByHttp);\n',
+        '\tif (loadingByHttp?.length) creator.addSimilarIntArr("p", loadingByHttp);\n\tif (command.s !== void 0) creator.addInteger("s", command.s);\n\tif (command.u !== void 0) creator.addInteger("u", command.u);\n',
+      ],
+      [
+        "\t\t\t\tthis.httpLoadingSegments = new Set(command.p);\n",
+        "\t\t\t\tthis.httpLoadingSegments = new Set(command.p);\n\t\t\t\tthis.seedSlot = command.s;\n\t\t\t\tthis.poorUplink = command.u === 1;\n",
+      ],
+      [
+        "\tsendSegmentsAnnouncementCommand(loadedSegmentsIds, httpLoadingSegmentsIds) {\n\t\tconst command = {\n",
+        "\tsendSegmentsAnnouncementCommand(loadedSegmentsIds, httpLoadingSegmentsIds, standing) {\n\t\tconst command = {\n\t\t\t...standing,\n",
+      ],
+      [
+        "\t\tpeer.sendSegmentsAnnouncementCommand(loaded, httpLoading);\n\t};",
+        "\t\tpeer.sendSegmentsAnnouncementCommand(loaded, httpLoading, this.seedStanding());\n\t};\n\t/** This peer's slot and whether its uplink is poor, for the others' election. */\n\tseedStanding() {\n\t\treturn { s: this.trackerClient.slot, u: poorUplink(this.eventTarget) ? 1 : void 0 };\n\t}",
+      ],
+      [
+        "for (const peer of this.trackerClient.peers()) peer.sendSegmentsAnnouncementCommand(loaded, httpLoading);",
+        "const standing = this.seedStanding();\n\t\t\tfor (const peer of this.trackerClient.peers()) peer.sendSegmentsAnnouncementCommand(loaded, httpLoading, standing);",
+      ],
       ["? this.slotPlace(segment, client.slot, swarm) * hop :", "? this.standingPlace(segment, client, swarm) * hop :"],
       ["\tslotPlace(segment, slot, size) {", `${STANDING_PLACE}\tslotPlace(segment, slot, size) {`],
       // Poor uplinks last: a good relay streams a segment faster than a poor peer holding it whole.
@@ -699,8 +738,8 @@ export const CORE_PATCHES = [
       ["var HybridLoader = class {", `${DEADLINE_HELPERS}var HybridLoader = class {`],
       ["\tloadThroughP2P(segment) {", `${DEADLINE}\tloadThroughP2P(segment) {`],
       [
-        "if (canLoadThroughHttp && request.downloadSource === \"p2p\" && (",
-        "if (canLoadThroughHttp && request.downloadSource === \"p2p\" && !this.p2pArrivesInTime(request, segment) && (",
+        'if (canLoadThroughHttp && request.downloadSource === "p2p" && (',
+        'if (canLoadThroughHttp && request.downloadSource === "p2p" && !this.p2pArrivesInTime(request, segment) && (',
       ],
     ],
   },

@@ -29,5 +29,5 @@ export function plainPlaylistUrls(Base: PlaylistLoaderConstructor): PlaylistLoad
         onSuccess: (response, stats, ctx, details) => callbacks.onSuccess({ ...response, url: withoutDeliveryDirectives(response.url) }, stats, ctx, details),
       });
     }
-  } as PlaylistLoaderConstructor;
+  };
 }

@@ -45,7 +45,11 @@ class StreamPage {
   private viewerAllowsP2P = storedP2PChoice();
   private readonly turn = new TurnCredentials();
 
-  constructor(private readonly stream: string, root: HTMLElement, mode: PageMode) {
+  constructor(
+    private readonly stream: string,
+    root: HTMLElement,
+    mode: PageMode,
+  ) {
     this.stats = new ViewerStats(stream);
     this.ui = new PlayerUi(root, mode, this.viewerAllowsP2P, (allow) => this.onP2PChoice(allow));
     this.stats.watch(this.ui.video);
@@ -55,12 +59,19 @@ class StreamPage {
     });
     setInterval(() => this.ui.renderStats(this.stats), 1000);
     // Exposed for operators' debugging and for the tests that read what the page counted.
-    const page = this;
-    Object.assign(window, { peercast: { stats: this.stats, get playback() { return page.playback; } } });
+    const playback = () => this.playback;
+    Object.assign(window, {
+      peercast: {
+        stats: this.stats,
+        get playback() {
+          return playback();
+        },
+      },
+    });
   }
 
   async poll(): Promise<void> {
-    let delay = LIVE_POLL_MS;
+    let delay: number;
     try {
       const res = await fetch(`/api/streams/${encodeURIComponent(this.stream)}`, { cache: "no-store", signal: AbortSignal.timeout(10_000) });
       if (res.status === 404) {

@@ -93,15 +93,20 @@ export class Playback {
     this.listenToHls(hls);
     hls.loadSource(src);
     hls.attachMedia(o.video);
-    this.stops.push(keepLatency(hls, o.video, profile.hls.liveSyncDuration, this.stalls), watchForStalls(hls, o.video, o.isLive, () => o.onFatal("stalled")));
+    this.stops.push(
+      keepLatency(hls, o.video, profile.hls.liveSyncDuration, this.stalls),
+      watchForStalls(hls, o.video, o.isLive, () => o.onFatal("stalled")),
+    );
     if (this.engine) this.joinSwarmAfterFirstFrame(this.engine);
     // The live latency on screen: wall clock minus the PROGRAM-DATE-TIME of the shown frame.
-    this.timers.push(window.setInterval(() => {
-      const shown = hls.playingDate;
-      // A clock behind the origin's would give a negative figure: none is better than a wrong one.
-      const ms = shown && !o.video.paused ? Date.now() - shown.getTime() : undefined;
-      o.stats.latencyMs = ms !== undefined && ms >= 0 ? ms : undefined;
-    }, 1000));
+    this.timers.push(
+      window.setInterval(() => {
+        const shown = hls.playingDate;
+        // A clock behind the origin's would give a negative figure: none is better than a wrong one.
+        const ms = shown && !o.video.paused ? Date.now() - shown.getTime() : undefined;
+        o.stats.latencyMs = ms !== undefined && ms >= 0 ? ms : undefined;
+      }, 1000),
+    );
   }
 
   destroy(): void {

@@ -37,7 +37,12 @@ export class PlayerUi {
   readonly video: HTMLVideoElement;
   private readonly q = <T extends Element>(sel: string) => this.root.querySelector<T>(sel)!;
 
-  constructor(private readonly root: HTMLElement, mode: PageMode, viewerAllowsP2P: boolean, onP2PChoice: (allow: boolean) => void) {
+  constructor(
+    private readonly root: HTMLElement,
+    mode: PageMode,
+    viewerAllowsP2P: boolean,
+    onP2PChoice: (allow: boolean) => void,
+  ) {
     root.classList.add("pc-player", `pc-${mode}`);
     root.insertAdjacentHTML("beforeend", TEMPLATE);
     this.video = this.q<HTMLVideoElement>(".pc-video");
@@ -65,7 +70,10 @@ export class PlayerUi {
     for (const e of ["playing", "pause", "emptied"]) v.addEventListener(e, () => (spinner.hidden = true));
     this.q(".pc-fullscreen").addEventListener("click", () => {
       if (document.fullscreenElement) void document.exitFullscreen();
-      else void this.q<HTMLElement>(".pc-stage").requestFullscreen?.().catch(() => {});
+      else
+        void this.q<HTMLElement>(".pc-stage")
+          .requestFullscreen?.()
+          .catch(() => {});
     });
     // In the embed the panel is an overlay behind the P2P button; on the watch page it is always shown.
     const panel = this.q<HTMLElement>(".pc-p2p");

@@ -12,7 +12,11 @@ export class UploadBudget {
   private tokens: number;
   private readonly burst: number;
 
-  constructor(private readonly bytesPerSec: number, private lastAt: number, private lastBytes: number) {
+  constructor(
+    private readonly bytesPerSec: number,
+    private lastAt: number,
+    private lastBytes: number,
+  ) {
     this.burst = bytesPerSec * BURST_SEC;
     this.tokens = this.burst;
   }

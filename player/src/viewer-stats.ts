@@ -41,21 +41,33 @@ export class ViewerStats {
   watch(video: HTMLVideoElement): () => void {
     const now = () => performance.now();
     const on: [string, () => void][] = [
-      ["playing", () => {
-        if (this.startupMs === undefined && this.startRequestedAt !== undefined) this.startupMs = Math.round(now() - this.startRequestedAt);
-        this.awaitingFirstFrame = false;
-        this.endStall();
-        this.playingSince ??= now();
-      }],
-      ["waiting", () => {
-        // A wait before a playback's first frame or during a seek is not a stall.
-        if (this.awaitingFirstFrame || video.seeking || this.stallSince !== undefined) return;
-        this.stalls++;
-        this.stallSince = now();
-        this.pausePlayingClock();
-      }],
+      [
+        "playing",
+        () => {
+          if (this.startupMs === undefined && this.startRequestedAt !== undefined) this.startupMs = Math.round(now() - this.startRequestedAt);
+          this.awaitingFirstFrame = false;
+          this.endStall();
+          this.playingSince ??= now();
+        },
+      ],
+      [
+        "waiting",
+        () => {
+          // A wait before a playback's first frame or during a seek is not a stall.
+          if (this.awaitingFirstFrame || video.seeking || this.stallSince !== undefined) return;
+          this.stalls++;
+          this.stallSince = now();
+          this.pausePlayingClock();
+        },
+      ],
       ["pause", () => this.pausePlayingClock()],
-      ["emptied", () => { this.endStall(); this.pausePlayingClock(); }],
+      [
+        "emptied",
+        () => {
+          this.endStall();
+          this.pausePlayingClock();
+        },
+      ],
     ];
     for (const [name, fn] of on) video.addEventListener(name, fn);
     return () => on.forEach(([name, fn]) => video.removeEventListener(name, fn));
@@ -144,5 +156,7 @@ export function startBeacons(stats: ViewerStats, intervalMs: number): () => void
 
 function randomId(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(12));
-  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_");
+  return btoa(String.fromCharCode(...bytes))
+    .replace(/\+/g, "-")
+    .replace(/\//g, "_");
 }

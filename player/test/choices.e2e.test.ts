@@ -74,7 +74,11 @@ test("without MSE or native HLS: a message, not a blank player", async () => {
 test("a viewer turns P2P off; the choice is remembered across reloads", async () => {
   const v = await viewer();
   await v.playsOn(1);
-  await waitFor(() => v.sockets.length > 0, 10_000, () => "(P2P on by default: the tracker is used)");
+  await waitFor(
+    () => v.sockets.length > 0,
+    10_000,
+    () => "(P2P on by default: the tracker is used)",
+  );
   await v.page.uncheck(".pc-p2p-allow");
   await waitFor(async () => (await v.stats()).p2p.reason === "viewer", 5000);
   await v.page.reload();
@@ -92,7 +96,11 @@ test("a viewer turns P2P off; the choice is remembered across reloads", async ()
 test("Data Saver: receives from peers, uploads nothing", async () => {
   const saver = await viewer("Object.defineProperty(navigator, 'connection', { get: () => ({ saveData: true, type: 'wifi' }) });");
   const other = await viewer();
-  await waitFor(async () => (await saver.stats()).p2pBytes > 0, 45_000, () => "(the Data Saver viewer got nothing from its peer)");
+  await waitFor(
+    async () => (await saver.stats()).p2pBytes > 0,
+    45_000,
+    () => "(the Data Saver viewer got nothing from its peer)",
+  );
   const [s, o] = [await saver.stats(), await other.stats()];
   assert.deepEqual(s.p2p, { download: true, upload: false, reason: "save-data" });
   assert.equal(s.uploadedBytes, 0);
@@ -127,7 +135,10 @@ test("the operator's upload cap holds each viewer's upload near the cap", async 
   // to two segments (~95 KB each here), as a peer may be fetching the next one and the newest.
   // Uncapped, each viewer would send about half the stream (~750 KB in 30 s).
   for (const u of uploaded) assert.ok(u <= capKbps * 125 * (seconds + 4) + 2 * 128 * 1024, `uploaded ${u} B in ${seconds} s`);
-  assert.ok(uploaded.some((u) => u > 0), "the cap limits upload, it does not stop it");
+  assert.ok(
+    uploaded.some((u) => u > 0),
+    "the cap limits upload, it does not stop it",
+  );
   await Promise.all(viewers.map((v) => v.close()));
 });
 

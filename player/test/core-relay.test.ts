@@ -93,7 +93,8 @@ function makeNode(core: PatchedCore, name: string): Node {
     webRtcMaxMessageSize: 64 * 1024 - 1,
     isP2PUploadDisabled: false,
     // The whole segment, checked as the player checks it (player/src/integrity.ts).
-    validateP2PSegment: async (_url: string, _range: unknown, data: ArrayBuffer) => createHash("sha256").update(new Uint8Array(data)).digest("hex") === MEDIA_SHA,
+    validateP2PSegment: async (_url: string, _range: unknown, data: ArrayBuffer) =>
+      createHash("sha256").update(new Uint8Array(data)).digest("hex") === MEDIA_SHA,
   };
   const meter = { startLoading: () => undefined, stopLoading: () => undefined, addBytes: () => undefined };
   const requests = new core.RequestsContainer(() => undefined, { all: meter, http: meter }, { position: 10, rate: 1 }, config, eventTarget);
@@ -109,7 +110,10 @@ function connect(a: Node, b: Node): void {
   ba.other = ab;
   a.ends.set(b.name, ab);
   b.ends.set(a.name, ba);
-  for (const [node, end] of [[a, ab], [b, ba]] as const) {
+  for (const [node, end] of [
+    [a, ab],
+    [b, ba],
+  ] as const) {
     node.loader.trackerClient.onReceivePeerConnection(end);
     end.emit("connect");
   }

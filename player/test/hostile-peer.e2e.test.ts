@@ -66,7 +66,11 @@ test("segments from a hostile peer are rejected, it is disconnected and stays ou
     // The hostile viewer comes first so that it holds segments the others want.
     const hostile = await openViewer(browser, url, { initScript: TAMPER });
     await hostile.playsOn(2);
-    const honest = await Promise.all(["192.0.2.1", "198.51.100.2"].map((address) => openViewer(browser, url, { initScript: `${RECORD_FRAGMENTS}\n${webSocketsVia(system.trackerPort, address)}` })));
+    const honest = await Promise.all(
+      ["192.0.2.1", "198.51.100.2"].map((address) =>
+        openViewer(browser, url, { initScript: `${RECORD_FRAGMENTS}\n${webSocketsVia(system.trackerPort, address)}` }),
+      ),
+    );
     // The origin's hash lists, gathered while the window moves on.
     const known = new Map<string, string>();
     const gather = async () => {
@@ -79,21 +83,28 @@ test("segments from a hostile peer are rejected, it is disconnected and stays ou
     const bans = () => metricSum(system.tracker.metrics, "peercast_tracker_peers_banned_total");
     // Both honest viewers get a bad segment from it and report it, each from its own address.
     let progress = "";
-    await waitFor(async () => {
-      await gather();
-      progress = `segments rejected by the honest viewers: ${(await rejected()).join(", ")}; reports: ${await metricSum(system.tracker.metrics, "peercast_tracker_peer_reports_total")}`;
-      return (await bans()) >= 1;
-    }, 120_000, () => `(no ban; ${progress})`);
+    await waitFor(
+      async () => {
+        await gather();
+        progress = `segments rejected by the honest viewers: ${(await rejected()).join(", ")}; reports: ${await metricSum(system.tracker.metrics, "peercast_tracker_peer_reports_total")}`;
+        return (await bans()) >= 1;
+      },
+      120_000,
+      () => `(no ban; ${progress})`,
+    );
     const tampered = await hostile.page.evaluate(() => (window as unknown as { tampered: number }).tampered);
     assert.ok(tampered > 0, "the hostile viewer sent altered segments");
 
     // Playback (and hash lists) for the watched window after the last first rejection.
-    type Seen = { rejectedFrom: [string, number][]; closed: string[]; connected: [string, number][] };
     const look = () =>
-      Promise.all(honest.map((v) => v.page.evaluate(() => {
-        const w = window as unknown as { rejectedFrom: [string, number][]; closedPeers: string[]; connectedPeers: [string, number][] };
-        return { rejectedFrom: w.rejectedFrom, closed: w.closedPeers, connected: w.connectedPeers } as Seen;
-      })));
+      Promise.all(
+        honest.map((v) =>
+          v.page.evaluate(() => {
+            const w = window as unknown as { rejectedFrom: [string, number][]; closedPeers: string[]; connectedPeers: [string, number][] };
+            return { rejectedFrom: w.rejectedFrom, closed: w.closedPeers, connected: w.connectedPeers };
+          }),
+        ),
+      );
     const lastFirstRejection = Math.max(...(await look()).map((s) => s.rejectedFrom[0]?.[1] ?? Date.now()));
     while (Date.now() < lastFirstRejection + WATCH_AFTER_MS) {
       await gather();
@@ -109,7 +120,10 @@ test("segments from a hostile peer are rejected, it is disconnected and stays ou
       assert.ok(s.closed.includes(hostileId), "and disconnected it");
       const again = s.connected.filter(([id, at]) => id === hostileId && at > firstRejection).length;
       assert.equal(again, 0, `honest viewer ${i} connected to the hostile one again ${again} time(s) after rejecting it`);
-      assert.ok(s.rejectedFrom.every(([id]) => id === hostileId), `honest viewer ${i} blamed only the hostile one: ${JSON.stringify(s.rejectedFrom)}`);
+      assert.ok(
+        s.rejectedFrom.every(([id]) => id === hostileId),
+        `honest viewer ${i} blamed only the hostile one: ${JSON.stringify(s.rejectedFrom)}`,
+      );
     });
     for (const v of honest) {
       await v.playsOn(3);

@@ -97,14 +97,21 @@ test("seeder election: the tracker's slots give each segment exactly one first p
   for (const size of [1, 2, 3, 10, 37, 100, 257]) {
     for (let segment = 1000; segment < 1040; segment++) {
       const places = Array.from({ length: size }, (_, slot) => slotPlace(slot, size, segment));
-      assert.deepEqual([...places].sort((a, b) => a - b), [...places.keys()], `size ${size}, segment ${segment}: one peer per place`);
+      assert.deepEqual(
+        [...places].sort((a, b) => a - b),
+        [...places.keys()],
+        `size ${size}, segment ${segment}: one peer per place`,
+      );
     }
   }
   // Every peer seeds a share: bit-reversed positions leave gaps of two sizes (one or two
   // sixteenths of the circle for 10 peers), so each of 10 slots is first for 4-16 % of segments.
   const first = new Array<number>(10).fill(0);
   for (let segment = 0; segment < 1000; segment++) first[[...first.keys()].find((slot) => slotPlace(slot, 10, segment) === 0)!]!++;
-  assert.ok(first.every((n) => n >= 40 && n <= 160), `firsts per slot ${first}`);
+  assert.ok(
+    first.every((n) => n >= 40 && n <= 160),
+    `firsts per slot ${first}`,
+  );
 
   // The election itself, on a fake loader: the first fetches at once, the second waits a step.
   const segment = { runtimeId: "r7", externalId: 7, startTime: 10, stream: { segments: new Map() } };
@@ -160,13 +167,22 @@ test("upload-aware election: a peer with a poor uplink is not made the seeder wh
   // A requester takes the segment from a poor uplink only when no better peer has or relays it.
   const { P2PLoader } = await importPatchedCore();
   const chosen: string[] = [];
-  const peer = (name: string, status: string, poorUplink: boolean) => ({ name, poorUplink, getSegmentStatus: () => status, downloadSegment: () => chosen.push(name) });
+  const peer = (name: string, status: string, poorUplink: boolean) => ({
+    name,
+    poorUplink,
+    getSegmentStatus: () => status,
+    downloadSegment: () => chosen.push(name),
+  });
   const requester = (peers: object[]) => ({
     requests: { getOrCreateRequest: () => ({}) },
     trackerClient: { peers: () => peers.values() },
     broadcastAnnouncement: () => undefined,
   });
-  for (let i = 0; i < 20; i++) P2PLoader.prototype.downloadSegment!.call(requester([peer("dsl", "loaded", true), peer("cable", "http-loading", false), peer("fiber", "http-loading", false)]), segment);
+  for (let i = 0; i < 20; i++)
+    P2PLoader.prototype.downloadSegment!.call(
+      requester([peer("dsl", "loaded", true), peer("cable", "http-loading", false), peer("fiber", "http-loading", false)]),
+      segment,
+    );
   assert.deepEqual(new Set(chosen), new Set(["cable", "fiber"]), "relays with a good uplink before a poor one holding it whole");
   chosen.length = 0;
   P2PLoader.prototype.downloadSegment!.call(requester([peer("dsl", "loaded", true)]), segment);
@@ -204,7 +220,11 @@ test("a transfer from a peer that will end in time is kept once its segment is u
     HybridLoader.prototype.p2pArrivesInTime!.call(
       loader,
       // 200 000 of 250 000 bytes in 400 ms: the last 50 000 take 100 ms more at that rate.
-      { totalBytes: o.total === undefined ? 250_000 : o.total < 0 ? undefined : o.total, loadedBytes: 200_000, progress: { startTimestamp: now - 400 - (o.quietMs ?? 0), lastLoadedChunkTimestamp: now - (o.quietMs ?? 0), loadedBytes: 200_000 } },
+      {
+        totalBytes: o.total === undefined ? 250_000 : o.total < 0 ? undefined : o.total,
+        loadedBytes: 200_000,
+        progress: { startTimestamp: now - 400 - (o.quietMs ?? 0), lastLoadedChunkTimestamp: now - (o.quietMs ?? 0), loadedBytes: 200_000 },
+      },
       { startTime: 100 + untilPlaySec },
     );
   assert.equal(arrives(0.45), true, "100 ms x 1.5 + 150 ms < 450 ms");
@@ -240,7 +260,10 @@ test("a failed hash check names the peer only when that peer sent every byte", a
   request.setTotalBytes!(4);
   fromA.addLoadedChunk!(new Uint8Array(4));
   fromA.abortOnError!(new RequestError("peer-closed"));
-  assert.equal(request.tryCompleteByLoadedBytes!({ downloadSource: "p2p", peerId: "B" }, controls, async () => false, "p2p-segment-validation-failed"), true);
+  assert.equal(
+    request.tryCompleteByLoadedBytes!({ downloadSource: "p2p", peerId: "B" }, controls, async () => false, "p2p-segment-validation-failed"),
+    true,
+  );
   await new Promise((r) => setTimeout(r, 10));
   assert.deepEqual(named, ["A", undefined], "B sent none of the bytes that failed");
   // A peer that sent them all is named.
@@ -271,9 +294,15 @@ test("a rejected peer: closed, reported to the tracker, its offers and answers r
   const sent: string[] = [];
   let closed = 0;
   const peers = new Map([[bad, { peer: { connection: { id: hex(bad) }, destroy: () => closed++ }, potentialConnections: new Set() }]]);
-  const client = { _peers: peers, client: { _infoHashBinary: "i".repeat(20), _peerIdBinary: "m".repeat(20), _trackers: [{ socket: { connected: true, send: (m: string) => sent.push(m) } }] } };
+  const client = {
+    _peers: peers,
+    client: { _infoHashBinary: "i".repeat(20), _peerIdBinary: "m".repeat(20), _trackers: [{ socket: { connected: true, send: (m: string) => sent.push(m) } }] },
+  };
   P2PTrackerClient.prototype.rejectPeer!.call(client, bad);
-  assert.deepEqual(sent.map((m) => JSON.parse(m) as unknown), [{ action: "peercast_reject", info_hash: "i".repeat(20), peer_id: "m".repeat(20), offender: bad }]);
+  assert.deepEqual(
+    sent.map((m) => JSON.parse(m) as unknown),
+    [{ action: "peercast_reject", info_hash: "i".repeat(20), peer_id: "m".repeat(20), offender: bad }],
+  );
   await Promise.resolve();
   assert.equal(closed, 1);
   assert.equal(peers.size, 0);
@@ -338,18 +367,32 @@ test("a peer connection that does not open in time is closed and its peer report
   const firstTry = connection("-PM0203-two-tries-01");
   opens.emit("connect");
   iceFails.emit("error", Object.assign(new Error("Ice connection failed."), { code: "ERR_ICE_CONNECTION_FAILURE" }));
-  assert.deepEqual(sent.map((m) => m.other), ["-PM0203-ice-failed-1"]);
+  assert.deepEqual(
+    sent.map((m) => m.other),
+    ["-PM0203-ice-failed-1"],
+  );
   t.mock.timers.tick(5_000);
   const secondTry = connection("-PM0203-two-tries-01");
   firstTry.emit("error", Object.assign(new Error("Ice connection failed."), { code: "ERR_ICE_CONNECTION_FAILURE" }));
   assert.equal(sent.length, 1);
   t.mock.timers.tick(10_000);
-  assert.deepEqual(sent.map((m) => m.other), ["-PM0203-ice-failed-1", "-PM0203-symmetric-01"]);
+  assert.deepEqual(
+    sent.map((m) => m.other),
+    ["-PM0203-ice-failed-1", "-PM0203-symmetric-01"],
+  );
   assert.deepEqual([stuck.destroyed, opens.destroyed, firstTry.destroyed], [1, 0, 1]);
   t.mock.timers.tick(5_000);
-  assert.deepEqual(sent.map((m) => m.other), ["-PM0203-ice-failed-1", "-PM0203-symmetric-01", "-PM0203-two-tries-01"]);
+  assert.deepEqual(
+    sent.map((m) => m.other),
+    ["-PM0203-ice-failed-1", "-PM0203-symmetric-01", "-PM0203-two-tries-01"],
+  );
   assert.equal(secondTry.destroyed, 1);
-  assert.deepEqual(sent[0], { action: "peercast_unreachable", info_hash: client.client._infoHashBinary, peer_id: client.client._peerIdBinary, other: "-PM0203-ice-failed-1" });
+  assert.deepEqual(sent[0], {
+    action: "peercast_unreachable",
+    info_hash: client.client._infoHashBinary,
+    peer_id: client.client._peerIdBinary,
+    other: "-PM0203-ice-failed-1",
+  });
   // Only the peer that connected is still known; the others may be introduced again later.
   assert.deepEqual([...client._peers.keys()], ["-PM0203-reachable-01"]);
 });

@@ -50,7 +50,10 @@ test("three viewers: most segment bytes from peers, about one origin copy per se
   // Meeting the swarm waits for the first frame: it must not slow the start.
   for (const v of viewers) {
     const t = await v.page.evaluate(() => (window as unknown as { __times: { firstFrame?: number; firstSocket?: number } }).__times);
-    assert.ok(t.firstFrame !== undefined && t.firstSocket !== undefined && t.firstSocket >= t.firstFrame, `tracker socket after the first frame: ${JSON.stringify(t)}`);
+    assert.ok(
+      t.firstFrame !== undefined && t.firstSocket !== undefined && t.firstSocket >= t.firstFrame,
+      `tracker socket after the first frame: ${JSON.stringify(t)}`,
+    );
   }
   // Warm-up over: measure a steady window.
   const fetches = () => metricSum(system.origin.metrics, "peercast_origin_segment_fetches_total", { stream: "main" });
@@ -63,8 +66,28 @@ test("three viewers: most segment bytes from peers, about one origin copy per se
   const http = sum(s1, "httpBytes") - sum(s0, "httpBytes");
   const share = p2p / (p2p + http);
   const copies = (f1 - f0) / (p1 - p0);
-  console.log(JSON.stringify({ share, copies, p2p, http, fetches: f1 - f0, produced: p1 - p0, viewers: s1.map((s, i) => [s.httpBytes - s0[i]!.httpBytes, s.p2pBytes - s0[i]!.p2pBytes, s.uploadedBytes - s0[i]!.uploadedBytes, s.peers, s.stalls, s.latencyMs]) }));
-  assert.ok(s1.every((s) => s.peers > 0), "every viewer has peers");
+  console.log(
+    JSON.stringify({
+      share,
+      copies,
+      p2p,
+      http,
+      fetches: f1 - f0,
+      produced: p1 - p0,
+      viewers: s1.map((s, i) => [
+        s.httpBytes - s0[i]!.httpBytes,
+        s.p2pBytes - s0[i]!.p2pBytes,
+        s.uploadedBytes - s0[i]!.uploadedBytes,
+        s.peers,
+        s.stalls,
+        s.latencyMs,
+      ]),
+    }),
+  );
+  assert.ok(
+    s1.every((s) => s.peers > 0),
+    "every viewer has peers",
+  );
   assert.ok(share >= 0.5, `share from peers ${share.toFixed(2)} >= 0.5`);
   assert.ok(copies <= 1.5, `origin copies per segment ${copies.toFixed(2)} <= 1.5`);
   for (const v of viewers) {
@@ -83,7 +106,10 @@ test("the beacons, /metrics and /api/streams agree with what the pages counted",
   ]);
   const after = await Promise.all(viewers.map((v) => v.stats()));
   // The origin's totals lie between what the pages had counted before and after.
-  for (const [m, key] of [[httpM, "httpBytes"], [p2pM, "p2pBytes"]] as const) {
+  for (const [m, key] of [
+    [httpM, "httpBytes"],
+    [p2pM, "p2pBytes"],
+  ] as const) {
     assert.ok(m >= sum(before, key) && m <= sum(after, key), `${key}: metrics ${m} within [${sum(before, key)}, ${sum(after, key)}]`);
   }
   const uploaded = (l: StatsBeacon[]) => l.reduce((n, s) => n + s.uploadedBytes, 0);

@@ -44,17 +44,28 @@ test("a stall: hls.js's target latency grows by a second, and is given back afte
   const v = await openViewer(browser, url);
   await v.playsOn(2);
   let last: number | null = null;
-  const target = async () => (last = await v.page.evaluate(() => (window as unknown as { peercast: { playback: { hls: { targetLatency: number | null } } } }).peercast.playback.hls.targetLatency));
+  const target = async () =>
+    (last = await v.page.evaluate(
+      () => (window as unknown as { peercast: { playback: { hls: { targetLatency: number | null } } } }).peercast.playback.hls.targetLatency,
+    ));
   const modeTarget = await target();
   assert.ok(modeTarget !== null && modeTarget > 0);
   // Segments fail until the buffer runs dry and hls.js reports the stall, not long enough for
   // the player's watchdog to rebuild the playback (which would reset the target anyway).
   await v.page.route(/\/hls\/.*\.ts(\?|$)/, (route) => route.abort("connectionfailed"));
-  await waitFor(async () => (await target())! > modeTarget, 30_000, () => `(target still ${last} s)`);
+  await waitFor(
+    async () => (await target())! > modeTarget,
+    30_000,
+    () => `(target still ${last} s)`,
+  );
   await v.page.unroute(/\/hls\/.*\.ts(\?|$)/);
   const stallEnds = Date.now();
   await v.playsOn(2);
-  await waitFor(async () => (await target()) === modeTarget, 60_000, () => `(target ${last} s, the mode's ${modeTarget} s)`);
+  await waitFor(
+    async () => (await target()) === modeTarget,
+    60_000,
+    () => `(target ${last} s, the mode's ${modeTarget} s)`,
+  );
   assert.ok(Date.now() - stallEnds > 25_000, "not before the stall is forgotten");
   assert.deepEqual(v.errors, []);
   await v.close();
@@ -75,7 +86,11 @@ test("a peer that stops sending mid-segment: the others fetch over HTTP in time"
   await stalled.playsOn(2);
   const honest = [await openViewer(browser, url), await openViewer(browser, url)];
   await Promise.all(honest.map((v) => v.playsOn(2)));
-  await waitFor(() => stalled.page.evaluate(() => (window as unknown as { swallowed: number }).swallowed > 0), 45_000, () => "(nobody asked the stalled peer)");
+  await waitFor(
+    () => stalled.page.evaluate(() => (window as unknown as { swallowed: number }).swallowed > 0),
+    45_000,
+    () => "(nobody asked the stalled peer)",
+  );
   const before = await Promise.all(honest.map((v) => v.stats()));
   await Promise.all(honest.map((v) => v.playsOn(10, 30_000)));
   const after = await Promise.all(honest.map((v) => v.stats()));
@@ -96,16 +111,25 @@ test("hls.js resetting the media (as after some decoder errors): playback and P2
   });
   // The re-attached element is paused (with no pause event) and its currentTime may jump:
   // what counts is a new player that plays on.
-  await waitFor(() => v.page.evaluate(() => {
-    const w = window as unknown as Page;
-    return !!w.peercast.playback && w.peercast.playback.hls !== w.resetHls && !document.querySelector("video")!.paused;
-  }), 15_000, () => "(no rebuilt player playing)");
+  await waitFor(
+    () =>
+      v.page.evaluate(() => {
+        const w = window as unknown as Page;
+        return !!w.peercast.playback && w.peercast.playback.hls !== w.resetHls && !document.querySelector("video")!.paused;
+      }),
+    15_000,
+    () => "(no rebuilt player playing)",
+  );
   await v.playsOn(4, 30_000);
   assert.equal(await v.page.evaluate(() => document.querySelector("video")!.paused), false);
   const p2p = (await v.stats()).p2pBytes + (await v.stats()).uploadedBytes;
-  await waitFor(async () => {
-    const s = await v.stats();
-    return s.p2pBytes + s.uploadedBytes > p2p;
-  }, 30_000, () => "(no P2P traffic after the reset)");
+  await waitFor(
+    async () => {
+      const s = await v.stats();
+      return s.p2pBytes + s.uploadedBytes > p2p;
+    },
+    30_000,
+    () => "(no P2P traffic after the reset)",
+  );
   await Promise.all(viewers.map((x) => x.close()));
 });

@@ -59,7 +59,11 @@ test("an offline stream shows a slate, then plays by itself when it goes live", 
   await viewers[0]!.page.screenshot({ path: screenshot });
   console.log(`screenshot: ${screenshot}`);
   // Two viewers of one session meet through the tracker.
-  await waitFor(async () => (await Promise.all(viewers.map((v) => v.stats()))).every((s) => s.p2pBytes > 0 || s.uploadedBytes > 0), 40_000, () => "(no P2P traffic)");
+  await waitFor(
+    async () => (await Promise.all(viewers.map((v) => v.stats()))).every((s) => s.p2pBytes > 0 || s.uploadedBytes > 0),
+    40_000,
+    () => "(no P2P traffic)",
+  );
 });
 
 test("ffmpeg killed mid-stream, then a publisher reconnect: playback goes on", async () => {
@@ -80,7 +84,11 @@ test("a tracker restart: playback goes on and a new viewer meets the others agai
   await system.restartTracker();
   const late = await openViewer(browser, `${system.origin.http}/watch/main`);
   viewers.push(late);
-  await waitFor(async () => (await late.stats()).peers > 0, 40_000, () => "(the new viewer found no peer)");
+  await waitFor(
+    async () => (await late.stats()).peers > 0,
+    40_000,
+    () => "(the new viewer found no peer)",
+  );
   await Promise.all(viewers.map((v) => v.playsOn(2)));
 });
 

@@ -26,7 +26,11 @@ test("the info hashes players announce are the tracker's, rendition by rendition
     // Pin each rendition in turn with the quality menu; the player joins that rendition's swarm.
     for (const level of ["0", "1"]) {
       await viewer.page.selectOption(".pc-quality", level);
-      await waitFor(() => frames.size >= Number(level) + 1, 30_000, () => `(announced ${frames.size})`);
+      await waitFor(
+        () => frames.size >= Number(level) + 1,
+        30_000,
+        () => `(announced ${frames.size})`,
+      );
       await viewer.playsOn(1);
     }
     assert.deepEqual([...frames].sort(), [...expected].sort());

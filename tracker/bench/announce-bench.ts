@@ -60,7 +60,7 @@ async function startTracker(kind: "peercast" | "bare", originUrl: string): Promi
   });
   const port = await new Promise<number>((resolve) => {
     let out = "";
-    proc.stdout!.on("data", (c: Buffer) => {
+    proc.stdout.on("data", (c: Buffer) => {
       out += c.toString();
       const m = /"tracker ready".*?"port":(\d+)|"port":(\d+).*?"tracker ready"/.exec(out);
       if (m) resolve(Number(m[1] ?? m[2]));
@@ -81,9 +81,16 @@ class Peer {
     this.ws = new WebSocket(url, { perMessageDeflate: false });
     this.ws.on("error", () => undefined);
     this.ws.on("message", (data) => {
-      const m = JSON.parse(data.toString()) as Record<string, unknown>;
+      const m = JSON.parse((data as Buffer).toString("utf8")) as Record<string, unknown>;
       if (m.offer) {
-        this.send({ action: "announce", info_hash: INFO_HASH, peer_id: this.id, to_peer_id: m.peer_id, offer_id: m.offer_id, answer: { type: "answer", sdp: SDP } });
+        this.send({
+          action: "announce",
+          info_hash: INFO_HASH,
+          peer_id: this.id,
+          to_peer_id: m.peer_id,
+          offer_id: m.offer_id,
+          answer: { type: "answer", sdp: SDP },
+        });
       } else if (m.interval !== undefined) {
         const t = this.sent.shift();
         if (t !== undefined) this.onLatency(performance.now() - t);
@@ -209,8 +216,13 @@ async function main(): Promise<void> {
   const result = {
     date: new Date().toISOString(),
     machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model },
-    setup: "each tracker pinned to core 0 (taskset), load generator on core 1; 200 connections in one swarm for the rate steps; announces carry 5 offers, offers are answered",
-    maxRateP99Under50ms: { peercast: rate.peercast.maxRate, bare: rate.bare.maxRate, ratio: Number((rate.peercast.maxRate / Math.max(1, rate.bare.maxRate)).toFixed(2)) },
+    setup:
+      "each tracker pinned to core 0 (taskset), load generator on core 1; 200 connections in one swarm for the rate steps; announces carry 5 offers, offers are answered",
+    maxRateP99Under50ms: {
+      peercast: rate.peercast.maxRate,
+      bare: rate.bare.maxRate,
+      ratio: Number((rate.peercast.maxRate / Math.max(1, rate.bare.maxRate)).toFixed(2)),
+    },
     steps: { peercast: rate.peercast.steps, bare: rate.bare.steps },
     costBySwarmSize: cost,
   };

@@ -6,53 +6,74 @@ const positiveInt = z.coerce.number().int().positive();
 
 // Keys are the environment variable names, so a failure names the variable to fix.
 /** The service's environment variables: parsed at start, and the source of docs/configuration.md. */
-export const trackerEnvSchema = z.object({
-  PEERCAST_TRACKER_HOST: z.string().min(1).default("0.0.0.0").meta({ description: "listen address" }),
-  PEERCAST_TRACKER_PORT: port.default(8000).meta({ description: "WebSocket port (and `/healthz`)" }),
-  // /metrics and /stats.json: operators' and Prometheus's, not the players' (loopback by default).
-  PEERCAST_TRACKER_METRICS_HOST: z.string().min(1).default("127.0.0.1")
-    .meta({ description: "listen address of `/metrics` and `/stats.json` (containers: `0.0.0.0`, on the container network only)" }),
-  PEERCAST_TRACKER_METRICS_PORT: port.default(8001)
-    .meta({ description: "port of `/metrics` and `/stats.json` (0 = any free port; must differ from `PEERCAST_TRACKER_PORT`)" }),
-  // One origin, or every origin shard (comma-separated): a tracker shard's streams may be on any.
-  PEERCAST_ORIGIN_URL: z
-    .string()
-    .default("http://127.0.0.1:8080")
-    .transform((v) => v.split(",").map((u) => u.trim().replace(/\/$/, "")))
-    .pipe(z.array(z.url({ protocol: /^https?$/ })).min(1)).meta({ description: "the origin whose live sessions are the valid swarms; with origin shards, all of them, comma-separated (an origin that stops answering keeps its known swarms, and `/healthz` reports the longest silence)", default: "`http://127.0.0.1:8080`" }),
-  PEERCAST_TRACKER_POLL_MS: positiveInt.default(2000).meta({ description: "how often the origin is asked" }),
-  PEERCAST_TRACKER_MAX_MESSAGE_BYTES: positiveInt.default(64 * 1024).meta({ description: "largest WebSocket message (larger: close 1009)" }),
-  PEERCAST_TRACKER_MESSAGES_PER_SEC: positiveInt.default(20).meta({ description: "sustained messages per connection" }),
-  PEERCAST_TRACKER_MESSAGE_BURST: positiveInt.default(60).meta({ description: "burst above that rate" }),
-  // Open connections in all: what one tracker process is sized for (20k viewers, ~400 MiB).
-  PEERCAST_TRACKER_MAX_CONNECTIONS: positiveInt.default(20_000)
-    .meta({ description: "open connections in all (what one tracker process is sized for, see the capacity model in [deployment.md](deployment.md)); more are refused with 429 (`too_many_connections`)" }),
-  // Standing cap per address: well above a campus or carrier-grade NAT's audience (each
-  // connection is bounded by the per-connection limits); what stops floods is the rate below.
-  PEERCAST_TRACKER_CONNECTIONS_PER_IP: positiveInt.default(4096)
-    .meta({ description: "open connections per client address (a NAT's whole audience; see [tracker.md](tracker.md))" }),
-  PEERCAST_TRACKER_NEW_CONNECTIONS_PER_MIN: positiveInt.default(1200)
-    .meta({ description: "new connections per minute per client address, sustained (token bucket)" }),
-  PEERCAST_TRACKER_NEW_CONNECTIONS_BURST: positiveInt.default(200)
-    .meta({ description: "new connections a client address may open at once above that rate" }),
-  PEERCAST_TRACKER_SWARMS_PER_CONNECTION: positiveInt.default(16).meta({ description: "swarms (renditions) one connection may join" }),
-  PEERCAST_TRACKER_OFFERS_PER_ANNOUNCE: positiveInt.default(5).meta({ description: "WebRTC offers in one announce (players send 5)" }),
-  PEERCAST_TRACKER_MIN_OFFERS_GAP_MS: z.coerce.number().int().min(0).default(5000)
-    .meta({ description: "offers from one connection into one swarm at most this often (players send them once an interval; more often is refused as `offers_too_often` and answered with no peers)" }),
-  PEERCAST_TRACKER_IDLE_TIMEOUT_MS: positiveInt.default(60_000).meta({ description: "a socket that answers no ping for this long is closed" }),
-  PEERCAST_TRACKER_ANNOUNCE_INTERVAL_SEC: positiveInt.default(60)
-    .meta({ description: "announce interval told to clients (a peer's first three answers: at most 10 s, so that a newcomer soon meets more than the 5 peers its first offers went to), each answer spread by ±20 % so that a crowd that joined together does not announce together; silent peers expire after two of the longest" }),
-  PEERCAST_TRACKER_TRUST_PROXY: z.enum(["0", "1"]).default("0").transform((v) => v === "1")
-    .meta({ description: "take the client address from the last `X-Forwarded-For` entry (behind one proxy), if it is an IP address", default: "`0`" }),
-  PEERCAST_LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info").meta({ description: "pino level" }),
-  PEERCAST_LOG_FORMAT: z
-    .enum(LOG_FORMATS)
-    .default("auto")
-    .meta({ description: "`auto`: readable lines on a terminal, JSON lines otherwise (a pipe, a container); `json` or `pretty` always (`npm start` shows its services' lines readable on a terminal unless this is `json`)" }),
-}).refine((e) => e.PEERCAST_TRACKER_METRICS_PORT === 0 || e.PEERCAST_TRACKER_METRICS_PORT !== e.PEERCAST_TRACKER_PORT, {
-  path: ["PEERCAST_TRACKER_METRICS_PORT"],
-  message: "must differ from PEERCAST_TRACKER_PORT (metrics have a listener of their own)",
-});
+export const trackerEnvSchema = z
+  .object({
+    PEERCAST_TRACKER_HOST: z.string().min(1).default("0.0.0.0").meta({ description: "listen address" }),
+    PEERCAST_TRACKER_PORT: port.default(8000).meta({ description: "WebSocket port (and `/healthz`)" }),
+    // /metrics and /stats.json: operators' and Prometheus's, not the players' (loopback by default).
+    PEERCAST_TRACKER_METRICS_HOST: z
+      .string()
+      .min(1)
+      .default("127.0.0.1")
+      .meta({ description: "listen address of `/metrics` and `/stats.json` (containers: `0.0.0.0`, on the container network only)" }),
+    PEERCAST_TRACKER_METRICS_PORT: port
+      .default(8001)
+      .meta({ description: "port of `/metrics` and `/stats.json` (0 = any free port; must differ from `PEERCAST_TRACKER_PORT`)" }),
+    // One origin, or every origin shard (comma-separated): a tracker shard's streams may be on any.
+    PEERCAST_ORIGIN_URL: z
+      .string()
+      .default("http://127.0.0.1:8080")
+      .transform((v) => v.split(",").map((u) => u.trim().replace(/\/$/, "")))
+      .pipe(z.array(z.url({ protocol: /^https?$/ })).min(1))
+      .meta({
+        description:
+          "the origin whose live sessions are the valid swarms; with origin shards, all of them, comma-separated (an origin that stops answering keeps its known swarms, and `/healthz` reports the longest silence)",
+        default: "`http://127.0.0.1:8080`",
+      }),
+    PEERCAST_TRACKER_POLL_MS: positiveInt.default(2000).meta({ description: "how often the origin is asked" }),
+    PEERCAST_TRACKER_MAX_MESSAGE_BYTES: positiveInt.default(64 * 1024).meta({ description: "largest WebSocket message (larger: close 1009)" }),
+    PEERCAST_TRACKER_MESSAGES_PER_SEC: positiveInt.default(20).meta({ description: "sustained messages per connection" }),
+    PEERCAST_TRACKER_MESSAGE_BURST: positiveInt.default(60).meta({ description: "burst above that rate" }),
+    // Open connections in all: what one tracker process is sized for (20k viewers, ~400 MiB).
+    PEERCAST_TRACKER_MAX_CONNECTIONS: positiveInt.default(20_000).meta({
+      description:
+        "open connections in all (what one tracker process is sized for, see the capacity model in [deployment.md](deployment.md)); more are refused with 429 (`too_many_connections`)",
+    }),
+    // Standing cap per address: well above a campus or carrier-grade NAT's audience (each
+    // connection is bounded by the per-connection limits); what stops floods is the rate below.
+    PEERCAST_TRACKER_CONNECTIONS_PER_IP: positiveInt
+      .default(4096)
+      .meta({ description: "open connections per client address (a NAT's whole audience; see [tracker.md](tracker.md))" }),
+    PEERCAST_TRACKER_NEW_CONNECTIONS_PER_MIN: positiveInt
+      .default(1200)
+      .meta({ description: "new connections per minute per client address, sustained (token bucket)" }),
+    PEERCAST_TRACKER_NEW_CONNECTIONS_BURST: positiveInt.default(200).meta({ description: "new connections a client address may open at once above that rate" }),
+    PEERCAST_TRACKER_SWARMS_PER_CONNECTION: positiveInt.default(16).meta({ description: "swarms (renditions) one connection may join" }),
+    PEERCAST_TRACKER_OFFERS_PER_ANNOUNCE: positiveInt.default(5).meta({ description: "WebRTC offers in one announce (players send 5)" }),
+    PEERCAST_TRACKER_MIN_OFFERS_GAP_MS: z.coerce.number().int().min(0).default(5000).meta({
+      description:
+        "offers from one connection into one swarm at most this often (players send them once an interval; more often is refused as `offers_too_often` and answered with no peers)",
+    }),
+    PEERCAST_TRACKER_IDLE_TIMEOUT_MS: positiveInt.default(60_000).meta({ description: "a socket that answers no ping for this long is closed" }),
+    PEERCAST_TRACKER_ANNOUNCE_INTERVAL_SEC: positiveInt.default(60).meta({
+      description:
+        "announce interval told to clients (a peer's first three answers: at most 10 s, so that a newcomer soon meets more than the 5 peers its first offers went to), each answer spread by ±20 % so that a crowd that joined together does not announce together; silent peers expire after two of the longest",
+    }),
+    PEERCAST_TRACKER_TRUST_PROXY: z
+      .enum(["0", "1"])
+      .default("0")
+      .transform((v) => v === "1")
+      .meta({ description: "take the client address from the last `X-Forwarded-For` entry (behind one proxy), if it is an IP address", default: "`0`" }),
+    PEERCAST_LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info").meta({ description: "pino level" }),
+    PEERCAST_LOG_FORMAT: z.enum(LOG_FORMATS).default("auto").meta({
+      description:
+        "`auto`: readable lines on a terminal, JSON lines otherwise (a pipe, a container); `json` or `pretty` always (`npm start` shows its services' lines readable on a terminal unless this is `json`)",
+    }),
+  })
+  .refine((e) => e.PEERCAST_TRACKER_METRICS_PORT === 0 || e.PEERCAST_TRACKER_METRICS_PORT !== e.PEERCAST_TRACKER_PORT, {
+    path: ["PEERCAST_TRACKER_METRICS_PORT"],
+    message: "must differ from PEERCAST_TRACKER_PORT (metrics have a listener of their own)",
+  });
 
 export interface TrackerConfig {
   host: string;

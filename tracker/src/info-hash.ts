@@ -20,7 +20,11 @@ export interface VariantAttributes {
 
 /** The library's generateStreamShortId for a main (video) variant. */
 export function streamShortId(v: VariantAttributes): string {
-  const codecs = v.videoCodec.split(",").map((c) => c.trim().toLowerCase()).sort().join(",");
+  const codecs = v.videoCodec
+    .split(",")
+    .map((c) => c.trim().toLowerCase())
+    .sort()
+    .join(",");
   const frameRate = v.frameRate && !Number.isNaN(Number(v.frameRate)) ? Number(v.frameRate).toString() : "";
   const range = v.videoRange ? v.videoRange.toUpperCase().trim() : "";
   const str = `${v.bandwidth}-${codecs}-${v.width}-${v.height}----${frameRate}-${range}`;

@@ -20,7 +20,7 @@ export class LiveSwarms {
   private timer: NodeJS.Timeout | undefined;
   private polling = false;
 
-  constructor(private readonly o: { originUrls: string[]; pollMs: number; log: Logger; onEnded(infoHashes: string[]): void }) {
+  constructor(private readonly o: { originUrls: string[]; pollMs: number; log: Logger; onEnded: (infoHashes: string[]) => void }) {
     this.origins = o.originUrls.map((url) => new OriginSwarms(url, o.originUrls.length > 1 ? o.log.child({ origin: url }) : o.log, o.onEnded));
   }
 

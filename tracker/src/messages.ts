@@ -22,9 +22,7 @@ const Announce = z
       .nullable()
       .optional()
       .transform((v) => v ?? undefined),
-    offers: z
-      .array(z.object({ offer: z.object({ type: z.literal("offer"), sdp: z.string().max(MAX_SDP) }), offer_id: BinaryId }))
-      .optional(),
+    offers: z.array(z.object({ offer: z.object({ type: z.literal("offer"), sdp: z.string().max(MAX_SDP) }), offer_id: BinaryId })).optional(),
     answer: z.object({ type: z.literal("answer"), sdp: z.string().max(MAX_SDP) }).optional(),
     offer_id: BinaryId.optional(),
     to_peer_id: BinaryId.optional(),

@@ -9,7 +9,12 @@ export function createMetrics() {
     registry,
     connections: new Gauge({ name: "peercast_tracker_connections", help: "Open WebSocket connections", registers }),
     peers: new Gauge({ name: "peercast_tracker_peers", help: "Peers in live swarms", registers }),
-    streamPeers: new Gauge({ name: "peercast_tracker_stream_peers", help: "Peers in the live swarms of each stream (all renditions)", labelNames: ["stream"], registers }),
+    streamPeers: new Gauge({
+      name: "peercast_tracker_stream_peers",
+      help: "Peers in the live swarms of each stream (all renditions)",
+      labelNames: ["stream"],
+      registers,
+    }),
     swarms: new Gauge({ name: "peercast_tracker_live_swarms", help: "Live rendition swarms known from the origin", registers }),
     messages: new Counter({ name: "peercast_tracker_messages_total", help: "WebSocket messages received", registers }),
     announces: new Counter({ name: "peercast_tracker_announces_total", help: "Announces accepted", registers }),

@@ -63,7 +63,10 @@ export class PeerReports {
     // A pair that expired and is reported again is still one pair (both directions are kept).
     if (!this.unreachable.get(reporter)?.has(other)) this.unreachablePairs++;
     const until = nowMs + UNREACHABLE_FOR_MS;
-    for (const [a, b] of [[reporter, other], [other, reporter]] as const) {
+    for (const [a, b] of [
+      [reporter, other],
+      [other, reporter],
+    ] as const) {
       const set = this.unreachable.get(a);
       if (set) set.set(b, until);
       else this.unreachable.set(a, new Map([[b, until]]));

@@ -23,7 +23,13 @@ function hostile(rand: () => number, live: string[]): string | Buffer {
     () => JSON.stringify(announce(ih, id20("fz"), { event: pick(["stopped", "completed", "bogus", 1]), left: pick([-1, "x", 1e308]) })),
     () => JSON.stringify(announce(ih, id20("fz"), { numwant: pick([-5, 1e9, "50", null]) })),
     () => "[".repeat(500) + "]".repeat(500),
-    () => JSON.stringify({ action: "announce", info_hash: ih, peer_id: id20("big"), offers: [{ offer: { type: "offer", sdp: "x".repeat(30_000) }, offer_id: id20("o") }] }),
+    () =>
+      JSON.stringify({
+        action: "announce",
+        info_hash: ih,
+        peer_id: id20("big"),
+        offers: [{ offer: { type: "offer", sdp: "x".repeat(30_000) }, offer_id: id20("o") }],
+      }),
     () => Buffer.from(junk(64), "latin1"),
     () => JSON.stringify(announce(ih, id20("honest-a"), { event: "stopped" })), // someone else's peer
   ];
@@ -92,10 +98,14 @@ test("fuzz: hostile traffic never crashes the tracker or starves honest clients,
     const stats = (await (await fetch(`${tracker.metrics}/stats.json`)).json()) as { peers: number };
     assert.equal(stats.peers, 0, "closed sockets left no peers behind");
     // The heap comes back once the sockets are gone (a few MiB of GC slack allowed).
-    const after = await waitFor(async () => {
-      const h = await heap();
-      return h - baseline < 8 ? h : undefined;
-    }, 20_000, () => `heap stayed above ${baseline.toFixed(1)} + 8 MiB`);
+    const after = await waitFor(
+      async () => {
+        const h = await heap();
+        return h - baseline < 8 ? h : undefined;
+      },
+      20_000,
+      () => `heap stayed above ${baseline.toFixed(1)} + 8 MiB`,
+    );
     t.diagnostic(`${sent} hostile messages, ${answered} honest announces answered; heap ${baseline.toFixed(1)} -> ${after.toFixed(1)} MiB`);
   } finally {
     await tracker.stop();

@@ -19,7 +19,10 @@ function testSwarm(infoHash: string, onEarlyAnswer?: EarlyAnswerHook) {
   };
   const announce = (peerId: string, extra: Record<string, unknown> = {}) => {
     let got: string[] = [];
-    swarm.announce({ type: "ws", event: "update", numwant: 5, peer_id: peerId, info_hash: infoHash, socket, ...extra }, (_e, r) => (got = r!.peers.map((p) => p.peerId)));
+    swarm.announce(
+      { type: "ws", event: "update", numwant: 5, peer_id: peerId, info_hash: infoHash, socket, ...extra },
+      (_e, r) => (got = r!.peers.map((p) => p.peerId)),
+    );
     return got;
   };
   const offer = (peerId: string) => announce(peerId, { offers: Array(5).fill({ offer_id: "o" }) });
@@ -29,7 +32,14 @@ function testSwarm(infoHash: string, onEarlyAnswer?: EarlyAnswerHook) {
 }
 
 test("announces with offers and answers parse; garbage gets a reason", () => {
-  const offer = { action: "announce", info_hash: id("a"), peer_id: id("b"), numwant: 5, left: null, offers: [{ offer: { type: "offer", sdp: "v=0" }, offer_id: id("c") }] };
+  const offer = {
+    action: "announce",
+    info_hash: id("a"),
+    peer_id: id("b"),
+    numwant: 5,
+    left: null,
+    offers: [{ offer: { type: "offer", sdp: "v=0" }, offer_id: id("c") }],
+  };
   assert.equal(parseMessage(JSON.stringify(offer)).ok, true);
   const answer = { action: "announce", info_hash: id("a"), peer_id: id("b"), answer: { type: "answer", sdp: "v=0" }, offer_id: id("c"), to_peer_id: id("d") };
   assert.equal(parseMessage(JSON.stringify(answer)).ok, true);
@@ -63,10 +73,13 @@ test("a swarm samples peers without itself, removes in O(1) and expires silent p
   assert.equal(swarm.size, 1000);
   let got: string[] = [];
   let slot: number | undefined;
-  swarm.announce({ type: "ws", event: "update", numwant: 5, peer_id: "p3", info_hash: IH, socket: socket(3), offers: Array(5).fill({ offer_id: "o" }) }, (_e, r) => {
-    got = r!.peers.map((p) => p.peerId);
-    slot = r!.slot;
-  });
+  swarm.announce(
+    { type: "ws", event: "update", numwant: 5, peer_id: "p3", info_hash: IH, socket: socket(3), offers: Array(5).fill({ offer_id: "o" }) },
+    (_e, r) => {
+      got = r!.peers.map((p) => p.peerId);
+      slot = r!.slot;
+    },
+  );
   assert.equal(new Set(got).size, 5);
   assert.ok(!got.includes("p3"));
   assert.deepEqual(offered, ["p3:5"]);
@@ -82,7 +95,10 @@ test("a swarm samples peers without itself, removes in O(1) and expires silent p
   assert.equal(swarm.remove("p500"), true);
   assert.equal(swarm.find("p500"), undefined);
   assert.equal(swarm.find("p999")?.peerId, "p999");
-  assert.deepEqual(sent.map(([n, m]) => [n, heard(m).slot, heard(m).incomplete]), [[999, 500, 999]]);
+  assert.deepEqual(
+    sent.map(([n, m]) => [n, heard(m).slot, heard(m).incomplete]),
+    [[999, 500, 999]],
+  );
   // A stop from a socket that does not hold the peer is ignored.
   swarm.announce({ type: "ws", event: "stopped", numwant: 0, peer_id: "p1", info_hash: IH, socket: socket(2) });
   assert.ok(swarm.find("p1"));
@@ -197,5 +213,8 @@ test("a peer's first announces are flagged early (three of them); relayed WebRTC
     announce("p", extra);
     return early > before;
   };
-  assert.deepEqual([flagged({ event: "started" }), flagged({ answer: { type: "answer" } }), flagged({}), flagged({}), flagged({}), flagged({})], [true, false, true, true, false, false]);
+  assert.deepEqual(
+    [flagged({ event: "started" }), flagged({ answer: { type: "answer" } }), flagged({}), flagged({}), flagged({}), flagged({})],
+    [true, false, true, true, false, false],
+  );
 });

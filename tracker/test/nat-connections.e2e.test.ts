@@ -46,7 +46,10 @@ test("a burst of new connections beyond the bucket is refused with 429 and count
   const accepted = results.flatMap((r) => (r.status === "fulfilled" ? [r.value] : []));
   clients.push(...accepted);
   const rejections = results.flatMap((r) => (r.status === "rejected" ? [String(r.reason)] : []));
-  assert.ok(rejections.every((e) => /429/.test(e)), `refused with 429 only: ${rejections.find((e) => !/429/.test(e))}`);
+  assert.ok(
+    rejections.every((e) => /429/.test(e)),
+    `refused with 429 only: ${rejections.find((e) => !/429/.test(e))}`,
+  );
   assert.ok(accepted.length >= 20, `the bucket's burst got through: ${accepted.length}`);
   assert.ok(rejections.length > 0, `the rest of the burst was refused: ${accepted.length} accepted`);
   assert.equal(await refused("connections_rate"), rejections.length);

@@ -45,10 +45,14 @@ test("a tracker following two origin shards accepts both streams' swarms; a sile
 
   await origins[1]!.stop();
   // Several polls later the silent shard's swarm is still there, and the health check says so.
-  await waitFor(async () => {
-    const health = (await (await fetch(`${tracker.http}/healthz`)).json()) as { originSeenMsAgo: number };
-    return health.originSeenMsAgo > 2000;
-  }, 15_000, () => "/healthz never reported the stopped shard's silence");
+  await waitFor(
+    async () => {
+      const health = (await (await fetch(`${tracker.http}/healthz`)).json()) as { originSeenMsAgo: number };
+      return health.originSeenMsAgo > 2000;
+    },
+    15_000,
+    () => "/healthz never reported the stopped shard's silence",
+  );
   assert.ok(accepted(await announced(demo!, "d2")), "kept through the shard's silence");
   assert.ok(accepted(await announced(main!, "m2")), "the other shard unaffected");
 });

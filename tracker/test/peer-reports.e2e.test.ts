@@ -39,7 +39,12 @@ async function peer(name: string, address: string): Promise<RawClient & { id: st
   return c;
 }
 
-const reject = (reporter: { id: string }, offender: { id: string }) => ({ action: "peercast_reject", info_hash: swarm, peer_id: reporter.id, offender: offender.id });
+const reject = (reporter: { id: string }, offender: { id: string }) => ({
+  action: "peercast_reject",
+  info_hash: swarm,
+  peer_id: reporter.id,
+  offender: offender.id,
+});
 /** Who got an offer from `from` among these clients (offers carry the offerer's peer id). */
 const offeredBy = (from: { id: string }, to: (RawClient & { id: string })[]) =>
   to.filter((c) => c.received.some((m) => m.offer !== undefined && m.peer_id === from.id)).map((c) => c.id.replace(/x+$/, ""));
@@ -119,7 +124,12 @@ test("unreachable reports: only the reporter's own connection; the pair meets no
   const b = await peer("ub-", "198.51.100.12");
   const c = await peer("uc-", "203.0.113.13");
   const all = [a, b, c];
-  const unreachable = (reporter: { id: string }, other: { id: string }) => ({ action: "peercast_unreachable", info_hash: swarm, peer_id: reporter.id, other: other.id });
+  const unreachable = (reporter: { id: string }, other: { id: string }) => ({
+    action: "peercast_unreachable",
+    info_hash: swarm,
+    peer_id: reporter.id,
+    other: other.id,
+  });
   const recorded = () => metric(tracker.metrics, "peercast_tracker_unreachable_reports_total");
   assert.match(await c.failure(unreachable(a, b)), /has not announced that peer/);
   a.send(unreachable(a, b));
@@ -146,6 +156,12 @@ test("a peer's first three answers tell it to announce again within about 10 s, 
     c.send(announce(swarm, c.id, i === 0 ? { event: "started" } : {}));
     intervals.push(Number((await c.next(accepted)).interval));
   }
-  assert.ok(intervals.slice(0, 3).every((s) => s >= 8 && s <= 12), `intervals ${intervals}`);
-  assert.ok(intervals.slice(3).every((s) => s >= 48 && s <= 72), `intervals ${intervals}`);
+  assert.ok(
+    intervals.slice(0, 3).every((s) => s >= 8 && s <= 12),
+    `intervals ${intervals}`,
+  );
+  assert.ok(
+    intervals.slice(3).every((s) => s >= 48 && s <= 72),
+    `intervals ${intervals}`,
+  );
 });

@@ -24,7 +24,13 @@ describe("the tracker with a live stream", () => {
   // For a failure's message: it must not throw, or the failure it describes would never be raised.
   const refusals = () =>
     fetch(`${tracker.metrics}/metrics`)
-      .then(async (res) => (await res.text()).split("\n").filter((l) => l.startsWith("peercast_tracker_refused_total")).join(", ") || "nothing refused")
+      .then(
+        async (res) =>
+          (await res.text())
+            .split("\n")
+            .filter((l) => l.startsWith("peercast_tracker_refused_total"))
+            .join(", ") || "nothing refused",
+      )
       .catch((err: Error) => `metrics unreadable: ${err.message}`);
   const stats = async () => (await (await fetch(`${tracker.metrics}/stats.json`)).json()) as { peers: number; connections: number };
 
@@ -77,17 +83,25 @@ describe("the tracker with a live stream", () => {
     a.on("update", (u: { complete: number; incomplete: number; slot?: number }) => aliceHeard.push(`size ${u.complete + u.incomplete}, slot ${u.slot}`));
     a.on("peer", () => aliceHeard.push("peer"));
     const heard: string[] = [];
-    for (const [name, c] of [["alice", a], ["bob", b]] as const) {
+    for (const [name, c] of [
+      ["alice", a],
+      ["bob", b],
+    ] as const) {
       c.on("warning", (e: Error) => heard.push(`${name} warning: ${e.message}`));
       c.on("error", (e: Error) => heard.push(`${name} error: ${e.message}`));
     }
     try {
-    a.start();
-    // Offers are sent once ICE gathering ends (up to simple-peer's 5 s timeout).
-    await waitFor(async () => (await stats()).peers >= 1, 15_000);
-    b.start();
-    // b's offers reach a, a's answer goes back through the tracker: a data channel opens.
-    await Promise.race([both, new Promise((_, reject) => setTimeout(async () => reject(new Error(`no WebRTC connection (${heard.join("; ") || "no warning"}; tracker: ${await refusals()})`)), 30_000))]);
+      a.start();
+      // Offers are sent once ICE gathering ends (up to simple-peer's 5 s timeout).
+      await waitFor(async () => (await stats()).peers >= 1, 15_000);
+      b.start();
+      // b's offers reach a, a's answer goes back through the tracker: a data channel opens.
+      await Promise.race([
+        both,
+        new Promise((_, reject) =>
+          setTimeout(() => void refusals().then((r) => reject(new Error(`no WebRTC connection (${heard.join("; ") || "no warning"}; tracker: ${r})`))), 30_000),
+        ),
+      ]);
     } finally {
       a.destroy();
       b.destroy();
@@ -117,7 +131,10 @@ describe("the tracker with a live stream", () => {
         intervals.push(Number((await c.next(accepted)).interval));
       }
     }
-    assert.ok(intervals.every((s) => s >= 4 && s <= 6), `intervals ${intervals}`);
+    assert.ok(
+      intervals.every((s) => s >= 4 && s <= 6),
+      `intervals ${intervals}`,
+    );
     // A crowd that joined together must not announce together again: 16 equal answers would
     // happen by chance once in about 60 000 runs.
     assert.ok(new Set(intervals).size > 1, `intervals ${intervals}`);
@@ -153,7 +170,7 @@ describe("the tracker with a live stream", () => {
     // and its slot: an answer with no offer and no peer id, before the offer, carrying no interval.
     const size = a.received.slice(sizes).find((m) => m.complete !== undefined);
     assert.deepEqual(size, { action: "announce", info_hash: swarms[1], complete: 0, incomplete: 2, slot: 0 });
-    assert.ok(a.received.indexOf(size!) < a.received.indexOf(offer));
+    assert.ok(a.received.indexOf(size) < a.received.indexOf(offer));
     a.send(announce(swarms[1]!, id20("relay-a"), { answer: { type: "answer", sdp: "v=0" }, offer_id: offer.offer_id, to_peer_id: id20("relay-b") }));
     const answer = await b.next((m) => m.answer !== undefined);
     assert.equal(answer.peer_id, id20("relay-a"));
@@ -162,7 +179,10 @@ describe("the tracker with a live stream", () => {
     await b.next(accepted);
     assert.ok((await metric(tracker.metrics, "peercast_tracker_refused_total", 'reason="offers_too_often"')) >= 1);
     // The same answer twice: the offer was used up.
-    assert.match(await a.failure(announce(swarms[1]!, id20("relay-a"), { answer: { type: "answer", sdp: "v=0" }, offer_id: offer.offer_id, to_peer_id: id20("relay-b") })), /never received/);
+    assert.match(
+      await a.failure(announce(swarms[1]!, id20("relay-a"), { answer: { type: "answer", sdp: "v=0" }, offer_id: offer.offer_id, to_peer_id: id20("relay-b") })),
+      /never received/,
+    );
   });
 
   test("each limit gives its refusal and bumps its metric", async () => {
@@ -216,7 +236,9 @@ describe("the tracker with a live stream", () => {
     // A raw TCP upgrade that then never answers pings.
     const port = Number(new URL(tracker.url).port);
     const dead = net.connect(port, "127.0.0.1", () =>
-      dead.write("GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"),
+      dead.write(
+        "GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+      ),
     );
     dead.on("error", () => undefined);
     dead.on("data", () => undefined); // read, never answer
@@ -236,7 +258,17 @@ describe("the tracker with a live stream", () => {
 
   test("garbage gets a failure reason or a close, and the tracker carries on", async () => {
     const c = await open();
-    for (const g of ["{", "null", "42", '"str"', "[]", '{"action":"announce"}', '{"action":"announce","info_hash":null,"peer_id":null}', '{"action":"nuke"}', '{"action":"scrape"}']) {
+    for (const g of [
+      "{",
+      "null",
+      "42",
+      '"str"',
+      "[]",
+      '{"action":"announce"}',
+      '{"action":"announce","info_hash":null,"peer_id":null}',
+      '{"action":"nuke"}',
+      '{"action":"scrape"}',
+    ]) {
       c.send(g);
       await c.next((m) => "failure reason" in m);
     }
@@ -251,7 +283,7 @@ describe("the tracker with a live stream", () => {
     c.send(announce(swarms[0]!, id20("late")));
     await c.next(accepted);
     await publisher.stop();
-    await waitFor(async () => (await (await fetch(`${tracker.metrics}/stats.json`)).json() as { liveSwarms: number }).liveSwarms === 0, 15_000);
+    await waitFor(async () => ((await (await fetch(`${tracker.metrics}/stats.json`)).json()) as { liveSwarms: number }).liveSwarms === 0, 15_000);
     assert.equal((await stats()).peers, 0);
     assert.match(await c.failure(announce(swarms[0]!, id20("late"))), /not live/);
   });

@@ -25,7 +25,7 @@ interface LockEntry {
 export function productionPackages(lock: Record<string, LockEntry>, workspaces: string[]): string[] {
   const seen = new Set<string>();
   const resolve = (from: string, name: string): string | undefined => {
-    for (let base = from; ; ) {
+    for (let base = from; ;) {
       const at = `${base ? `${base}/` : ""}node_modules/${name}`;
       if (lock[at]) return at;
       if (!base) return undefined;
@@ -40,7 +40,11 @@ export function productionPackages(lock: Record<string, LockEntry>, workspaces: 
     const from = entry.link ? entry.resolved! : at;
     if (entry.link) walk(from);
     const pkg = lock[from]!;
-    for (const [kind, deps] of [["dependencies", pkg.dependencies], ["optionalDependencies", pkg.optionalDependencies], ["peerDependencies", pkg.peerDependencies]] as const) {
+    for (const [kind, deps] of [
+      ["dependencies", pkg.dependencies],
+      ["optionalDependencies", pkg.optionalDependencies],
+      ["peerDependencies", pkg.peerDependencies],
+    ] as const) {
       for (const name of Object.keys(deps ?? {})) {
         const dep = resolve(from, name);
         if (dep) walk(dep);

@@ -34,7 +34,11 @@ const TEST_NETS = [/^192\.0\.2\./, /^198\.51\.100\./, /^203\.0\.113\./];
  * Isolated: no default route, and no address but loopback, link-local or the test ranges.
  */
 export function assertIsolatedNetwork(): void {
-  const defaults = fs.readFileSync("/proc/net/route", "utf8").split("\n").slice(1).filter((l) => l.split(/\s+/)[1] === "00000000");
+  const defaults = fs
+    .readFileSync("/proc/net/route", "utf8")
+    .split("\n")
+    .slice(1)
+    .filter((l) => l.split(/\s+/)[1] === "00000000");
   const outside = Object.entries(os.networkInterfaces()).flatMap(([name, addrs]) =>
     (addrs ?? []).filter((a) => !a.internal && !a.address.startsWith("fe80:") && !TEST_NETS.some((r) => r.test(a.address))).map((a) => `${name} ${a.address}`),
   );
@@ -47,14 +51,18 @@ export function assertIsolatedNetwork(): void {
 
 /** PIDs of dockerd processes on `root` (one left by a run killed before it could stop its own). */
 function dockerdsOn(root: string): number[] {
-  return fs.readdirSync("/proc").filter((p) => /^\d+$/.test(p)).filter((pid) => {
-    try {
-      const argv = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
-      return path.basename(argv[0] ?? "") === "dockerd" && argv.includes(`--data-root=${root}`);
-    } catch {
-      return false; // gone meanwhile
-    }
-  }).map(Number);
+  return fs
+    .readdirSync("/proc")
+    .filter((p) => /^\d+$/.test(p))
+    .filter((pid) => {
+      try {
+        const argv = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
+        return path.basename(argv[0] ?? "") === "dockerd" && argv.includes(`--data-root=${root}`);
+      } catch {
+        return false; // gone meanwhile
+      }
+    })
+    .map(Number);
 }
 
 export async function startDockerd(o: { bip: string; pool: string }): Promise<DockerHandle> {
@@ -111,7 +119,13 @@ export async function startDockerd(o: { bip: string; pool: string }): Promise<Do
   const end = Date.now() + 60_000;
   for (;;) {
     if (proc.exitCode !== null) throw new Error(`dockerd exited (${proc.exitCode}): ${log().slice(-3000)}`);
-    if (await api("GET", "/_ping").then(() => true, () => false)) break;
+    if (
+      await api("GET", "/_ping").then(
+        () => true,
+        () => false,
+      )
+    )
+      break;
     if (Date.now() > end) {
       await stop();
       throw new Error(`dockerd did not answer within 60 s: ${log().slice(-3000)}`);
@@ -124,7 +138,12 @@ export async function startDockerd(o: { bip: string; pool: string }): Promise<Do
     pid: proc.pid!,
     api,
     cli: (cliArgs, timeoutMs = 120_000) => {
-      const r = spawnSync("docker", cliArgs, { env: { PATH: DOCKER_PATH, HOME: run, DOCKER_HOST: host }, encoding: "utf8", timeout: timeoutMs, maxBuffer: 64 << 20 });
+      const r = spawnSync("docker", cliArgs, {
+        env: { PATH: DOCKER_PATH, HOME: run, DOCKER_HOST: host },
+        encoding: "utf8",
+        timeout: timeoutMs,
+        maxBuffer: 64 << 20,
+      });
       return { status: r.status, stdout: r.stdout, stderr: r.stderr };
     },
     log,
@@ -134,7 +153,13 @@ export async function startDockerd(o: { bip: string; pool: string }): Promise<Do
 
 /** Imports a root filesystem tarball as `image` unless the daemon has it already. */
 export async function ensureImage(docker: DockerHandle, image: string, tarball: string): Promise<"present" | "imported"> {
-  if (await docker.api("GET", `/images/${encodeURIComponent(image)}/json`).then(() => true, () => false)) return "present";
+  if (
+    await docker.api("GET", `/images/${encodeURIComponent(image)}/json`).then(
+      () => true,
+      () => false,
+    )
+  )
+    return "present";
   if (!fs.existsSync(tarball)) {
     throw new Error(`no base root filesystem at ${tarball}: npm test builds it (scripts/bootstrap.mjs, debootstrap, as root, with the network)`);
   }

@@ -27,7 +27,10 @@ export interface Dockerfile {
 /** The instructions that matter here; CMD and HEALTHCHECK in exec (JSON) form only. */
 export function dockerfile(file: string): Dockerfile {
   const text = fs.readFileSync(path.join(INFRA_DIR, file), "utf8").replace(/\\\n/g, " ");
-  const lines = text.split("\n").map((l) => l.trim()).filter((l) => l && !l.startsWith("#"));
+  const lines = text
+    .split("\n")
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith("#"));
   const args = (kw: string) => lines.filter((l) => l.startsWith(`${kw} `)).map((l) => l.slice(kw.length + 1).trim());
   const json = (s: string | undefined, what: string) => {
     if (!s?.startsWith("[")) throw new Error(`${file}: ${what} must be in exec (JSON) form`);

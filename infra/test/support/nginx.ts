@@ -55,19 +55,24 @@ export async function startNginx(port: number, env: Record<string, string>): Pro
   // The script execs nginx: this PID is nginx's master process.
   const proc = spawn("sh", [START_NGINX], { env: full, stdio: ["ignore", "pipe", "pipe"] });
   const lines: string[] = [];
-  for (const s of [proc.stdout!, proc.stderr!]) s.on("data", (c: Buffer) => lines.push(...c.toString().split("\n").filter(Boolean)));
+  for (const s of [proc.stdout, proc.stderr]) s.on("data", (c: Buffer) => lines.push(...c.toString().split("\n").filter(Boolean)));
   const exited = new Promise<void>((resolve) => proc.once("exit", () => resolve()));
-  await waitFor(async () => {
-    if (proc.exitCode !== null) throw new Error(`nginx exited: ${lines.join("\n")}`);
-    return listening(port);
-  }, 10_000, () => lines.join("\n"));
+  await waitFor(
+    async () => {
+      if (proc.exitCode !== null) throw new Error(`nginx exited: ${lines.join("\n")}`);
+      return listening(port);
+    },
+    10_000,
+    () => lines.join("\n"),
+  );
   return {
     proc,
     pid: proc.pid!,
     prefix,
     http: `http://127.0.0.1:${port}`,
     lines,
-    accessLog: () => (fs.existsSync(full.PEERCAST_NGINX_ACCESS_LOG!) ? fs.readFileSync(full.PEERCAST_NGINX_ACCESS_LOG!, "utf8").split("\n").filter(Boolean) : []),
+    accessLog: () =>
+      fs.existsSync(full.PEERCAST_NGINX_ACCESS_LOG!) ? fs.readFileSync(full.PEERCAST_NGINX_ACCESS_LOG!, "utf8").split("\n").filter(Boolean) : [],
     stop: async () => {
       // SIGQUIT: graceful; nginx's master ends its workers and exits.
       if (proc.exitCode === null && proc.signalCode === null) proc.kill("SIGQUIT");

@@ -32,7 +32,7 @@ function request(type: number, id: Buffer): Buffer {
 function parse(msg: Buffer, id: Buffer): StunAnswer | undefined {
   if (msg.length < 20 || msg.readUInt32BE(4) !== MAGIC || !msg.subarray(8, 20).equals(id)) return undefined;
   const answer: StunAnswer = { type: msg.readUInt16BE(0) };
-  for (let at = 20; at + 4 <= msg.length; ) {
+  for (let at = 20; at + 4 <= msg.length;) {
     const attr = msg.readUInt16BE(at);
     const len = msg.readUInt16BE(at + 2);
     if (attr === XOR_MAPPED_ADDRESS && len >= 8 && msg[at + 5] === 0x01) {

@@ -103,7 +103,12 @@ export class NetworkEmulator {
     await removeStaleNamespaces();
     fs.mkdirSync(options.dir, { recursive: true });
     const prefix = `pcast-${process.pid}-${instances++}-`;
-    const sw = await SwitchProcess.start(path.join(options.dir, "net-counters.json"), options.seed ?? 1, prefix, options.log ?? ((msg) => process.stderr.write(`${msg}\n`)));
+    const sw = await SwitchProcess.start(
+      path.join(options.dir, "net-counters.json"),
+      options.seed ?? 1,
+      prefix,
+      options.log ?? ((msg) => process.stderr.write(`${msg}\n`)),
+    );
     const net = new NetworkEmulator(sw, prefix);
     try {
       const tap = newTap();
@@ -178,7 +183,9 @@ export class NetworkEmulator {
     const c = await this.sw.counters();
     const limit = options.latenessP99Ms ?? 5;
     if (c.switch.latenessP99Ms > limit) {
-      problems.push(`the network switch fell behind: frames left it ${c.switch.latenessP99Ms} ms late (p99; max ${c.switch.latenessMaxMs} ms), limit ${limit} ms`);
+      problems.push(
+        `the network switch fell behind: frames left it ${c.switch.latenessP99Ms} ms late (p99; max ${c.switch.latenessMaxMs} ms), limit ${limit} ms`,
+      );
     }
     return problems;
   }
@@ -219,7 +226,7 @@ export class NetworkEmulator {
     if (fresh) host.peers = 0;
     const planned = specs.map((spec) => {
       const profile = typeof spec.profile === "string" ? ACCESS_PROFILES[spec.profile] : spec.profile;
-      if (!profile) throw new Error(`unknown access profile ${String(spec.profile)}`);
+      if (!profile) throw new Error(`unknown access profile ${JSON.stringify(spec.profile)}`);
       const nat = spec.nat ?? "none";
       if (nat !== "none" && nat !== "cone" && nat !== "symmetric") throw new Error(`unknown NAT kind ${String(nat)}`);
       if (this.nextPublic > LAST_PUBLIC) throw new Error(`no public addresses left: ${LAST_PUBLIC - FIRST_PUBLIC + 1} viewers and peers at most`);
@@ -266,24 +273,26 @@ export class NetworkEmulator {
     }
     const routerSteps = planned
       .filter((p) => p.router)
-      .map(({ peer, tap, router }) => () =>
-        sh(
-          [
-            'command -v iptables >/dev/null || { echo "iptables is missing (Debian package iptables)" >&2; exit 1; }',
-            "ip link set lo up",
-            "sysctl -qw net.ipv4.ip_forward=1",
-            `ip addr add ${NAT_GATEWAY}/24 dev lan`,
-            "ip link set lan up",
-            `ip addr add ${peer.publicAddress}/24 dev ${tap}`,
-            `ip link set ${tap} up`,
-            `iptables -t nat -A POSTROUTING -o ${tap} -j MASQUERADE${peer.nat === "symmetric" ? " --random-fully" : ""}`,
-            // Nothing from outside is for the router itself, as on a home router's WAN side.
-            // Accepted, a packet no mapping expects would become a connection to the router
-            // and hold the port that the peer behind it must keep for hole punching.
-            `iptables -A INPUT -i ${tap} -j DROP`,
-          ].join("\n"),
-          router!,
-        ),
+      .map(
+        ({ peer, tap, router }) =>
+          () =>
+            sh(
+              [
+                'command -v iptables >/dev/null || { echo "iptables is missing (Debian package iptables)" >&2; exit 1; }',
+                "ip link set lo up",
+                "sysctl -qw net.ipv4.ip_forward=1",
+                `ip addr add ${NAT_GATEWAY}/24 dev lan`,
+                "ip link set lan up",
+                `ip addr add ${peer.publicAddress}/24 dev ${tap}`,
+                `ip link set ${tap} up`,
+                `iptables -t nat -A POSTROUTING -o ${tap} -j MASQUERADE${peer.nat === "symmetric" ? " --random-fully" : ""}`,
+                // Nothing from outside is for the router itself, as on a home router's WAN side.
+                // Accepted, a packet no mapping expects would become a connection to the router
+                // and hold the port that the peer behind it must keep for hole punching.
+                `iptables -A INPUT -i ${tap} -j DROP`,
+              ].join("\n"),
+              router!,
+            ),
       );
     await Promise.all([sh(inHost.join("\n"), host.netns), inParallel(routerSteps)]);
     const peers = planned.map((p) => p.peer);

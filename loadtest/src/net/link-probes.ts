@@ -27,7 +27,10 @@ export async function probeLinks(emulator: NetworkEmulator, nets: NetProfileName
   for (const name of profiles) {
     const profile = ACCESS_PROFILES[name];
     const [a, b] = [await emulator.addViewer({ profile, nat: "none" }), await emulator.addViewer({ profile, nat: "none" })];
-    for (const [path, to] of [["viewer-viewer", b], ["viewer-server", emulator.server]] as const) {
+    for (const [path, to] of [
+      ["viewer-viewer", b],
+      ["viewer-server", emulator.server],
+    ] as const) {
       const result = await emulator.probe(a, to);
       out.push({ profile: name, path, result, problems: checkProbe(result) });
     }

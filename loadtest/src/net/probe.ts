@@ -78,7 +78,9 @@ export function expectPath(a: Endpoint, b: Endpoint): PathExpectation {
 
 function spawnIn(netns: string | null, args: string[]) {
   const argv = [path.join(SCRIPTS_DIR, "net-probe.py"), ...args];
-  return netns ? spawn("ip", ["netns", "exec", netns, PYTHON, ...argv], { stdio: ["pipe", "pipe", "pipe"] }) : spawn(PYTHON, argv, { stdio: ["pipe", "pipe", "pipe"] });
+  return netns
+    ? spawn("ip", ["netns", "exec", netns, PYTHON, ...argv], { stdio: ["pipe", "pipe", "pipe"] })
+    : spawn(PYTHON, argv, { stdio: ["pipe", "pipe", "pipe"] });
 }
 
 /**

@@ -50,7 +50,10 @@ export interface ViewerAccess {
 
 /** Parses a `--net` list such as "lan,cable,mix-nat" (duplicates dropped); throws naming the bad item. */
 export function parseNetProfiles(value: string): NetProfileName[] {
-  const items = value.split(",").map((s) => s.trim()).filter(Boolean);
+  const items = value
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (items.length === 0) throw new Error(`--net: empty: give one or more of ${NET_PROFILES.join(", ")}`);
   for (const item of items) {
     if (!(NET_PROFILES as readonly string[]).includes(item)) throw new Error(`--net: "${item}" is not one of ${NET_PROFILES.join(", ")}`);

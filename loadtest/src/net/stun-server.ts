@@ -10,11 +10,26 @@ export interface StunServer {
 }
 
 export async function startStun(address: string, port = STUN_PORT): Promise<StunServer> {
-  const child = spawn("turnserver", ["-n", "--stun-only", `--listening-ip=${address}`, `--listening-port=${port}`, "--no-cli", "--no-tls", "--no-dtls", "--no-software-attribute", "--log-file=stdout", "--simple-log"], {
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const child = spawn(
+    "turnserver",
+    [
+      "-n",
+      "--stun-only",
+      `--listening-ip=${address}`,
+      `--listening-port=${port}`,
+      "--no-cli",
+      "--no-tls",
+      "--no-dtls",
+      "--no-software-attribute",
+      "--log-file=stdout",
+      "--simple-log",
+    ],
+    {
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
   let output = "";
-  for (const s of [child.stdout!, child.stderr!]) s.on("data", (c: Buffer) => (output = (output + c.toString()).slice(-4000)));
+  for (const s of [child.stdout, child.stderr]) s.on("data", (c: Buffer) => (output = (output + c.toString()).slice(-4000)));
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   const stop = async () => {
     if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");

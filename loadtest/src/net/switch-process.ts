@@ -91,7 +91,7 @@ export class SwitchProcess {
       const p = this.pending.get(msg.id ?? -1);
       if (!p) return;
       this.pending.delete(msg.id!);
-      if (msg.ok) p.resolve(msg as Record<string, unknown>);
+      if (msg.ok) p.resolve(msg);
       else p.reject(new Error(`network switch: ${msg.error ?? "failed"}`));
     });
     this.exited = new Promise((resolve) =>

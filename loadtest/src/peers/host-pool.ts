@@ -37,7 +37,9 @@ export class PeerHostPool {
 
   /** With `netns` (emulated links), the peer gets a process of its own in that namespace. */
   add(options: LightPeerOptions, netns?: string): void {
-    let slot = netns ? undefined : this.hosts.filter((h) => !h.netns).reduce<Slot | undefined>((best, h) => (!best || h.ids.size < best.ids.size ? h : best), undefined);
+    let slot = netns
+      ? undefined
+      : this.hosts.filter((h) => !h.netns).reduce<Slot | undefined>((best, h) => (!best || h.ids.size < best.ids.size ? h : best), undefined);
     if (netns) this.hosts.push((slot = { host: new PeerHost(netns), ids: new Set(), netns }));
     else if (!slot || slot.ids.size >= this.peersPerHost) this.hosts.push((slot = { host: new PeerHost(), ids: new Set() }));
     slot.ids.add(options.id);

@@ -13,7 +13,13 @@ const peers = new Map<string, LightPeer>();
 const departed: PeerSnapshot[] = [];
 const reply = (r: PeerHostReply) => process.send?.(r);
 
-const snapshotOf = (id: string, peer: LightPeer): PeerSnapshot => ({ id, stats: peer.snapshot(), errors: [...peer.errors], left: false, fetchCauses: peer.fetchCauses.figures() });
+const snapshotOf = (id: string, peer: LightPeer): PeerSnapshot => ({
+  id,
+  stats: peer.snapshot(),
+  errors: [...peer.errors],
+  left: false,
+  fetchCauses: peer.fetchCauses.figures(),
+});
 
 function leave(id: string): void {
   const peer = peers.get(id);

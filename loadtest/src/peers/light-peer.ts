@@ -69,7 +69,13 @@ export class LightPeer {
   /** Figures as a player's beacon reports them (cumulative counters, current values). */
   snapshot(): StatsBeacon {
     const { firstFrameAt, ...playback } = this.playhead.figures(Date.now());
-    return { ...this.stats, ...playback, peers: this.peers.size, peersMet: this.peersMet.size, startupMs: firstFrameAt === undefined ? undefined : firstFrameAt - this.startedAt };
+    return {
+      ...this.stats,
+      ...playback,
+      peers: this.peers.size,
+      peersMet: this.peersMet.size,
+      startupMs: firstFrameAt === undefined ? undefined : firstFrameAt - this.startedAt,
+    };
   }
 
   /** Serves no new uploads (peers hear it at once); the ones running finish. */
@@ -148,7 +154,12 @@ export class LightPeer {
     this.playhead.reset(Date.now());
   }
 
-  private async createCore(detail: StreamDetailResponse, session: StreamSessionInfo, masterUrl: string, variant: ReturnType<typeof parseMasterVariants>[number]): Promise<Core> {
+  private async createCore(
+    detail: StreamDetailResponse,
+    session: StreamSessionInfo,
+    masterUrl: string,
+    variant: ReturnType<typeof parseMasterVariants>[number],
+  ): Promise<Core> {
     const { Core: CoreClass, generateStreamShortId } = await loadCoreModule(this.o.id);
     const validate = async (url: string, _range: unknown, data: ArrayBuffer): Promise<boolean> => {
       if (this.o.hostile) {
@@ -200,7 +211,14 @@ export class LightPeer {
     core.setManifestResponseUrl(masterUrl);
     core.setIsLive(true);
     // Named as p2p-media-loader-hlsjs names an hls.js level: the same swarm as Chromium viewers.
-    const index = generateStreamShortId({ bitrate: variant.bandwidth, codecs: variant.videoCodec, width: variant.width, height: variant.height, frameRate: variant.frameRate, videoRange: variant.videoRange });
+    const index = generateStreamShortId({
+      bitrate: variant.bandwidth,
+      codecs: variant.videoCodec,
+      width: variant.width,
+      height: variant.height,
+      frameRate: variant.frameRate,
+      videoRange: variant.videoRange,
+    });
     core.addStreamIfNoneExists({ runtimeId: this.playlistUrl, type: "main", index });
     return core;
   }
@@ -245,7 +263,9 @@ export class LightPeer {
     for (const e of removed) this.listed.delete(e.segment.seq);
     this.core?.updateStream(
       this.playlistUrl,
-      added.filter((e) => !e.segment.gap).map((e) => ({ runtimeId: e.segment.url, externalId: e.segment.seq, url: e.segment.url, startTime: e.startSec, endTime: e.endSec })),
+      added
+        .filter((e) => !e.segment.gap)
+        .map((e) => ({ runtimeId: e.segment.url, externalId: e.segment.seq, url: e.segment.url, startTime: e.startSec, endTime: e.endSec })),
       removed.filter((e) => !e.segment.gap).map((e) => e.segment.url),
     );
     if (added.length) this.playhead.edgeMoved([...this.listed.values()].at(-1)!, Date.now(), this.profile!.hls.liveSyncDuration);

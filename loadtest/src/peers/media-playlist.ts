@@ -51,7 +51,10 @@ export function parseMediaPlaylist(text: string, playlistUrl: string): MediaPlay
 
 /** The media playlist URI of a rendition (its path name, e.g. "360p") in a master playlist, and its index. */
 export function findRendition(master: string, rendition: string): { uri: string; index: number } | undefined {
-  const uris = master.split("\n").map((l) => l.trim()).filter((l) => l && !l.startsWith("#"));
+  const uris = master
+    .split("\n")
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith("#"));
   const index = uris.findIndex((u) => u.split("/").at(-2) === rendition);
   return index < 0 ? undefined : { uri: uris[index]!, index };
 }

@@ -78,7 +78,8 @@ export class Playhead {
   /** End of the buffered run that starts with `from` (segments back to back). */
   private bufferedEnd(from: TimedSegment): number {
     let end = from;
-    for (let next = this.buffered.get(end.segment.seq + 1); next && next.startSec <= end.endSec + 0.001; next = this.buffered.get(end.segment.seq + 1)) end = next;
+    for (let next = this.buffered.get(end.segment.seq + 1); next && next.startSec <= end.endSec + 0.001; next = this.buffered.get(end.segment.seq + 1))
+      end = next;
     return end.endSec;
   }
 

@@ -18,7 +18,7 @@ export class LightPeerConnection extends RTCPeerConnection {
   constructor(config: RTCConfiguration = {}) {
     const emulated = process.env[NET_ENV] === "1";
     const own = emulated ? { enableIceUdpMux: false } : { iceServers: [], bindAddress: "127.0.0.1", enableIceUdpMux: false };
-    super({ ...config, ...own } as RTCConfiguration);
+    super({ ...config, ...own });
     // libdatachannel never signals the end of the candidates (a null candidate, as browsers
     // do); simple-peer, inside the engine, waits for it up to 5 s before it sends an offer or
     // an answer, so light peers took 10 s to connect. Loopback has one host candidate: the list

@@ -9,12 +9,20 @@ const ms = (v: number | null) => (v === null ? "-" : `${Math.round(v)} ms`);
 const pct = (v: number | null, digits = 0) => (v === null ? "-" : `${(100 * v).toFixed(digits)} %`);
 const num = (v: number | null | undefined, digits = 2) => (v === null || v === undefined ? "-" : v.toFixed(digits));
 /** A figure per rendition, e.g. "1.05 (360p), 1.10 (240p)". */
-const perRendition = <T>(c: Record<string, T>, show: (v: T) => string) => Object.entries(c).map(([r, v]) => `${show(v)} (${r})`).join(", ") || "-";
+const perRendition = <T>(c: Record<string, T>, show: (v: T) => string) =>
+  Object.entries(c)
+    .map(([r, v]) => `${show(v)} (${r})`)
+    .join(", ") || "-";
 const copies = (c: Record<string, number | null>) => perRendition(c, num);
 const counts = (c: Record<string, number>) => perRendition(c, String);
 /** The after-peer fetches' split by how the try from a peer ended, e.g. "cut 0.50, busy 0.20; 420 ms ahead". */
 const tryEnds = (a: PhaseResult["offload"]["lightAfterPeer"]) =>
-  a && a.aheadMs !== null ? ` [${Object.entries(a.ends).filter(([, v]) => v > 0).map(([k, v]) => `${k} ${num(v)}`).join(", ")}; ${ms(a.aheadMs)} ahead]` : "";
+  a && a.aheadMs !== null
+    ? ` [${Object.entries(a.ends)
+        .filter(([, v]) => v > 0)
+        .map(([k, v]) => `${k} ${num(v)}`)
+        .join(", ")}; ${ms(a.aheadMs)} ahead]`
+    : "";
 const causes = (o: PhaseResult["offload"]) => {
   const c = o.lightFetchesPerSegment;
   return c ? `${num(c.elected)} (${ms(o.lightElectedWaitMs)}) + ${num(c.urgent)} + ${num(c.afterPeer)}${tryEnds(o.lightAfterPeer)} + ${num(c.alone)}` : "-";
@@ -31,15 +39,43 @@ function comparisonTable(c: Comparison): string[] {
     "",
     "| figure | P2P | HTTP-only | P2P vs HTTP-only |",
     "|---|---|---|---|",
-    row(`origin copies per segment (bound ${emulated ? `${num(c.p2p.boundCopies)}: max(1, N - uplinks / bitrate)` : "1.0"})`, copies(c.p2p.copiesPerSegment), copies(c.http.copiesPerSegment)),
+    row(
+      `origin copies per segment (bound ${emulated ? `${num(c.p2p.boundCopies)}: max(1, N - uplinks / bitrate)` : "1.0"})`,
+      copies(c.p2p.copiesPerSegment),
+      copies(c.http.copiesPerSegment),
+    ),
     ...(emulated ? [row("member pairs that connected over WebRTC", c.p2p.pairsConnectedPct === null ? "-" : `${c.p2p.pairsConnectedPct} %`, "-")] : []),
-    row("share of segment bytes from peers (bound: sum over renditions of (N_r - 1) / N)", `${pct(c.p2p.shareFromPeers)} (${pct(c.p2p.shareBound)})`, pct(c.http.shareFromPeers)),
+    row(
+      "share of segment bytes from peers (bound: sum over renditions of (N_r - 1) / N)",
+      `${pct(c.p2p.shareFromPeers)} (${pct(c.p2p.shareBound)})`,
+      pct(c.http.shareFromPeers),
+    ),
     row("audience by rendition, end of phase (N_r)", counts(c.p2p.audienceByRendition), counts(c.http.audienceByRendition)),
-    row("origin egress", `${num(c.p2p.originEgressMbps)} Mbit/s`, `${num(c.http.originEgressMbps)} Mbit/s`, c.p2p.originEgressMbps !== null && c.http.originEgressMbps ? `${num(c.p2p.originEgressMbps / c.http.originEgressMbps)}x` : ""),
-    row(`start-up to first frame, median (p95)`, `${ms(c.p2p.startupMedianMs)} (${ms(c.p2p.startupP95Ms)}), ${c.p2p.starts} starts`, `${ms(c.http.startupMedianMs)} (${ms(c.http.startupP95Ms)}), ${c.http.starts} starts`, `${num(c.ratios.startupMedian)}x (${c.ratios.startupDiffMs === null ? "-" : `${c.ratios.startupDiffMs > 0 ? "+" : ""}${c.ratios.startupDiffMs} ms`})`),
-    row("glass-to-glass latency, median (p95)", `${ms(c.p2p.latencyMedianMs)} (${ms(c.p2p.latencyP95Ms)})`, `${ms(c.http.latencyMedianMs)} (${ms(c.http.latencyP95Ms)})`, `${num(c.ratios.latencyMedian)}x`),
+    row(
+      "origin egress",
+      `${num(c.p2p.originEgressMbps)} Mbit/s`,
+      `${num(c.http.originEgressMbps)} Mbit/s`,
+      c.p2p.originEgressMbps !== null && c.http.originEgressMbps ? `${num(c.p2p.originEgressMbps / c.http.originEgressMbps)}x` : "",
+    ),
+    row(
+      `start-up to first frame, median (p95)`,
+      `${ms(c.p2p.startupMedianMs)} (${ms(c.p2p.startupP95Ms)}), ${c.p2p.starts} starts`,
+      `${ms(c.http.startupMedianMs)} (${ms(c.http.startupP95Ms)}), ${c.http.starts} starts`,
+      `${num(c.ratios.startupMedian)}x (${c.ratios.startupDiffMs === null ? "-" : `${c.ratios.startupDiffMs > 0 ? "+" : ""}${c.ratios.startupDiffMs} ms`})`,
+    ),
+    row(
+      "glass-to-glass latency, median (p95)",
+      `${ms(c.p2p.latencyMedianMs)} (${ms(c.p2p.latencyP95Ms)})`,
+      `${ms(c.http.latencyMedianMs)} (${ms(c.http.latencyP95Ms)})`,
+      `${num(c.ratios.latencyMedian)}x`,
+    ),
     row("light peers' latency (playhead vs PROGRAM-DATE-TIME), median", ms(c.p2p.lightPeerLatencyMedianMs), ms(c.http.lightPeerLatencyMedianMs)),
-    row("stall ratio (stalls)", `${pct(c.p2p.stallRatio, 2)} (${c.p2p.stalls})`, `${pct(c.http.stallRatio, 2)} (${c.http.stalls})`, c.ratios.stallRatioDiffPoints === null ? "" : `${c.ratios.stallRatioDiffPoints > 0 ? "+" : ""}${c.ratios.stallRatioDiffPoints} points`),
+    row(
+      "stall ratio (stalls)",
+      `${pct(c.p2p.stallRatio, 2)} (${c.p2p.stalls})`,
+      `${pct(c.http.stallRatio, 2)} (${c.http.stalls})`,
+      c.ratios.stallRatioDiffPoints === null ? "" : `${c.ratios.stallRatioDiffPoints > 0 ? "+" : ""}${c.ratios.stallRatioDiffPoints} points`,
+    ),
     "",
   ];
 }
@@ -54,7 +90,10 @@ function linkRows(r: RunReport): string[] {
     "",
     "| profile | path | round trip | up | down | loss up / down |",
     "|---|---|---|---|---|---|",
-    ...r.linkProbes.map(({ profile, path, result: p }) => `| ${profile} | ${path} | ${num(p.rttMs.median, 1)} ms (${num(p.expected.rttMs, 1)}) | ${kbps(p.upKbps)} (${kbps(p.expected.upKbps)}) | ${kbps(p.downKbps)} (${kbps(p.expected.downKbps)}) | ${num(p.lossUpPct, 1)} / ${num(p.lossDownPct, 1)} % |`),
+    ...r.linkProbes.map(
+      ({ profile, path, result: p }) =>
+        `| ${profile} | ${path} | ${num(p.rttMs.median, 1)} ms (${num(p.expected.rttMs, 1)}) | ${kbps(p.upKbps)} (${kbps(p.expected.upKbps)}) | ${kbps(p.downKbps)} (${kbps(p.expected.downKbps)}) | ${num(p.lossUpPct, 1)} / ${num(p.lossDownPct, 1)} % |`,
+    ),
     "",
     "Per phase, the pairs of members that connected (and, for each member, its access link and the members it connected to), the switch's counters (all links): frames, lost to the profile's loss, dropped from full queues, the longest wait in a queue, how late the switch released frames (p99) and its CPU.",
     "",
@@ -62,14 +101,19 @@ function linkRows(r: RunReport): string[] {
     "|---|---|---|---|---|---|---|---|---|---|",
     ...r.phases.flatMap((p) => {
       const n = p.net;
-      return n ? [`| ${p.label} | ${n.bitrateKbps ?? "-"} kbit/s | ${num(n.boundCopies)} | ${n.pairsConnectedPct === null ? "-" : `${n.pairsConnectedPct} %`}${n.reach ? ` (${n.reach.map((m) => `${m.access} ${m.peersMet}`).join(", ")})` : ""} | ${n.links.frames} | ${n.links.lostFrames} | ${n.links.queueDrops} | ${n.links.maxQueueMs} ms | ${n.links.latenessP99Ms} ms | ${num(n.links.switchCpuPctOfCore, 1)} % |`] : [];
+      return n
+        ? [
+            `| ${p.label} | ${n.bitrateKbps ?? "-"} kbit/s | ${num(n.boundCopies)} | ${n.pairsConnectedPct === null ? "-" : `${n.pairsConnectedPct} %`}${n.reach ? ` (${n.reach.map((m) => `${m.access} ${m.peersMet}`).join(", ")})` : ""} | ${n.links.frames} | ${n.links.lostFrames} | ${n.links.queueDrops} | ${n.links.maxQueueMs} ms | ${n.links.latenessP99Ms} ms | ${num(n.links.switchCpuPctOfCore, 1)} % |`,
+          ]
+        : [];
     }),
     "",
   ];
 }
 
 function phaseRows(phases: PhaseResult[]): string[] {
-  const head = "| phase | audience | copies/segment | light peers' origin fetches/segment: elected (mean wait) + urgent + after a peer + alone | share | start-up median (n, failed) | stalls (s, ratio; in warm-up) | latency median/p95 | switches | errors | rejected | egress | origin CPU / RSS | tracker CPU / RSS / msg/s | host CPU |";
+  const head =
+    "| phase | audience | copies/segment | light peers' origin fetches/segment: elected (mean wait) + urgent + after a peer + alone | share | start-up median (n, failed) | stalls (s, ratio; in warm-up) | latency median/p95 | switches | errors | rejected | egress | origin CPU / RSS | tracker CPU / RSS / msg/s | host CPU |";
   return [
     head,
     "|" + "---|".repeat(15),
@@ -104,7 +148,9 @@ export function renderMarkdown(r: RunReport): string {
     "",
     ...phaseRows(r.phases),
     "",
-    ...r.phases.flatMap((p) => (p.events.length ? [`- ${p.label}: ${p.events.map((e) => `+${e.tSec} s ${e.what}${e.error ? ` (FAILED: ${e.error})` : ""}`).join("; ")}`] : [])),
+    ...r.phases.flatMap((p) =>
+      p.events.length ? [`- ${p.label}: ${p.events.map((e) => `+${e.tSec} s ${e.what}${e.error ? ` (FAILED: ${e.error})` : ""}`).join("; ")}`] : [],
+    ),
     ...(r.warnings.length ? ["", "## Warnings", "", ...r.warnings.map((w) => `- ${w}`)] : []),
     "",
   ];

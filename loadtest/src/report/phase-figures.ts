@@ -81,7 +81,15 @@ export interface PhaseResult {
   };
   /** Emulated links (null on lan). */
   net: NetFigures | null;
-  reconcile: { clientHttpBytes: number; abandonedHttpBytes: number; originBytes: number; httpDiffPct: number | null; p2pReceivedBytes: number; p2pUploadedBytes: number; p2pDiffPct: number | null };
+  reconcile: {
+    clientHttpBytes: number;
+    abandonedHttpBytes: number;
+    originBytes: number;
+    httpDiffPct: number | null;
+    p2pReceivedBytes: number;
+    p2pUploadedBytes: number;
+    p2pDiffPct: number | null;
+  };
   /** Per sample: share from peers, origin egress, and the viewers' glass-to-glass latency (median of the block-code reads since the last sample). */
   timeline: { tSec: number; shareFromPeers: number | null; originEgressMbps: number; latencyMs: number | null }[];
   events: PhaseRaw["events"];
@@ -142,7 +150,11 @@ function copiesByRendition(raw: PhaseRaw, stream: string): Pick<PhaseResult["off
  * Light peers' origin fetches over the window, by cause, per segment counted on the renditions
  * watched; and how long after a segment was listed the elected ones began, on average.
  */
-function lightFetches(a: MemberSample[], b: MemberSample[], segments: number): Pick<PhaseResult["offload"], "lightFetchesPerSegment" | "lightElectedWaitMs" | "lightAfterPeer"> {
+function lightFetches(
+  a: MemberSample[],
+  b: MemberSample[],
+  segments: number,
+): Pick<PhaseResult["offload"], "lightFetchesPerSegment" | "lightElectedWaitMs" | "lightAfterPeer"> {
   const light = b.filter((m) => m.kind === "light" && m.fetchCauses);
   if (light.length === 0 || segments === 0) return { lightFetchesPerSegment: null, lightElectedWaitMs: null, lightAfterPeer: null };
   const before = new Map(a.map((m) => [m.id, m.fetchCauses]));
@@ -157,7 +169,8 @@ function lightFetches(a: MemberSample[], b: MemberSample[], segments: number): P
     for (const end of Object.keys(ends) as PeerTryEnd[]) ends[end] += m.fetchCauses!.afterPeerEnds[end] - (was?.afterPeerEnds[end] ?? 0);
     aheadMs += m.fetchCauses!.afterPeerAheadMs - (was?.afterPeerAheadMs ?? 0);
   }
-  const perSegment = <K extends string>(n: Record<K, number>) => Object.fromEntries(Object.entries<number>(n).map(([k, v]) => [k, round(v / segments, 2)])) as Record<K, number>;
+  const perSegment = <K extends string>(n: Record<K, number>) =>
+    Object.fromEntries(Object.entries<number>(n).map(([k, v]) => [k, round(v / segments, 2)])) as Record<K, number>;
   return {
     lightFetchesPerSegment: perSegment(counts),
     lightElectedWaitMs: counts.elected > 0 ? Math.round(waitMs.elected / counts.elected) : null,
@@ -181,7 +194,11 @@ export function shareBound(counts: Record<string, number>): number | null {
 function stallFigures(a: MemberSample[] | undefined, b: MemberSample[], only?: (m: MemberSample) => boolean) {
   const stallMs = grew(a, b, "stallMs", only);
   const playingMs = grew(a, b, "playingMs", only);
-  return { count: grew(a, b, "stalls", only), seconds: round(stallMs / 1000, 1), ratio: stallMs + playingMs > 0 ? round(stallMs / (stallMs + playingMs), 4) : 0 };
+  return {
+    count: grew(a, b, "stalls", only),
+    seconds: round(stallMs / 1000, 1),
+    ratio: stallMs + playingMs > 0 ? round(stallMs / (stallMs + playingMs), 4) : 0,
+  };
 }
 
 /** A process's CPU (% of one core) and peak memory from its own /metrics over the window. */
@@ -202,13 +219,27 @@ function refusedByTracker(raw: PhaseRaw): number | null {
   if (scrapes.length === 0) return null;
   const refused = new CounterSum();
   // Over the standing cap, or over the rate of new connections: both per address.
-  for (const s of scrapes) refused.add(s.sum("peercast_tracker_refused_total", { reason: "connections_per_ip" }) + s.sum("peercast_tracker_refused_total", { reason: "connections_rate" }));
+  for (const s of scrapes)
+    refused.add(
+      s.sum("peercast_tracker_refused_total", { reason: "connections_per_ip" }) + s.sum("peercast_tracker_refused_total", { reason: "connections_rate" }),
+    );
   return refused.total;
 }
 
 function milestones(starts: StartResult[]): Record<keyof StartMilestones, number | null> {
-  const keys: (keyof StartMilestones)[] = ["apiDoneMs", "masterRequestedMs", "mediaPlaylistDoneMs", "hashesDoneMs", "firstSegmentRequestedMs", "firstSegmentDoneMs", "secondSegmentDoneMs", "firstFrameMs"];
-  return Object.fromEntries(keys.map((k) => [k, summarize(starts.flatMap((s) => (s.milestones?.[k] === undefined ? [] : [s.milestones[k]]))).median])) as Record<keyof StartMilestones, number | null>;
+  const keys: (keyof StartMilestones)[] = [
+    "apiDoneMs",
+    "masterRequestedMs",
+    "mediaPlaylistDoneMs",
+    "hashesDoneMs",
+    "firstSegmentRequestedMs",
+    "firstSegmentDoneMs",
+    "secondSegmentDoneMs",
+    "firstFrameMs",
+  ];
+  return Object.fromEntries(
+    keys.map((k) => [k, summarize(starts.flatMap((s) => (s.milestones?.[k] === undefined ? [] : [s.milestones[k]]))).median]),
+  ) as Record<keyof StartMilestones, number | null>;
 }
 
 /** max(1, N - sum(u) / r): what the origin must still send when every uplink is used in full. */
@@ -237,7 +268,9 @@ function netFigures(raw: PhaseRaw, end: MemberSample[]): NetFigures | null {
     pairsConnectedPct: raw.spec.transport === "p2p" ? pairsConnectedPct(end) : null,
     reach:
       raw.spec.transport === "p2p"
-        ? end.filter((m) => m.kind !== "hostile" && !m.left).map((m) => ({ id: m.id, access: m.access ?? "-", peersMet: m.stats.peersMet ?? 0, fetches: m.fetchCauses?.counts }))
+        ? end
+            .filter((m) => m.kind !== "hostile" && !m.left)
+            .map((m) => ({ id: m.id, access: m.access ?? "-", peersMet: m.stats.peersMet ?? 0, fetches: m.fetchCauses?.counts }))
         : null,
     links: {
       frames: links.reduce((n, l) => n + l.frames, 0),
@@ -263,7 +296,8 @@ export function phaseFigures(raw: PhaseRaw, stream: string): PhaseResult {
   const windowSec = end.tSec - start.tSec;
   const origin = processCost(inWindow, "origin");
   const tracker = processCost(inWindow, "tracker");
-  const current = (k: MemberKind) => inWindow.flatMap((p) => p.members.filter((m) => m.kind === k && !m.left && m.stats.latencyMs !== undefined).map((m) => m.stats.latencyMs!));
+  const current = (k: MemberKind) =>
+    inWindow.flatMap((p) => p.members.filter((m) => m.kind === k && !m.left && m.stats.latencyMs !== undefined).map((m) => m.stats.latencyMs!));
   const finalHttp = total(raw.finalMembers, "httpBytes");
   const originBytes = raw.originAfter.sum("peercast_http_bytes_total", { stream }) - raw.originBefore.sum("peercast_http_bytes_total", { stream });
   const received = total(raw.finalMembers, "p2pBytes");
@@ -271,7 +305,8 @@ export function phaseFigures(raw: PhaseRaw, stream: string): PhaseResult {
   const okStarts = raw.starts.filter((s) => s.ok);
   const renditions = byRendition(end.members);
   const copies = copiesByRendition(raw, stream);
-  const audienceStartup = (k: MemberKind) => summarize(end.members.filter((m) => m.kind === k && m.stats.startupMs !== undefined).map((m) => m.stats.startupMs!));
+  const audienceStartup = (k: MemberKind) =>
+    summarize(end.members.filter((m) => m.kind === k && m.stats.startupMs !== undefined).map((m) => m.stats.startupMs!));
   return {
     spec: raw.spec,
     label: raw.label,
@@ -286,19 +321,38 @@ export function phaseFigures(raw: PhaseRaw, stream: string): PhaseResult {
       byRendition: renditions,
       refusedByTracker: refusedByTracker(raw),
     },
-    offload: { ...copies, ...lightFetches(start.members, end.members, Object.keys(renditions).reduce((n, r) => n + (copies.segmentsCounted[r] ?? 0), 0)), shareFromPeers: p2p + http > 0 ? round(p2p / (p2p + http), 3) : 0, shareBound: shareBound(renditions), p2pBytes: p2p, httpBytes: http },
+    offload: {
+      ...copies,
+      ...lightFetches(
+        start.members,
+        end.members,
+        Object.keys(renditions).reduce((n, r) => n + (copies.segmentsCounted[r] ?? 0), 0),
+      ),
+      shareFromPeers: p2p + http > 0 ? round(p2p / (p2p + http), 3) : 0,
+      shareBound: shareBound(renditions),
+      p2pBytes: p2p,
+      httpBytes: http,
+    },
     startup: {
       probesMs: summarize(okStarts.map((s) => s.startupMs!)),
       probesFailed: raw.starts.length - okStarts.length,
       probeMilestonesMs: milestones(okStarts),
       probeAbortedSegmentRequests: raw.starts.reduce((n, s) => n + (s.abortedSegmentRequests ?? 0), 0),
       audienceMs: { chromium: audienceStartup("chromium"), light: audienceStartup("light") },
-      probes: raw.starts.map((s) => ({ ok: s.ok, startupMs: s.startupMs ?? null, gotoToNavStartMs: s.gotoToNavStartMs ?? null, milestones: s.milestones ?? null })),
+      probes: raw.starts.map((s) => ({
+        ok: s.ok,
+        startupMs: s.startupMs ?? null,
+        gotoToNavStartMs: s.gotoToNavStartMs ?? null,
+        milestones: s.milestones ?? null,
+      })),
     },
     stalls: {
       ...stallFigures(start.members, end.members, (m) => m.kind !== "hostile"),
       byKind: { chromium: stallFigures(start.members, end.members, kind("chromium")), light: stallFigures(start.members, end.members, kind("light")) },
-      inWarmup: total(start.members.filter((m) => m.kind !== "hostile"), "stalls"),
+      inWarmup: total(
+        start.members.filter((m) => m.kind !== "hostile"),
+        "stalls",
+      ),
     },
     latency: {
       glassToGlassMs: summarize(raw.latency.map((s) => s.latencyMs)),
@@ -325,7 +379,15 @@ export function phaseFigures(raw: PhaseRaw, stream: string): PhaseResult {
       host: raw.cpu,
     },
     net: netFigures(raw, end.members),
-    reconcile: { clientHttpBytes: finalHttp, abandonedHttpBytes: raw.abandonedHttpBytes, originBytes, httpDiffPct: pctDiff(finalHttp + raw.abandonedHttpBytes, originBytes), p2pReceivedBytes: received, p2pUploadedBytes: uploaded, p2pDiffPct: pctDiff(received, uploaded) },
+    reconcile: {
+      clientHttpBytes: finalHttp,
+      abandonedHttpBytes: raw.abandonedHttpBytes,
+      originBytes,
+      httpDiffPct: pctDiff(finalHttp + raw.abandonedHttpBytes, originBytes),
+      p2pReceivedBytes: received,
+      p2pUploadedBytes: uploaded,
+      p2pDiffPct: pctDiff(received, uploaded),
+    },
     timeline: points.slice(1).map((p, i) => {
       const prev = points[i]!;
       const dp = grew(prev.members, p.members, "p2pBytes");
@@ -333,7 +395,12 @@ export function phaseFigures(raw: PhaseRaw, stream: string): PhaseResult {
       const egress = p.origin.sum("peercast_http_bytes_total", { stream }) - prev.origin.sum("peercast_http_bytes_total", { stream });
       const sec = Math.max(0.1, (p.origin.at - prev.origin.at) / 1000);
       const reads = raw.latency.filter((s) => s.atMs > prev.origin.at && s.atMs <= p.origin.at).map((s) => s.latencyMs);
-      return { tSec: p.tSec, shareFromPeers: dp + dh > 0 ? round(dp / (dp + dh), 3) : null, originEgressMbps: round((egress * 8) / sec / 1e6, 3), latencyMs: summarize(reads).median };
+      return {
+        tSec: p.tSec,
+        shareFromPeers: dp + dh > 0 ? round(dp / (dp + dh), 3) : null,
+        originEgressMbps: round((egress * 8) / sec / 1e6, 3),
+        latencyMs: summarize(reads).median,
+      };
     }),
     events: raw.events,
   };

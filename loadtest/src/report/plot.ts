@@ -33,7 +33,9 @@ function chart(title: string, unit: string, series: Series[], yMax: number, top:
     const d = s.points.map(([t, v], j) => `${j ? "L" : "M"}${x(t).toFixed(1)},${y(Math.min(v, yMax)).toFixed(1)}`).join("");
     out.push(`<path d="${d}" fill="none" stroke="${color}" stroke-width="2"${s.dashed ? ' stroke-dasharray="6 4"' : ""}/>`);
     const ly = top + M.top + 12 + i * 16;
-    out.push(`<line x1="${W - M.right + 10}" x2="${W - M.right + 34}" y1="${ly - 4}" y2="${ly - 4}" stroke="${color}" stroke-width="2"${s.dashed ? ' stroke-dasharray="6 4"' : ""}/>`);
+    out.push(
+      `<line x1="${W - M.right + 10}" x2="${W - M.right + 34}" y1="${ly - 4}" y2="${ly - 4}" stroke="${color}" stroke-width="2"${s.dashed ? ' stroke-dasharray="6 4"' : ""}/>`,
+    );
     out.push(`<text x="${W - M.right + 40}" y="${ly}" font-size="11">${esc(s.name)}</text>`);
   });
   return out.join("\n");
@@ -48,7 +50,11 @@ export function plotSvg(title: string, phases: PhaseResult[]): string {
     dashed: p.spec.transport === "http",
     points: p.timeline.flatMap((t) => (t.shareFromPeers === null ? [] : [[t.tSec, 100 * t.shareFromPeers] as [number, number]])),
   }));
-  const egress: Series[] = phases.map((p) => ({ name: name(p), dashed: p.spec.transport === "http", points: p.timeline.map((t) => [t.tSec, t.originEgressMbps]) }));
+  const egress: Series[] = phases.map((p) => ({
+    name: name(p),
+    dashed: p.spec.transport === "http",
+    points: p.timeline.map((t) => [t.tSec, t.originEgressMbps]),
+  }));
   const egressMax = Math.max(0.1, ...egress.flatMap((s) => s.points.map(([, v]) => v))) * 1.1;
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${2 * H + 30}" font-family="sans-serif">`,

@@ -99,7 +99,7 @@ function med(values: (number | null)[]): number | null {
 
 function figures(phases: PhaseResult[]): Figures {
   const renditions = [...new Set(phases.flatMap((p) => Object.keys(p.offload.copiesPerSegment)))];
-  const startMs = phases.flatMap((p) => p.startup.probesMs.n ? [p.startup.probesMs] : []);
+  const startMs = phases.flatMap((p) => (p.startup.probesMs.n ? [p.startup.probesMs] : []));
   return {
     copiesPerSegment: Object.fromEntries(renditions.map((r) => [r, med(phases.map((p) => p.offload.copiesPerSegment[r] ?? null))])),
     shareFromPeers: med(phases.map((p) => p.offload.shareFromPeers)),
@@ -134,10 +134,13 @@ export function compare(phases: PhaseResult[]): Comparison[] {
     const [a, b] = [figures(p2p.used), figures(http.used)];
     const ratio = (x: number | null, y: number | null) => (x === null || y === null || y === 0 ? null : round(x / y, 2));
     return {
-      net, scenario, mode,
+      net,
+      scenario,
+      mode,
       leftOut: { p2p: p2p.allBusy ? 0 : p2p.leftOut, http: http.allBusy ? 0 : http.leftOut },
       allRoundsBusy: p2p.allBusy || http.allBusy,
-      p2p: a, http: b,
+      p2p: a,
+      http: b,
       ratios: {
         startupMedian: ratio(a.startupMedianMs, b.startupMedianMs),
         startupDiffMs: a.startupMedianMs === null || b.startupMedianMs === null ? null : round(a.startupMedianMs - b.startupMedianMs),
@@ -154,11 +157,19 @@ export function selfChecks(phases: PhaseResult[], segmentSec: number): Check[] {
   for (const p of phases) {
     const c = (name: string, ok: boolean, detail: string) => checks.push({ name, phase: p.label, ok, detail });
     const r = p.reconcile;
-    c("HTTP bytes reconcile with the origin (within 2 %)", r.originBytes > 0 && r.httpDiffPct !== null && Math.abs(r.httpDiffPct) <= 2, `members ${r.clientHttpBytes} B + ${r.abandonedHttpBytes} B left unread by aborted downloads, origin ${r.originBytes} B (${r.httpDiffPct} %)`);
+    c(
+      "HTTP bytes reconcile with the origin (within 2 %)",
+      r.originBytes > 0 && r.httpDiffPct !== null && Math.abs(r.httpDiffPct) <= 2,
+      `members ${r.clientHttpBytes} B + ${r.abandonedHttpBytes} B left unread by aborted downloads, origin ${r.originBytes} B (${r.httpDiffPct} %)`,
+    );
     if (p.spec.transport === "http") {
       c("HTTP-only share from peers is 0", r.p2pReceivedBytes === 0 && p.offload.shareFromPeers === 0, `${r.p2pReceivedBytes} B from peers`);
     } else {
-      c("peer bytes received reconcile with bytes sent (within 2 %)", r.p2pReceivedBytes > 0 && r.p2pDiffPct !== null && Math.abs(r.p2pDiffPct) <= 2, `received ${r.p2pReceivedBytes} B, sent ${r.p2pUploadedBytes} B (${r.p2pDiffPct} %)`);
+      c(
+        "peer bytes received reconcile with bytes sent (within 2 %)",
+        r.p2pReceivedBytes > 0 && r.p2pDiffPct !== null && Math.abs(r.p2pDiffPct) <= 2,
+        `received ${r.p2pReceivedBytes} B, sent ${r.p2pUploadedBytes} B (${r.p2pDiffPct} %)`,
+      );
     }
     const renditions = Object.entries(p.offload.copiesPerSegment);
     if (renditions.length === 0) c("origin copies per segment >= 1.0", false, "no segment was counted in the window (phase too short?)");
@@ -169,7 +180,11 @@ export function selfChecks(phases: PhaseResult[], segmentSec: number): Check[] {
     if (refused !== null) c("the tracker refused no member's connection", refused === 0, `${refused} refused for too many connections from one address`);
     // Glass-to-glass from the picture when there are viewers; the light peers' playhead otherwise.
     const latency = p.audience.chromium > 0 ? p.latency.glassToGlassMs.median : p.latency.lightPeersMs.median;
-    c("latency is more than one segment", latency !== null && latency > segmentSec * 1000, `median ${latency} ms (${p.audience.chromium > 0 ? "block code" : "light peers"}), segment ${segmentSec * 1000} ms`);
+    c(
+      "latency is more than one segment",
+      latency !== null && latency > segmentSec * 1000,
+      `median ${latency} ms (${p.audience.chromium > 0 ? "block code" : "light peers"}), segment ${segmentSec * 1000} ms`,
+    );
   }
   return checks;
 }
@@ -185,7 +200,12 @@ export function linkChecks(probes: LinkProbe[], phases: PhaseResult[]): Check[] 
   for (const p of phases) {
     if (!p.net) continue;
     const lateness = p.net.links.latenessP99Ms;
-    checks.push({ name: "the network emulator kept up (lateness p99 <= 5 ms)", phase: p.label, ok: lateness <= 5, detail: `p99 ${lateness} ms, switch CPU ${p.net.links.switchCpuPctOfCore} % of a core` });
+    checks.push({
+      name: "the network emulator kept up (lateness p99 <= 5 ms)",
+      phase: p.label,
+      ok: lateness <= 5,
+      detail: `p99 ${lateness} ms, switch CPU ${p.net.links.switchCpuPctOfCore} % of a core`,
+    });
   }
   return checks;
 }
@@ -223,7 +243,10 @@ export function writeReport(dir: string, report: Omit<RunReport, "plots">): RunR
   for (const c of report.comparisons) {
     const file = `plot-${c.net === "lan" ? "" : `${c.net}-`}${c.scenario}-${c.mode}.svg`;
     const phases = report.phases.filter((p) => p.spec.net === c.net && p.spec.scenario === c.scenario && p.spec.mode === c.mode);
-    fs.writeFileSync(path.join(dir, file), plotSvg(`${c.net === "lan" ? "" : `${c.net}, `}${c.scenario}, ${c.mode}: P2P (solid) and HTTP-only (dashed)`, phases));
+    fs.writeFileSync(
+      path.join(dir, file),
+      plotSvg(`${c.net === "lan" ? "" : `${c.net}, `}${c.scenario}, ${c.mode}: P2P (solid) and HTTP-only (dashed)`, phases),
+    );
     plots.push(file);
   }
   const full: RunReport = { ...report, plots };

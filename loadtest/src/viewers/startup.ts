@@ -7,7 +7,6 @@ import type { StatsBeacon } from "@peercast/origin/wire";
 import { stopPlayback } from "../audience.js";
 import type { Transport } from "../peers/light-peer.js";
 
-
 export interface StartResult {
   transport: Transport;
   ok: boolean;
@@ -101,7 +100,14 @@ async function startInNewContext(browser: Browser, url: string, transport: Trans
   }
   let final: StatsBeacon | undefined;
   let aborted = () => 0;
-  const result = await measureStart(context, url, transport, timeoutMs, (f) => (final = f), (count) => (aborted = count)).catch(failed);
+  const result = await measureStart(
+    context,
+    url,
+    transport,
+    timeoutMs,
+    (f) => (final = f),
+    (count) => (aborted = count),
+  ).catch(failed);
   await context.close().catch(() => {});
   return { ...result, ...(final && { final }), abortedSegmentRequests: aborted() };
 }

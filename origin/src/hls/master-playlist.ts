@@ -13,11 +13,7 @@ export function encodedCodecString(r: RenditionInfo): string {
  * The session's master playlist. Rendered once when the session starts and never again:
  * players derive P2P swarm ids from these attributes, so they must stay byte-identical.
  */
-export function renderMasterPlaylist(
-  sessionId: string,
-  renditions: RenditionInfo[],
-  codecOf: (r: RenditionInfo) => string,
-): string {
+export function renderMasterPlaylist(sessionId: string, renditions: RenditionInfo[], codecOf: (r: RenditionInfo) => string): string {
   const lines = ["#EXTM3U", "#EXT-X-VERSION:3", "#EXT-X-INDEPENDENT-SEGMENTS"];
   for (const r of renditions) {
     const kbps = r.videoBitrateKbps + r.audioBitrateKbps;

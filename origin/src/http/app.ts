@@ -135,7 +135,15 @@ export function createApp({ sessions, metrics, log, viewerStats, trustProxy, con
   });
 
   addPlayerRoutes(app, { config, keys, log, streamInfo: (name) => streamList().find((s) => s.name === name) });
-  addOperatorRoutes(app, { ...operator, publicUrl: config.http.publicUrl, sessions, keys, streams: streamList, trustProxy, log: log.child({ component: "operator" }) });
+  addOperatorRoutes(app, {
+    ...operator,
+    publicUrl: config.http.publicUrl,
+    sessions,
+    keys,
+    streams: streamList,
+    trustProxy,
+    log: log.child({ component: "operator" }),
+  });
 
   app.notFound((c) => c.text("not found\n", 404));
   app.onError((err, c) => {

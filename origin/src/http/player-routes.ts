@@ -58,7 +58,12 @@ export function addPlayerRoutes(app: Hono, { config, keys, streamInfo, log }: Pl
       "Content-Type": contentType(name),
       "Cache-Control": html ? "no-cache" : "public, max-age=300",
       "X-Content-Type-Options": "nosniff",
-      ...(html ? { "Content-Security-Policy": csp(c.req.param("stream") ?? "", name === "embed.html" ? "*" : "'self'"), "Referrer-Policy": "strict-origin-when-cross-origin" } : {}),
+      ...(html
+        ? {
+            "Content-Security-Policy": csp(c.req.param("stream") ?? "", name === "embed.html" ? "*" : "'self'"),
+            "Referrer-Policy": "strict-origin-when-cross-origin",
+          }
+        : {}),
     });
   };
 

@@ -18,7 +18,8 @@ export const contentType = (name: string) => TYPES[path.extname(name)] ?? "appli
 export function loadStaticFiles(dir: string, required: string, log: Logger): Map<string, Uint8Array<ArrayBuffer>> {
   const files = new Map<string, Uint8Array<ArrayBuffer>>();
   try {
-    for (const f of fs.readdirSync(dir)) if (/^[A-Za-z0-9._-]+$/.test(f) && TYPES[path.extname(f)]) files.set(f, new Uint8Array(fs.readFileSync(path.join(dir, f))));
+    for (const f of fs.readdirSync(dir))
+      if (/^[A-Za-z0-9._-]+$/.test(f) && TYPES[path.extname(f)]) files.set(f, new Uint8Array(fs.readFileSync(path.join(dir, f))));
   } catch {
     /* reported below */
   }

@@ -37,8 +37,7 @@ function parseVideo(d: Buffer): { codec: VideoCodec; keyframe: boolean; sequence
   // Enhanced RTMP: high bit set, then a packet type and a FourCC.
   if (first & 0x80) {
     const fourcc = d.length >= 5 ? d.toString("latin1", 1, 5) : "";
-    const codec: VideoCodec =
-      fourcc === "hvc1" ? "hevc" : fourcc === "av01" ? "av1" : fourcc === "vp09" ? "vp9" : `fourcc-${fourcc}`;
+    const codec: VideoCodec = fourcc === "hvc1" ? "hevc" : fourcc === "av01" ? "av1" : fourcc === "vp09" ? "vp9" : `fourcc-${fourcc}`;
     return { codec, keyframe: frameType === 1, sequenceHeader: (first & 0x0f) === 0 };
   }
   const id = first & 0x0f;

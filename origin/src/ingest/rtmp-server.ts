@@ -72,10 +72,7 @@ export class RtmpIngest {
   private readonly internal = new WeakMap<net.Socket, string>();
   private internalServer: net.Server | undefined;
   /** Connections not yet publishing: their deadlines and the bytes they sent so far. */
-  private readonly pending = new WeakMap<
-    net.Socket,
-    { deadline: NodeJS.Timeout; handshakeDeadline: NodeJS.Timeout | undefined; bytes: number }
-  >();
+  private readonly pending = new WeakMap<net.Socket, { deadline: NodeJS.Timeout; handshakeDeadline: NodeJS.Timeout | undefined; bytes: number }>();
   private readonly log: Logger;
   private nextSubscriber = 0;
 
@@ -110,7 +107,7 @@ export class RtmpIngest {
    * A private loopback listener for the built-in test source: it publishes through the same
    * RTMP code as OBS, but needs no key on its command line (where `ps` would show it).
    */
-  async listenInternal(stream: string): Promise<{ url: string; expectConnection(): void }> {
+  async listenInternal(stream: string): Promise<{ url: string; expectConnection: () => void }> {
     // One connection per expectConnection(), from the source just started: another local
     // process would have to win a race of milliseconds, and then only once.
     let expected = false;

@@ -89,11 +89,7 @@ function point(step: Sample, minute: Sample, b: Sample, stream: string): Operato
   };
 }
 
-export function streamFigures(
-  samples: MetricSamples,
-  info: StreamInfo,
-  keys: OperatorStreamFigures["keys"],
-): OperatorStreamFigures {
+export function streamFigures(samples: MetricSamples, info: StreamInfo, keys: OperatorStreamFigures["keys"]): OperatorStreamFigures {
   const stream = info.name;
   const now = samples.latest();
   const [minute, five, hour] = [samples.before(MINUTE), samples.before(FIVE_MINUTES), samples.before(HOUR)];

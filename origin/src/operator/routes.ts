@@ -46,13 +46,19 @@ export function addOperatorRoutes(app: Hono, d: OperatorDeps): void {
   // Login attempts per client address: guessing a token is slow.
   const logins = new ClientLimiter({ ratePerMin: 10, burst: 5, maxClients: 10_000 });
   const html = (c: Context, body: string, status: 200 | 401 | 429 = 200) =>
-    c.html(body, status, { "Cache-Control": "no-store", "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; form-action 'self'; frame-ancestors 'none'" });
+    c.html(body, status, {
+      "Cache-Control": "no-store",
+      "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; form-action 'self'; frame-ancestors 'none'",
+    });
 
   // Every state-changing request, whatever its content type, from the operator's own pages only.
   for (const path of ["/dashboard/*", "/api/operator/*"]) {
     app.use(path, async (c, next) => {
       if (c.req.method === "GET" || c.req.method === "HEAD") return next();
-      const refusal = crossOriginRefusal({ secFetchSite: c.req.header("sec-fetch-site"), origin: c.req.header("origin"), host: c.req.header("host") }, d.publicUrl);
+      const refusal = crossOriginRefusal(
+        { secFetchSite: c.req.header("sec-fetch-site"), origin: c.req.header("origin"), host: c.req.header("host") },
+        d.publicUrl,
+      );
       if (refusal === undefined) return next();
       d.log.warn({ path: c.req.path, refusal }, "operator request refused");
       return c.json({ error: refusal }, 403);
@@ -68,7 +74,12 @@ export function addOperatorRoutes(app: Hono, d: OperatorDeps): void {
   const file = (c: Context, name: string) => {
     const body = files.get(name);
     if (!body) return c.text("the dashboard is not built on this server\n", 503);
-    return c.body(body, 200, { "Content-Type": contentType(name), "Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff", "Content-Security-Policy": DASHBOARD_CSP });
+    return c.body(body, 200, {
+      "Content-Type": contentType(name),
+      "Cache-Control": "no-cache",
+      "X-Content-Type-Options": "nosniff",
+      "Content-Security-Policy": DASHBOARD_CSP,
+    });
   };
 
   const login = (c: Context, error?: string, status: 401 | 429 = 401) => html(c, loginPage(d.tokenFile, error), status);
@@ -105,7 +116,7 @@ export function addOperatorRoutes(app: Hono, d: OperatorDeps): void {
 
   app.post("/api/operator/keys", async (c) => {
     const parsed = AddKey.safeParse(await c.req.json().catch(() => undefined));
-    if (!parsed.success) return c.json({ error: "expected {\"stream\": name, \"label\"?: text}" }, 400);
+    if (!parsed.success) return c.json({ error: 'expected {"stream": name, "label"?: text}' }, 400);
     const key = d.keys.addKey(parsed.data.stream, parsed.data.label);
     const entry = d.keys.entries().at(-1)!;
     d.log.info({ stream: entry.stream, keyFingerprint: entry.fingerprint }, "stream key added by the operator");
@@ -133,7 +144,13 @@ function overview(d: OperatorDeps): OperatorOverview {
   const keys = d.keys.entries();
   return {
     totals: totals(d.samples, streams),
-    streams: streams.map((s) => streamFigures(d.samples, s, keys.filter((k) => k.stream === s.name).map(({ fingerprint, label }) => ({ fingerprint, ...(label ? { label } : {}) })))),
+    streams: streams.map((s) =>
+      streamFigures(
+        d.samples,
+        s,
+        keys.filter((k) => k.stream === s.name).map(({ fingerprint, label }) => ({ fingerprint, ...(label ? { label } : {}) })),
+      ),
+    ),
     history: Object.fromEntries(streams.map((s) => [s.name, streamHistory(d.samples, s.name)])),
     rtmpUrl: d.rtmpUrl,
   };

@@ -18,7 +18,8 @@ export function operatorToken(configured: string | undefined, dataDir: string): 
   const file = path.join(dataDir, "operator-token");
   if (fs.existsSync(file)) {
     const token = fs.readFileSync(file, "utf8").trim();
-    if (token.length < MIN_TOKEN_LENGTH) throw new Error(`${file}: the operator token there is shorter than ${MIN_TOKEN_LENGTH} characters (delete the file to get a new one)`);
+    if (token.length < MIN_TOKEN_LENGTH)
+      throw new Error(`${file}: the operator token there is shorter than ${MIN_TOKEN_LENGTH} characters (delete the file to get a new one)`);
     return { token, file, generated: false };
   }
   fs.mkdirSync(dataDir, { recursive: true });

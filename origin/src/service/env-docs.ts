@@ -17,7 +17,8 @@ export function envMeta(schema: z.ZodObject): { name: string; meta: EnvMeta | un
     const def = (field as z.ZodType)._zod.def as { type: string; defaultValue?: unknown };
     return {
       name,
-      meta: typeof meta?.description === "string" ? { description: meta.description, ...(meta.default !== undefined ? { default: meta.default } : {}) } : undefined,
+      meta:
+        typeof meta?.description === "string" ? { description: meta.description, ...(meta.default !== undefined ? { default: meta.default } : {}) } : undefined,
       schemaDefault: def.type === "default" ? def.defaultValue : undefined,
     };
   });
@@ -38,7 +39,8 @@ export function envTable(schema: z.ZodObject): string {
 }
 
 /** Marks where a service's generated table sits in a page. */
-export const tableMarkers = (service: string) => [`<!-- ${service} variables: generated from the config schema, npm run docs -->`, `<!-- end of ${service} variables -->`] as const;
+export const tableMarkers = (service: string) =>
+  [`<!-- ${service} variables: generated from the config schema, npm run docs -->`, `<!-- end of ${service} variables -->`] as const;
 
 /** The page with the service's table (between its markers) replaced by `table`; throws if the markers are missing. */
 export function withTable(page: string, service: string, table: string): string {

@@ -158,10 +158,7 @@ export class LiveSession {
     const top = this.renditions[0];
     // A reconnect may bring other keyframes or another size: then the top rendition is encoded.
     const copySource =
-      top?.passthrough === true &&
-      !passthroughRefusal(probe, this.d.config.hls.segmentSec) &&
-      probe.width === top.width &&
-      probe.height === top.height;
+      top?.passthrough === true && !passthroughRefusal(probe, this.d.config.hls.segmentSec) && probe.width === top.width && probe.height === top.height;
     if (top?.passthrough && !copySource) this.log.warn("source changed: encoding the passthrough rendition this time");
     this.startRun({ hasAudio: ready.hasAudio, copySource });
   }
@@ -181,10 +178,7 @@ export class LiveSession {
     }
     const { playlistSegments, retainExtraSegments, segmentSec } = this.d.config.hls;
     for (const r of this.renditions) {
-      this.tracks.set(
-        r.name,
-        new RenditionTrack({ windowSize: playlistSegments, retainExtra: retainExtraSegments, targetDurationSec: segmentSec }),
-      );
+      this.tracks.set(r.name, new RenditionTrack({ windowSize: playlistSegments, retainExtra: retainExtraSegments, targetDurationSec: segmentSec }));
     }
     this.log.info({ source, renditions: this.renditions.map((r) => r.name) }, "ladder frozen for the session");
   }
@@ -213,15 +207,9 @@ export class LiveSession {
     this.run = run;
     this.liveRuns.add(run);
     const segmentMs = this.d.config.hls.segmentSec * 1000;
-    publisher.feed.connect(
-      run.input,
-      input.copySource ? { intervalMs: segmentMs, onOffGrid: () => this.stopCopying(run, input.hasAudio) } : undefined,
-    );
+    publisher.feed.connect(run.input, input.copySource ? { intervalMs: segmentMs, onOffGrid: () => this.stopCopying(run, input.hasAudio) } : undefined);
     this.log.info({ runId, startNumber, ...input }, "transcoder started");
-    const backlog = setInterval(
-      () => this.d.metrics.transcodeBacklog.set({ stream: this.stream }, run.input.writableLength),
-      1000,
-    );
+    const backlog = setInterval(() => this.d.metrics.transcodeBacklog.set({ stream: this.stream }, run.input.writableLength), 1000);
     void run.done.then((exit) => {
       clearInterval(backlog);
       this.liveRuns.delete(run);

@@ -144,7 +144,7 @@ export class PublishFeed {
     if (g.lastOnGridMs === undefined || Math.abs(since % g.intervalMs) <= 2 || g.intervalMs - (since % g.intervalMs) <= 2) {
       g.lastOnGridMs = t;
     }
-    if (t - g.lastOnGridMs! > g.intervalMs + 2) {
+    if (t - g.lastOnGridMs > g.intervalMs + 2) {
       this.grid = undefined;
       g.onOffGrid();
     }

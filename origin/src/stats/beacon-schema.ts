@@ -50,11 +50,13 @@ export const StatsBeaconSchema = z.object({
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 type Parsed = z.output<typeof StatsBeaconSchema>;
 type OptionalKeys<T> = { [K in keyof T]-?: object extends Pick<T, K> ? K : never }[keyof T];
-const inSync: Same<Parsed, StatsBeacon> &
-  Same<keyof Parsed, keyof StatsBeacon> &
-  Same<OptionalKeys<Parsed>, OptionalKeys<StatsBeacon>> &
-  Same<keyof Parsed["p2p"], keyof StatsBeacon["p2p"]> &
-  Same<OptionalKeys<Parsed["p2p"]>, OptionalKeys<StatsBeacon["p2p"]>> = true;
+const inSync: [
+  Same<Parsed, StatsBeacon>,
+  Same<keyof Parsed, keyof StatsBeacon>,
+  Same<OptionalKeys<Parsed>, OptionalKeys<StatsBeacon>>,
+  Same<keyof Parsed["p2p"], keyof StatsBeacon["p2p"]>,
+  Same<OptionalKeys<Parsed["p2p"]>, OptionalKeys<StatsBeacon["p2p"]>>,
+] = [true, true, true, true, true];
 void inSync;
 
 export type BeaconParse = { ok: true; beacon: StatsBeacon } | { ok: false; error: string };

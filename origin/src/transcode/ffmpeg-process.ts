@@ -23,7 +23,7 @@ export interface FfmpegRun {
   /** Resolves exactly once, when the process has ended, whatever the reason. */
   readonly done: Promise<FfmpegExit>;
   /** Idempotent: SIGINT, then SIGKILL after the timeout. Resolves when it has ended. */
-  stop(): Promise<FfmpegExit>;
+  readonly stop: () => Promise<FfmpegExit>;
 }
 
 const SPEED = /speed=\s*([\d.]+)x/;

@@ -37,11 +37,7 @@ const even = (n: number) => Math.max(2, Math.round(n / 2) * 2);
  * aspect, capped by the rung's width. A source smaller than every rung gets one rendition at
  * its own size. Output fps is the source's, capped.
  */
-export function freezeLadder(
-  rungs: LadderRung[],
-  source: SourceVideo,
-  opts: { maxFps: number; audioKbps: number },
-): RenditionInfo[] {
+export function freezeLadder(rungs: LadderRung[], source: SourceVideo, opts: { maxFps: number; audioKbps: number }): RenditionInfo[] {
   const fps = Math.max(1, Math.min(opts.maxFps, Math.round(source.fps) || opts.maxFps));
   const portrait = source.height > source.width;
   const short = Math.min(source.width, source.height);
@@ -77,11 +73,7 @@ function scaledSmallest(rungs: LadderRung[], source: SourceVideo): LadderRung {
  * Puts the source's own video (copied, not encoded) on top of the ladder, dropping the rungs
  * it makes redundant (as large as the source or larger).
  */
-export function addPassthrough(
-  renditions: RenditionInfo[],
-  source: SourceVideo & { videoKbps: number },
-  audioKbps: number,
-): RenditionInfo[] {
+export function addPassthrough(renditions: RenditionInfo[], source: SourceVideo & { videoKbps: number }, audioKbps: number): RenditionInfo[] {
   const short = Math.min(source.width, source.height);
   return [
     {

@@ -44,13 +44,13 @@ export class SegmentWatcher {
   ) {
     try {
       this.watcher = fs.watch(dir, (_e, name) => {
-        if (name === playlistName) this.poll();
+        if (name === playlistName) void this.poll();
       });
       this.watcher.on("error", () => undefined);
     } catch (err) {
       log.warn({ err: (err as Error).message }, "cannot watch segment folder, polling only");
     }
-    this.timer = setInterval(() => this.poll(), 500);
+    this.timer = setInterval(() => void this.poll(), 500);
   }
 
   /** Reads the playlist and reports new segments; calls are serialised. */

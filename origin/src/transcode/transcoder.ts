@@ -20,7 +20,7 @@ export interface TranscoderRunOptions {
   stopTimeoutMs: number;
   log: Logger;
   onSegment(rendition: string, s: ProducedSegment): Promise<void>;
-  onSpeed(speed: number): void;
+  onSpeed: (speed: number) => void;
 }
 
 /** One ffmpeg run of a session: FLV in through `input`, finished segments out via onSegment. */
@@ -35,13 +35,7 @@ export class TranscoderRun {
     // ffmpeg going away closes the pipe; its writes then fail, which is expected, not fatal.
     this.input.on("error", () => undefined);
     const watchers = o.renditions.map(
-      (r) =>
-        new SegmentWatcher(
-          path.join(o.sessionDir, r.name),
-          ffmpegPlaylistName(o.runId),
-          (s) => o.onSegment(r.name, s),
-          o.log,
-        ),
+      (r) => new SegmentWatcher(path.join(o.sessionDir, r.name), ffmpegPlaylistName(o.runId), (s) => o.onSegment(r.name, s), o.log),
     );
     const job = buildTranscodeJob({ ...o, input: this.input });
     const run = runFfmpeg(job, { ffmpegPath: o.ffmpegPath, log: o.log, stopTimeoutMs: o.stopTimeoutMs, onSpeed: o.onSpeed });

@@ -107,15 +107,7 @@ export interface StreamDetailResponse {
 }
 
 /** Why a player is not doing P2P (or not uploading); absent while it does. */
-export type P2POffReason =
-  | "operator"
-  | "viewer"
-  | "no-webrtc"
-  | "no-mse"
-  | "insecure-context"
-  | "save-data"
-  | "cellular"
-  | "upload-cap";
+export type P2POffReason = "operator" | "viewer" | "no-webrtc" | "no-mse" | "insecure-context" | "save-data" | "cellular" | "upload-cap";
 
 /**
  * POST /api/stats: a player's report, every statsIntervalMs and on page hide (sendBeacon,

@@ -8,8 +8,7 @@ import { chromium, type Browser } from "playwright-core";
 export const CHROMIUM = process.env.PEERCAST_CHROMIUM ?? "/usr/bin/chromium";
 
 // Our own --disable-features replaces playwright's list: it must name every service to keep off.
-const FEATURES_OFF =
-  "OptimizationHints,NetworkTimeServiceQuerying,MediaRouter,HttpsUpgrades,AimEnabled,PreconnectToSearch,LensOverlay";
+const FEATURES_OFF = "OptimizationHints,NetworkTimeServiceQuerying,MediaRouter,HttpsUpgrades,AimEnabled,PreconnectToSearch,LensOverlay";
 
 /** Flags that keep Chromium off the network: no background services, names resolve nowhere. */
 const ARGS = [
@@ -48,7 +47,12 @@ export function launchChromium(o: { webrtc?: boolean; ownSignals?: boolean; name
   const base = [...ARGS, resolverRules(ns ? ["127.0.0.1", new URL(ns.pageOrigin).hostname] : ["127.0.0.1"])];
   if (ns) base.push(`--unsafely-treat-insecure-origin-as-secure=${ns.pageOrigin}`);
   const args = o.webrtc
-    ? [...base, "--allow-loopback-in-peer-connection", `--disable-features=${FEATURES_OFF},WebRtcHideLocalIpsWithMdns`, "--force-fieldtrials=WebRTC-IPv6Default/Disabled/"]
+    ? [
+        ...base,
+        "--allow-loopback-in-peer-connection",
+        `--disable-features=${FEATURES_OFF},WebRtcHideLocalIpsWithMdns`,
+        "--force-fieldtrials=WebRTC-IPv6Default/Disabled/",
+      ]
     : [...base, `--disable-features=${FEATURES_OFF}`];
   // With ownSignals the caller handles Ctrl+C (and closes the browser after its own clean-up);
   // playwright's default closes the browser and exits the process at once.

@@ -59,8 +59,8 @@ export async function startOrigin(o: OriginOptions = {}): Promise<OriginHandle> 
       lines.push(...parts);
     });
   };
-  collect(proc.stdout!);
-  collect(proc.stderr!);
+  collect(proc.stdout);
+  collect(proc.stderr);
   const exited = new Promise<number | null>((resolve) => proc.once("exit", (code) => resolve(code)));
   const logs = () =>
     lines.flatMap((l) => {
@@ -70,7 +70,11 @@ export async function startOrigin(o: OriginOptions = {}): Promise<OriginHandle> 
         return [];
       }
     });
-  const ready = await waitFor(() => logs().find((l) => l.msg === "origin ready"), 15_000, () => lines.join("\n")).catch((err: unknown) => {
+  const ready = await waitFor(
+    () => logs().find((l) => l.msg === "origin ready"),
+    15_000,
+    () => lines.join("\n"),
+  ).catch((err: unknown) => {
     proc.kill("SIGTERM"); // never ready: no one else holds its handle to stop it (and its ffmpeg)
     throw err;
   });

@@ -32,7 +32,7 @@ export function publish(o: PublisherOptions): Publisher {
   args.push(...(o.extra ?? []), "-f", "flv", `rtmp://127.0.0.1:${o.rtmpPort}/live/${o.key}`);
   const proc = spawn("ffmpeg", args, { stdio: ["ignore", "ignore", "pipe"] });
   let err = "";
-  proc.stderr!.on("data", (c: Buffer) => (err = (err + c.toString()).slice(-4000)));
+  proc.stderr.on("data", (c: Buffer) => (err = (err + c.toString()).slice(-4000)));
   const exited = new Promise<number | null>((resolve) => proc.once("exit", (code) => resolve(code)));
   return {
     proc,
@@ -60,11 +60,9 @@ export function ffprobeStreams(file: string): ProbeStream[] {
 
 /** Presentation times (s) of the video keyframes in a file. */
 export function keyframeTimes(file: string): number[] {
-  const r = spawnSync(
-    "ffprobe",
-    ["-v", "error", "-select_streams", "v:0", "-show_entries", "packet=pts_time,flags", "-of", "csv=p=0", file],
-    { encoding: "utf8" },
-  );
+  const r = spawnSync("ffprobe", ["-v", "error", "-select_streams", "v:0", "-show_entries", "packet=pts_time,flags", "-of", "csv=p=0", file], {
+    encoding: "utf8",
+  });
   return r.stdout
     .split("\n")
     .filter((l) => l.includes("K"))

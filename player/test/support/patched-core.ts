@@ -10,14 +10,15 @@ import { fileURLToPath } from "node:url";
 export const CORE_BUNDLE = fileURLToPath(new URL("../../../../node_modules/p2p-media-loader-core/dist/p2p-media-loader-core.es.js", import.meta.url));
 
 export const loadPatchCore = async (): Promise<(source: string) => string> =>
-  ((await import(path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../scripts/core-patches.mjs"))) as { patchCore: (s: string) => string }).patchCore;
+  ((await import(path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../scripts/core-patches.mjs"))) as { patchCore: (s: string) => string })
+    .patchCore;
 
 export type Methods = { prototype: Record<string, (...args: unknown[]) => unknown> };
 
 export type Constructor = new (...args: unknown[]) => Record<string, (...args: unknown[]) => unknown>;
 
 /** The bundle's classes are untyped here: the tests reach into their fields. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+
 export type Loose = any;
 
 export interface PatchedCore {

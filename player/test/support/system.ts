@@ -33,7 +33,9 @@ export async function freePort(): Promise<number> {
   throw new Error("no free port between 20000 and 32000");
 }
 
-export async function startSystem(o: { keys?: { key: string; stream: string }[]; env?: Record<string, string>; trackerEnv?: Record<string, string> } = {}): Promise<System> {
+export async function startSystem(
+  o: { keys?: { key: string; stream: string }[]; env?: Record<string, string>; trackerEnv?: Record<string, string> } = {},
+): Promise<System> {
   const trackerPort = await freePort();
   let trackerMetricsPort = await freePort();
   while (trackerMetricsPort === trackerPort) trackerMetricsPort = await freePort();
@@ -50,7 +52,12 @@ export async function startSystem(o: { keys?: { key: string; stream: string }[];
     },
   });
   const launch = () =>
-    startTracker(origin.http, { PEERCAST_TRACKER_PORT: String(trackerPort), PEERCAST_TRACKER_METRICS_PORT: String(trackerMetricsPort), PEERCAST_LOG_LEVEL: "info", ...o.trackerEnv });
+    startTracker(origin.http, {
+      PEERCAST_TRACKER_PORT: String(trackerPort),
+      PEERCAST_TRACKER_METRICS_PORT: String(trackerMetricsPort),
+      PEERCAST_LOG_LEVEL: "info",
+      ...o.trackerEnv,
+    });
   // A tracker that cannot start must not leave the origin (and its ffmpeg) behind.
   const tracker = await launch().catch(async (err: unknown) => {
     await origin.stop();

@@ -36,7 +36,11 @@ export async function openViewer(browser: Browser, url: string, o: { initScript?
     state: () => page.evaluate(() => document.getElementById("peercast")?.dataset.state),
     playsOn: async (seconds, timeoutMs = 40_000) => {
       const from = await currentTime();
-      await waitFor(async () => (await currentTime()) > from + seconds, timeoutMs, () => `(currentTime stuck near ${from})`);
+      await waitFor(
+        async () => (await currentTime()) > from + seconds,
+        timeoutMs,
+        () => `(currentTime stuck near ${from})`,
+      );
     },
     close: () => context.close(),
   };

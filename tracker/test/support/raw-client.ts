@@ -17,7 +17,7 @@ export class RawClient {
     this.ws.on("error", () => undefined);
     this.ws.on("message", (d) => {
       try {
-        this.received.push(JSON.parse(d.toString()) as Record<string, unknown>);
+        this.received.push(JSON.parse((d as Buffer).toString("utf8")) as Record<string, unknown>);
       } catch {
         /* not ours to judge */
       }
@@ -75,5 +75,4 @@ export const offers = (n: number, tag = "o") =>
   Array.from({ length: n }, (_, i) => ({ offer: { type: "offer", sdp: `v=0 fake ${i}` }, offer_id: id20(`${tag}${i}-`) }));
 
 /** An announce the tracker accepted: an answer with an interval and no refusal in it. */
-export const accepted = (m: Record<string, unknown>) =>
-  m.interval !== undefined && !("warning message" in m) && !("failure reason" in m);
+export const accepted = (m: Record<string, unknown>) => m.interval !== undefined && !("warning message" in m) && !("failure reason" in m);

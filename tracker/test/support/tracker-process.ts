@@ -35,10 +35,19 @@ export async function startTracker(originUrl: string, env: Record<string, string
     stdio: ["ignore", "pipe", "pipe"],
   });
   const lines: string[] = [];
-  for (const s of [proc.stdout!, proc.stderr!]) s.on("data", (c: Buffer) => lines.push(...c.toString().split("\n").filter(Boolean)));
+  for (const s of [proc.stdout, proc.stderr]) s.on("data", (c: Buffer) => lines.push(...c.toString().split("\n").filter(Boolean)));
   const exited = new Promise<number | null>((resolve) => proc.once("exit", resolve));
   const ready = await waitFor(
-    () => lines.map((l) => { try { return JSON.parse(l) as { msg?: string; port?: number; metricsPort?: number }; } catch { return {}; } }).find((l) => l.msg === "tracker ready"),
+    () =>
+      lines
+        .map((l) => {
+          try {
+            return JSON.parse(l) as { msg?: string; port?: number; metricsPort?: number };
+          } catch {
+            return {};
+          }
+        })
+        .find((l) => l.msg === "tracker ready"),
     10_000,
     () => lines.join("\n"),
   ).catch((err: unknown) => {
