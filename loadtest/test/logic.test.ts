@@ -229,26 +229,33 @@ test("emulated links: the fluid bound, pairs connected, the summary rows and the
 
 test("light peers' playhead: a stall adds a second of latency, given back once playback has been smooth", () => {
   const { hls } = latencyProfile("low", 2);
-  const playhead = new Playhead();
-  const listed = new Map<number, TimedSegment>();
-  const late = 5; // this segment reaches the peer 1.5 s after it is listed
-  const latencyAt: Record<number, number> = {};
-  for (let now = 0; now <= 90_000; now += 100) {
-    if (now % 2000 === 0 && now > 0) {
-      const seq = now / 2000 - 1;
-      const entry = { segment: { seq, url: `s${seq}`, durationSec: 2, pdtMs: seq * 2000, gap: false }, startSec: seq * 2, endSec: seq * 2 + 2 };
-      listed.set(seq, entry);
-      playhead.edgeMoved(entry, now, hls.liveSyncDuration);
-      if (seq !== late) playhead.buffer(entry);
+  /** Latency every 10 s and at the end, with one segment reaching the peer 1.5 s after it is listed, or none. */
+  const play = (late: number | undefined) => {
+    const playhead = new Playhead();
+    const listed = new Map<number, TimedSegment>();
+    const latencyAt: Record<number, number> = {};
+    for (let now = 0; now <= 90_000; now += 100) {
+      if (now % 2000 === 0 && now > 0) {
+        const seq = now / 2000 - 1;
+        const entry = { segment: { seq, url: `s${seq}`, durationSec: 2, pdtMs: seq * 2000, gap: false }, startSec: seq * 2, endSec: seq * 2 + 2 };
+        listed.set(seq, entry);
+        playhead.edgeMoved(entry, now, hls.liveSyncDuration);
+        if (seq !== late) playhead.buffer(entry);
+      }
+      if (late !== undefined && now === (late + 1) * 2000 + 1500) playhead.buffer(listed.get(late)!);
+      playhead.advance(now, listed, hls);
+      if (now % 10_000 === 0) latencyAt[now / 1000] = playhead.figures(now).latencyMs!;
     }
-    if (now === (late + 1) * 2000 + 1500) playhead.buffer(listed.get(late)!);
-    playhead.advance(now, listed, hls);
-    if (now % 10_000 === 0) latencyAt[now / 1000] = playhead.figures(now).latencyMs!;
-  }
-  const end = playhead.figures(90_000);
-  assert.equal(end.stalls, 1);
-  assert.ok(latencyAt[30]! > latencyAt[10]! + 800, `after the stall ${latencyAt[30]} ms, before ${latencyAt[10]} ms`);
-  assert.ok(Math.abs(end.latencyMs! - latencyAt[10]!) < 500, `back near the target: ${end.latencyMs} ms, before the stall ${latencyAt[10]} ms`);
+    return { latencyAt, end: playhead.figures(90_000) };
+  };
+  const [smooth, stalled] = [play(undefined), play(5)];
+  assert.equal(smooth.end.stalls, 0);
+  assert.equal(stalled.end.stalls, 1);
+  assert.ok(stalled.latencyAt[30]! > smooth.latencyAt[30]! + 800, `after the stall ${stalled.latencyAt[30]} ms, without one ${smooth.latencyAt[30]} ms`);
+  assert.ok(
+    Math.abs(stalled.end.latencyMs! - smooth.end.latencyMs!) < 500,
+    `back near the target: ${stalled.end.latencyMs} ms, without a stall ${smooth.end.latencyMs} ms`,
+  );
 });
 
 test("light peers' origin fetches by cause: alone, after a try from a peer, elected ahead of the urgent window, urgent", () => {
