@@ -30,7 +30,7 @@ const TRY_ENDS: Record<string, PeerTryEnd> = {
   "bytes-receiving-timeout": "quiet",
   "peer-closed": "closed",
 };
-export const peerTryEnd = (errorType: string): PeerTryEnd => TRY_ENDS[errorType] ?? "other";
+const peerTryEnd = (errorType: string): PeerTryEnd => TRY_ENDS[errorType] ?? "other";
 
 /**
  * A peer's cumulative figures: fetches by cause, their summed time from listing, and for the
