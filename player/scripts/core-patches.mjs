@@ -347,37 +347,60 @@ var MAX_UPLOADS = 2;
 var UPLOADS_FULL_RETRY_MS = 200;
 /**
  * Each upload must run this much faster than its segment plays (a relayed segment flows on
- * through the next peer's uplink too): an uplink that carries the stream about once (dsl) serves
- * one upload at a time, for it would only halve two.
+ * through the next peer's uplink too): an uplink that carries the stream less than 2.6 times
+ * serves one upload at a time, for it would only halve two, and one below 1.3 times none.
  */
 var SLOT_RATE_MARGIN = 1.3;
-/** A write past this many buffered bytes waits (simple-peer's MAX_BUFFERED_AMOUNT): still unsent at the end. */
-var UPLINK_BUFFERED_BYTES = 64 * 1024;
-/** An upload's rate counts only with this many bytes past the buffer (a short one says little). */
-var UPLINK_MIN_BYTES = 64 * 1024;
-/** The weight of the latest upload in the uplink's estimate. */
-var UPLINK_WEIGHT = .3;
+/**
+ * A delivery report counts with this many bytes or this long: a short one says little, but a
+ * slow uplink's transfers are short when they are cut (32 KiB a quarter of a second at 1 Mbit/s;
+ * on dsl most reports were cut below 64 KiB, and the uplink stayed unmeasured).
+ */
+var UPLINK_MIN_BYTES = 32 * 1024;
+var UPLINK_MIN_MS = 500;
+/** The peer command by which a requester reports how fast a segment's bytes arrived (new). */
+var PEERCAST_DELIVERY_REPORT = 6;
+/**
+ * The uplink is the best of its last few uploads: one upload is slow when its receiver's path
+ * is (a lossy mobile downlink), or when it shared the uplink with another (counting the
+ * uploads at once overstated a dsl uplink that served a second one briefly). Old ones are
+ * forgotten, so a core that stopped uploading on a poor uplink measures it again every
+ * UPLINK_SAMPLE_MS.
+ */
+var UPLINK_SAMPLES = 4;
+var UPLINK_SAMPLE_MS = 120e3;
 /**
  * A core's uplink, as the streams its uploads carried: each upload paced by the uplink (a stored
- * segment, or one arriving over HTTP: downlinks outrun uplinks) measures its rate (bytes past the
- * send buffer over the time from its first byte), times the uploads it shared the uplink with,
- * over its segment's own bitrate. Unknown until a first upload; on its event target.
+ * segment, or one arriving over HTTP: downlinks outrun uplinks) measures its rate (the bytes its
+ * requester received over the time they took, see sendDeliveryReport) over its segment's own
+ * bitrate. On its event target.
  */
 function uplinkOf(eventTarget) {
-\treturn eventTarget.peercastUplink ??= { streams: void 0 };
+\treturn eventTarget.peercastUplink ??= { samples: [] };
 }
-function measureUplink(eventTarget, segment, total, sentBytes, ms, sharedBy) {
-\tconst counted = sentBytes - UPLINK_BUFFERED_BYTES;
+function measureUplink(eventTarget, segment, total, bytes, ms) {
 \tconst duration = segment.endTime - segment.startTime;
-\tif (counted < UPLINK_MIN_BYTES || !(duration > 0) || !(ms > 0) || !(total > 0)) return;
-\tconst streams = counted / ms * 1e3 * sharedBy / (total / duration);
-\tconst uplink = uplinkOf(eventTarget);
-\tuplink.streams = uplink.streams === void 0 ? streams : uplink.streams + UPLINK_WEIGHT * (streams - uplink.streams);
+\tif (!(bytes >= UPLINK_MIN_BYTES || ms >= UPLINK_MIN_MS) || !(bytes > 0) || !(duration > 0) || !(ms > 0) || !(total > 0)) return;
+\tconst { samples } = uplinkOf(eventTarget);
+\tsamples.push({ streams: bytes / ms * 1e3 / (total / duration), at: performance.now() });
+\tif (samples.length > UPLINK_SAMPLES) samples.shift();
 }
-/** Uploads this core serves at once: as many as its uplink carries in time, one at least. */
+/** The streams the uplink carries; undefined until a first upload, and again once all are old. */
+function uplinkStreams(eventTarget) {
+\tconst uplink = uplinkOf(eventTarget);
+\tconst now = performance.now();
+\tuplink.samples = uplink.samples.filter((sample) => now - sample.at < UPLINK_SAMPLE_MS);
+\treturn uplink.samples.length > 0 ? Math.max(...uplink.samples.map((sample) => sample.streams)) : void 0;
+}
+/**
+ * Uploads this core serves at once: as many as its uplink carries in time. None where one upload
+ * would not run 1.3 times the stream's pace (dsl, lossy mobile): such a core is a leech, for a
+ * segment it passed on would come too late, and a full uplink delays its own HTTP requests and
+ * acknowledgements (the load test's dsl viewers stalled).
+ */
 function uploadSlots(eventTarget) {
-\tconst { streams } = uplinkOf(eventTarget);
-\treturn streams === void 0 ? MAX_UPLOADS : Math.max(1, Math.min(MAX_UPLOADS, Math.floor(streams / SLOT_RATE_MARGIN)));
+\tconst streams = uplinkStreams(eventTarget);
+\treturn streams === void 0 ? MAX_UPLOADS : Math.min(MAX_UPLOADS, Math.floor(streams / SLOT_RATE_MARGIN));
 }
 `;
 
@@ -406,33 +429,90 @@ const SLOT_PEER_METHODS = `\t/** "Absent" with a retry delay: busy, not without 
 \t\tthis.busyTimer = setTimeout(() => request.requestProcessQueueCallback(), wait);
 \t\tcontrols.abortOnError(new RequestError("peer-uploads-full"));
 \t}
+\t/** An upload this peer sends, by request id, until its requester reports the delivery. */
+\trememberUpload(requestId, segment, paced) {
+\t\tconst records = this.uploadRecords ??= new Map();
+\t\tif (records.size >= 8) records.delete(records.keys().next().value);
+\t\tconst record = { segment, paced, total: void 0 };
+\t\trecords.set(requestId, record);
+\t\treturn record;
+\t}
+\t/** The requester's report: the uplink's measure, where the uplink paced the upload. */
+\tonDeliveryReport(command) {
+\t\tconst record = this.uploadRecords?.get(command.r);
+\t\tif (!record || record.segment.externalId !== command.i) return;
+\t\tthis.uploadRecords.delete(command.r);
+\t\tif (record.paced && record.total !== void 0) measureUplink(this.eventTarget, record.segment, record.total, command.n, command.t);
+\t}
+\t/** A chunk of the download arrived: its time and size, for the delivery report. */
+\tnoteDelivery(bytes) {
+\t\tconst context = this.downloadingContext;
+\t\tconst now = performance.now();
+\t\tif (context.firstChunkAt === void 0) {
+\t\t\tcontext.firstChunkAt = now;
+\t\t\tcontext.deliveredBytes = 0;
+\t\t} else context.deliveredBytes += bytes;
+\t\tcontext.lastChunkAt = now;
+\t}
+\t/**
+\t * Tells the sender, as a download ends whole or cut, how many bytes came after the first
+\t * message and in what time: at its uplink's pace, or its source's. Only the receiver knows;
+\t * the sender's own count ends in its send buffers (libdatachannel's hold 1 MiB: a whole
+\t * segment looked sent at once).
+\t */
+\tsendDeliveryReport(context) {
+\t\tif (context?.firstChunkAt === void 0 || !(context.lastChunkAt > context.firstChunkAt)) return;
+\t\tthis.peerProtocol.sendCommand({
+\t\t\tc: PEERCAST_DELIVERY_REPORT,
+\t\t\ti: context.request.segment.externalId,
+\t\t\tr: context.requestId,
+\t\t\tn: context.deliveredBytes,
+\t\t\tt: Math.max(1, Math.round(context.lastChunkAt - context.firstChunkAt))
+\t\t});
+\t}
 `;
 
 /** What the upload-aware election adds to the hybrid loader (see CORE_PATCHES). */
 const STANDING_PLACE = `\t/**
 \t * A place in the slot order with seeding counted: a peer whose uplink is poor goes behind
-\t * every peer it knows to seed better, and the peers behind one that announced a poor uplink
-\t * move up, for it will not fetch at its turn. Where all are poor, the order stands.
+\t * every peer it knows to seed better, and the peers behind one that will not fetch at its turn
+\t * move up (behind a poor uplink, for a good one; behind a leech, for all). Where all are poor,
+\t * the order among them stands.
 \t */
 \tstandingPlace(segment, client, swarm) {
 \t\tconst place = this.slotPlace(segment, client.slot, swarm);
 \t\tconst peers = [...client.peers()];
-\t\tif (poorUplink(this.eventTarget)) return peers.some((peer) => !peer.poorUplink) ? place + swarm : place;
+\t\tconst poor = poorUplink(this.eventTarget);
+\t\tif (poor && peers.some((peer) => !peer.poorUplink)) return place + swarm;
 \t\tconst start = seedScore("", segment.externalId) >>> 16;
 \t\tconst own = slotPosition(client.slot, start);
-\t\tlet poorAhead = 0;
-\t\tfor (const peer of peers) if (peer.poorUplink && peer.seedSlot < swarm && slotPosition(peer.seedSlot, start) < own) poorAhead++;
-\t\treturn Math.max(0, place - poorAhead);
+\t\tlet skipped = 0;
+\t\tfor (const peer of peers) if ((poor ? peer.leech : peer.poorUplink) && peer.seedSlot < swarm && slotPosition(peer.seedSlot, start) < own) skipped++;
+\t\treturn Math.max(0, place - skipped);
+\t}
+\t/**
+\t * A leech fetches a new segment for nobody: only once it is urgent (like a peer that uploads
+\t * nothing), unless it knows no peer measured to pass segments on; then at once, as without
+\t * P2P. (A peer not yet measured does not count: on dsl the one left unmeasured had every
+\t * leech waiting for it, and its one upload slot could not serve them in time.)
+\t */
+\tleechFetchesNow() {
+\t\tfor (const peer of this.p2pLoaders.currentLoader.trackerClient.peers()) if (peer.seeds) return false;
+\t\treturn true;
 \t}
 `;
 
 /** What the upload-aware election adds before the P2P loader (see CORE_PATCHES). */
 const STANDING_HELPERS = `/**
  * An uplink too slow to seed for the swarm: it carries the stream less than twice over (one
- * upload slot), so peers pulling a new segment from it would wait (2 s a segment on dsl).
+ * upload slot, or none), so peers pulling a new segment from it would wait (2 s a segment on dsl).
  */
 function poorUplink(eventTarget) {
 \treturn uploadSlots(eventTarget) < MAX_UPLOADS;
+}
+/** An uplink that passes nothing on (see uploadSlots): it announces no segments, only that it is a leech. */
+function leechUplink(eventTarget) {
+\treturn uploadSlots(eventTarget) === 0;
 }
 `;
 
@@ -459,6 +539,33 @@ const DEADLINE = `\t/**
 const DEADLINE_HELPERS = `var P2P_DEADLINE_FACTOR = 1.5;
 var P2P_DEADLINE_MARGIN_MS = 150;
 var P2P_FLOWING_MS = 250;
+`;
+
+/** What leaving P2P that cannot keep up adds to the hybrid loader (see CORE_PATCHES). */
+const P2P_BACKOFF = `\t/**
+\t * Notes how a download from peers ended: whole, or cut for HTTP at its deadline. When most
+\t * recent ones were cut, peers cannot bring this viewer segments in time (its downlink is
+\t * lossy, or its peers' uplinks are slow): it fetches over HTTP for a while, as without P2P.
+\t */
+\tnoteP2POutcome(whole) {
+\t\tconst outcomes = this.p2pOutcomes ??= [];
+\t\toutcomes.push(whole);
+\t\tif (outcomes.length > P2P_OUTCOMES) outcomes.shift();
+\t\tif (whole || outcomes.filter((ok) => !ok).length < P2P_CUTS_TO_LEAVE) return;
+\t\tthis.p2pOffUntil = performance.now() + P2P_LEAVE_MS;
+\t\toutcomes.length = 0;
+\t}
+\tp2pLeft() {
+\t\treturn this.p2pOffUntil > performance.now();
+\t}
+`;
+/**
+ * How many of the latest downloads from peers must have been cut to leave P2P, and for how long.
+ * A viewer on a good link sees a cut now and then (a peer that left, a slow relay): 4 of 6.
+ */
+const P2P_BACKOFF_HELPERS = `var P2P_OUTCOMES = 6;
+var P2P_CUTS_TO_LEAVE = 4;
+var P2P_LEAVE_MS = 60e3;
 `;
 
 /** What the connection watch adds before the tracker client (see CORE_PATCHES). */
@@ -644,14 +751,33 @@ export const CORE_PATCHES = [
     // absent). The requester keeps the peer as having the segment, asks another that has it or
     // relays it, and this one again after the delay. With the relay above, the swarm forms a
     // tree: each served peer passes the segment on to two more as it arrives. A core whose
-    // uploads measured an uplink below 2 x 1.3 times the stream's bitrate serves one at a time
-    // (on dsl, two at once would each run at half the stream's rate).
+    // uploads measured an uplink below 2 x 1.3 times the stream's bitrate serves one at a time,
+    // below 1.3 times none (see uploadSlots). Requesters measure, and report each delivery to
+    // the sender (a new command; peers without this patch ignore it).
     why: "upload slots",
     replace: [
       ["var Peer = class Peer {", `${SLOT_HELPERS}var Peer = class Peer {`],
       [
         '\tcreator.addInteger("r", command.r);\n\tcreator.complete();\n\treturn creator.getResultBuffers();\n}\nfunction serializePeerSendSegmentCommand(',
-        '\tcreator.addInteger("r", command.r);\n\tif (command.w !== void 0) creator.addInteger("w", command.w);\n\tcreator.complete();\n\treturn creator.getResultBuffers();\n}\nfunction serializePeerSendSegmentCommand(',
+        '\tcreator.addInteger("r", command.r);\n\tif (command.w !== void 0) creator.addInteger("w", command.w);\n\tif (command.n !== void 0) {\n\t\tcreator.addInteger("n", command.n);\n\t\tcreator.addInteger("t", command.t);\n\t}\n\tcreator.complete();\n\treturn creator.getResultBuffers();\n}\nfunction serializePeerSendSegmentCommand(',
+      ],
+      ["\t\tcase PeerCommandType$1.CancelSegmentRequest:\n", "\t\tcase PEERCAST_DELIVERY_REPORT:\n\t\tcase PeerCommandType$1.CancelSegmentRequest:\n"],
+      [
+        "\t\t\tcase PeerCommandType.CancelSegmentRequest:\n",
+        "\t\t\tcase PEERCAST_DELIVERY_REPORT:\n\t\t\t\tthis.onDeliveryReport(command);\n\t\t\t\tbreak;\n\t\t\tcase PeerCommandType.CancelSegmentRequest:\n",
+      ],
+      // The requester times what arrives and reports it as the download ends, whole or cut.
+      [
+        "\t\tthis.bandwidthCalculator.addBytes(chunk.byteLength);\n\t\tthis.cachedDownloadBandwidth.timestamp = 0;\n\t\tcontrols.addLoadedChunk(chunk);",
+        "\t\tthis.noteDelivery(chunk.byteLength);\n\t\tthis.bandwidthCalculator.addBytes(chunk.byteLength);\n\t\tthis.cachedDownloadBandwidth.timestamp = 0;\n\t\tcontrols.addLoadedChunk(chunk);",
+      ],
+      [
+        "\t\t\t\tthis.downloadingErrors = [];\n\t\t\t\tcontrols.completeOnSuccess();",
+        "\t\t\t\tthis.downloadingErrors = [];\n\t\t\t\tthis.sendDeliveryReport(downloadingContext);\n\t\t\t\tcontrols.completeOnSuccess();",
+      ],
+      [
+        "\t\t\t\t\tthis.sendCancelSegmentRequestCommand(request.segment, requestId);\n\t\t\t\t\tthis.downloadingErrors.push(error);",
+        "\t\t\t\t\tthis.sendCancelSegmentRequestCommand(request.segment, requestId);\n\t\t\t\t\tthis.sendDeliveryReport(this.downloadingContext);\n\t\t\t\t\tthis.downloadingErrors.push(error);",
       ],
       ["\tcancelSegmentDownloading(type) {", `${SLOT_PEER_METHODS}\tcancelSegmentDownloading(type) {`],
       [
@@ -662,19 +788,14 @@ export const CORE_PATCHES = [
         "\t\tthis.peerProtocol.stopUploadingSegmentData();\n\t\tthis.connection.destroy();",
         "\t\tthis.peerProtocol.stopUploadingSegmentData();\n\t\tclearTimeout(this.busyTimer);\n\t\tthis.connection.destroy();",
       ],
-      // An upload paced by the uplink measures it: a stored segment's, or a relay of a download
-      // over HTTP (the elected seeder's, the one a poor uplink must not keep); a relay from a
-      // peer goes at its source's pace.
+      // An upload paced by the uplink measures it once its requester reports the delivery (whole
+      // or cut): a stored segment's, or a relay of a download over HTTP (the elected seeder's, the
+      // one a poor uplink must not keep); a relay from a peer goes at its source's pace.
       [
         "\t\tuploads.add(upload);\n",
-        '\t\tuploads.add(upload);\n\t\tlet startedAt;\n\t\tconst uplinkPaced = feed.state() === "done" || feed.source() === "http";\n\t\tlet sharedBy = uploads.size;\n',
+        '\t\tuploads.add(upload);\n\t\tconst record = this.rememberUpload(requestId, segment, feed.state() === "done" || feed.source() === "http");\n',
       ],
-      ["\t\t\t\tif (chunk) {\n", "\t\t\t\tif (chunk) {\n\t\t\t\t\tstartedAt ??= performance.now();\n"],
-      ["\t\t\twhile (!stopped) {\n", "\t\t\twhile (!stopped) {\n\t\t\t\tsharedBy = Math.max(sharedBy, uploads.size);\n"],
-      [
-        "\t\t\t\t\tif (at === total) this.sendSegmentDataSendingCompletedCommand(segment, requestId);\n",
-        "\t\t\t\t\tif (at === total && uplinkPaced && startedAt !== void 0) measureUplink(this.eventTarget, segment, total, at - byteFrom, performance.now() - startedAt, sharedBy);\n\t\t\t\t\tif (at === total) this.sendSegmentDataSendingCompletedCommand(segment, requestId);\n",
-      ],
+      ["\t\t\t\t\ttotal = feed.total();\n", "\t\t\t\t\ttotal = record.total = feed.total();\n"],
       [
         "\t\t\tif (peer.downloadingSegment || peer.uploadingSegment === segment.externalId) continue;",
         "\t\t\tif (peer.downloadingSegment || peer.uploadingSegment === segment.externalId || peer.busyUntil > performance.now()) continue;",
@@ -693,6 +814,9 @@ export const CORE_PATCHES = [
     // is poor (`u`, see poorUplink; peers without this patch ignore both): a poor peer goes
     // behind every peer it knows to seed better, the others do not wait for its turn, and
     // requesters take a segment from it only when no better peer has it or is relaying it.
+    // On dsl even one upload at a time was too slow and filled the uplink (viewers stalled,
+    // latency +0.8-2.6 s): an uplink below 1.3 streams is a leech (`u` = 2), which announces no
+    // segments, is never elected, and fetches over HTTP at once where no peer can seed.
     why: "upload-aware election",
     replace: [
       ["var P2PLoader = class {", `${STANDING_HELPERS}var P2PLoader = class {`],
@@ -702,7 +826,7 @@ export const CORE_PATCHES = [
       ],
       [
         "\t\t\t\tthis.httpLoadingSegments = new Set(command.p);\n",
-        "\t\t\t\tthis.httpLoadingSegments = new Set(command.p);\n\t\t\t\tthis.seedSlot = command.s;\n\t\t\t\tthis.poorUplink = command.u === 1;\n",
+        "\t\t\t\tthis.httpLoadingSegments = new Set(command.p);\n\t\t\t\tthis.seedSlot = command.s;\n\t\t\t\tthis.poorUplink = command.u >= 1;\n\t\t\t\tthis.leech = command.u === 2;\n\t\t\t\tthis.seeds = command.u === 0 || command.u === 1;\n",
       ],
       [
         "\tsendSegmentsAnnouncementCommand(loadedSegmentsIds, httpLoadingSegmentsIds) {\n\t\tconst command = {\n",
@@ -710,13 +834,19 @@ export const CORE_PATCHES = [
       ],
       [
         "\t\tpeer.sendSegmentsAnnouncementCommand(loaded, httpLoading);\n\t};",
-        "\t\tpeer.sendSegmentsAnnouncementCommand(loaded, httpLoading, this.seedStanding());\n\t};\n\t/** This peer's slot and whether its uplink is poor, for the others' election. */\n\tseedStanding() {\n\t\treturn { s: this.trackerClient.slot, u: poorUplink(this.eventTarget) ? 1 : void 0 };\n\t}",
+        "\t\tpeer.sendSegmentsAnnouncementCommand(loaded, httpLoading, this.seedStanding());\n\t};\n\t/** This peer's slot and its measured uplink (0 good, 1 poor, 2 passes nothing on; none until measured), for the others' election. */\n\tseedStanding() {\n\t\treturn { s: this.trackerClient.slot, u: uplinkStreams(this.eventTarget) === void 0 ? void 0 : leechUplink(this.eventTarget) ? 2 : poorUplink(this.eventTarget) ? 1 : 0 };\n\t}",
       ],
       [
         "for (const peer of this.trackerClient.peers()) peer.sendSegmentsAnnouncementCommand(loaded, httpLoading);",
         "const standing = this.seedStanding();\n\t\t\tfor (const peer of this.trackerClient.peers()) peer.sendSegmentsAnnouncementCommand(loaded, httpLoading, standing);",
       ],
       ["? this.slotPlace(segment, client.slot, swarm) * hop :", "? this.standingPlace(segment, client, swarm) * hop :"],
+      [
+        "\t\tif (httpDownloadInitialTimeoutMs > 0 && now - this.createdAt < httpDownloadInitialTimeoutMs) return false;\n",
+        "\t\tif (httpDownloadInitialTimeoutMs > 0 && now - this.createdAt < httpDownloadInitialTimeoutMs) return false;\n\t\tif (leechUplink(this.eventTarget)) return this.leechFetchesNow();\n",
+      ],
+      // A leech offers nothing: a request would only be answered "full".
+      ["\tgetSegmentsAnnouncement() {\n", "\tgetSegmentsAnnouncement() {\n\t\tif (leechUplink(this.eventTarget)) return { loaded: [], httpLoading: [] };\n"],
       ["\tslotPlace(segment, slot, size) {", `${STANDING_PLACE}\tslotPlace(segment, slot, size) {`],
       // Poor uplinks last: a good relay streams a segment faster than a poor peer holding it whole.
       [
@@ -740,6 +870,36 @@ export const CORE_PATCHES = [
       [
         'if (canLoadThroughHttp && request.downloadSource === "p2p" && (',
         'if (canLoadThroughHttp && request.downloadSource === "p2p" && !this.p2pArrivesInTime(request, segment) && (',
+      ],
+    ],
+  },
+  {
+    // On lossy mobile links (1 % loss, 160 ms between viewers) transfers between peers ran at
+    // about half the stream's rate whatever the sender's uplink: most were cut at their deadline
+    // and finished over HTTP in the last moments before the segment played, and viewers
+    // stalled. Here a viewer whose recent downloads from peers were mostly cut (see
+    // noteP2POutcome) fetches everything over HTTP as it appears, as without P2P, for a minute,
+    // then tries peers again; it still uploads what its uplink allows.
+    why: "leave P2P that cannot keep up",
+    replace: [
+      ["var HybridLoader = class {", `${P2P_BACKOFF_HELPERS}var HybridLoader = class {`],
+      ["\tloadThroughP2P(segment) {", `${P2P_BACKOFF}\tloadThroughP2P(segment) {`],
+      [
+        "\t\tif (statuses.isP2PDownloadable) {\n\t\t\tseen.set(segment.runtimeId, now);",
+        "\t\tconst p2pLeft = this.p2pLeft();\n\t\tif (statuses.isP2PDownloadable && !p2pLeft) {\n\t\t\tseen.set(segment.runtimeId, now);",
+      ],
+      ["\t\tif (this.config.isP2PUploadDisabled) return false;\n", "\t\tif (this.config.isP2PUploadDisabled && !p2pLeft) return false;\n"],
+      [
+        "\t\tif (leechUplink(this.eventTarget)) return this.leechFetchesNow();\n",
+        "\t\tif (p2pLeft) return true;\n\t\tif (leechUplink(this.eventTarget)) return this.leechFetchesNow();\n",
+      ],
+      [
+        "\t\t\t\t\t\trequest.abortFromProcessQueue();\n\t\t\t\t\t\tthis.loadThroughHttp(segment);\n",
+        "\t\t\t\t\t\trequest.abortFromProcessQueue();\n\t\t\t\t\t\tthis.noteP2POutcome(false);\n\t\t\t\t\t\tthis.loadThroughHttp(segment);\n",
+      ],
+      [
+        '\t\t\t\t\tif (type === "http") this.p2pLoaders.currentLoader.broadcastAnnouncement();\n',
+        '\t\t\t\t\tif (type === "http") this.p2pLoaders.currentLoader.broadcastAnnouncement();\n\t\t\t\t\telse this.noteP2POutcome(true);\n',
       ],
     ],
   },

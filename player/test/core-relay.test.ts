@@ -159,8 +159,8 @@ test("cut-through relay: a peer passes a segment on while it arrives, completed 
   assert.deepEqual(new Uint8Array(request(q).data), MEDIA, "the whole segment, checked by the requester");
   assert.deepEqual(q.errors.slice(1), []);
   // Fed over HTTP, the relay went at its own uplink's pace: it measured it.
-  assert.ok(core.uplinkOf(s.loader.eventTarget).streams! > 0);
-  assert.equal(core.uplinkOf(q.loader.eventTarget).streams, undefined);
+  assert.ok(core.uplinkStreams(s.loader.eventTarget)! > 0);
+  assert.equal(core.uplinkStreams(q.loader.eventTarget), undefined);
   s.loader.destroy();
   q.loader.destroy();
 });
@@ -232,34 +232,49 @@ test("upload slots: a peer serves two uploads at once; a third requester takes t
   for (const n of nodes) n.loader.destroy();
 });
 
-test("upload slots follow the measured uplink: one at a time where it carries the stream about once", async () => {
+test("upload slots follow the measured uplink: none below 1.3 streams, one below 2.6", async () => {
   const core = await importPatchedCore();
-  const { uploadSlots, measureUplink, uplinkOf } = core;
+  const { uploadSlots, measureUplink, uplinkOf, uplinkStreams } = core;
   const segment = { startTime: 14, endTime: 16 }; // 2 s of 250 kB: 1 Mbit/s
+  // A requester's report of one upload of the whole segment at `bytesPerSec`.
+  const upload = (eventTarget: object, bytesPerSec: number) => measureUplink(eventTarget, segment, SIZE, SIZE, (SIZE / bytesPerSec) * 1e3);
   const dsl = {};
   assert.equal(uploadSlots(dsl), 2, "unknown until a first upload");
-  // Alone on a 1 Mbit/s uplink: 250 kB in 2 s, the last 64 KiB still in the send buffer at the end.
-  measureUplink(dsl, segment, SIZE, SIZE, ((SIZE - 64 * 1024) / 125_000) * 1e3, 1);
-  assert.ok(Math.abs(uplinkOf(dsl).streams! - 1) < 0.01, `${uplinkOf(dsl).streams}`);
-  assert.equal(uploadSlots(dsl), 1);
-  // Sharing a 10 Mbit/s uplink with another upload: 5 Mbit/s each.
+  // Alone on a 1 Mbit/s uplink: the stream once, a leech.
+  upload(dsl, 125_000);
+  assert.ok(Math.abs(uplinkStreams(dsl)! - 1) < 0.01, `${uplinkStreams(dsl)}`);
+  assert.equal(uploadSlots(dsl), 0);
+  // 2 Mbit/s: one at a time.
+  const twice = {};
+  upload(twice, 250_000);
+  assert.equal(uploadSlots(twice), 1);
+  // Sharing a 10 Mbit/s uplink with another upload: 5 Mbit/s.
   const cable = {};
-  measureUplink(cable, segment, SIZE, SIZE, ((SIZE - 64 * 1024) / 625_000) * 1e3, 2);
+  upload(cable, 625_000);
   assert.equal(uploadSlots(cable), 2);
-  // One fast upload moves the estimate by its weight, not all the way; a short one says nothing.
-  measureUplink(dsl, segment, SIZE, SIZE, ((SIZE - 64 * 1024) / 1_250_000) * 1e3, 1);
-  assert.ok(uplinkOf(dsl).streams! > 3 && uplinkOf(dsl).streams! < 4, `${uplinkOf(dsl).streams}`);
-  measureUplink(cable, segment, SIZE, 100_000, 1, 1);
+  // The best recent upload counts: one to a receiver on a slow path does not make the uplink poor.
+  upload(cable, 60_000);
   assert.equal(uploadSlots(cable), 2);
+  // A short one says nothing; a slow one says enough when it ran half a second (cut on dsl).
+  measureUplink(cable, segment, SIZE, 20_000, 100);
+  assert.equal(uplinkOf(cable).samples.length, 2);
+  const cut = {};
+  measureUplink(cut, segment, SIZE, 20_000, 600);
+  assert.equal(uploadSlots(cut), 0);
+  // Only the last four count, and none older than two minutes: a leech measures again.
+  for (let i = 0; i < 4; i++) upload(cable, 60_000);
+  assert.equal(uploadSlots(cable), 0);
+  for (const sample of uplinkOf(dsl).samples) sample.at -= 121e3;
+  assert.equal(uploadSlots(dsl), 2, "forgotten: tried again");
 
-  // A seeder whose uplink measured one stream serves Q1 and tells Q2 its uploads are full (Q2
+  // A seeder whose uplink measured two streams serves Q1 and tells Q2 its uploads are full (Q2
   // knows no other peer: it would take the segment from Q1's relay before a poor uplink).
   const nodes = ["S", "Q1", "Q2"].map((name) => makeNode(core, name));
   const [s, q1, q2] = nodes as [Node, Node, Node];
   connect(s, q1);
   connect(s, q2);
   s.storage.set(7, MEDIA.slice().buffer);
-  measureUplink(s.loader.eventTarget, segment, SIZE, SIZE, ((SIZE - 64 * 1024) / 125_000) * 1e3, 1);
+  upload(s.loader.eventTarget, 250_000);
   s.loader.broadcastAnnouncement();
   await settle();
   const toQ1 = s.ends.get("Q1")!;
@@ -270,31 +285,72 @@ test("upload slots follow the measured uplink: one at a time where it carries th
   await settle();
   assert.equal(request(q1).status, "loading");
   assert.deepEqual(q2.errors, [{ type: "peer-uploads-full", peerId: PEER_IDS.S }]);
-  // Q1's upload, stored and now fast, measures the uplink again.
+  // Q1's report of the upload, stored and now fast, measures the uplink again.
   for (let i = 0; i < 20 && request(q1).status !== "succeed"; i++) {
     toQ1.release();
     await settle();
   }
   assert.equal(request(q1).status, "succeed");
-  assert.ok(uplinkOf(s.loader.eventTarget).streams! > 1, "measured from the upload just served");
+  assert.ok(uplinkStreams(s.loader.eventTarget)! > 2, "measured from the upload just served");
   for (const n of nodes) n.loader.destroy();
+
+  // An upload the requester cuts measures the uplink from what arrived until then, as its
+  // requester reports it (the sender's own count would end in its send buffers).
+  const [s2, q3] = [makeNode(core, "S"), makeNode(core, "Q3")];
+  connect(s2, q3);
+  s2.storage.set(7, MEDIA.slice().buffer);
+  s2.loader.broadcastAnnouncement();
+  await settle();
+  const toQ3 = s2.ends.get("Q3")!;
+  toQ3.held = true;
+  q3.loader.downloadSegment(q3.segment);
+  await settle();
+  for (let i = 0; i < 12; i++) {
+    toQ3.release();
+    toQ3.held = true; // one message per drain: a full uplink
+    await settle();
+  }
+  assert.equal(request(q3).status, "loading");
+  assert.equal(uplinkStreams(s2.loader.eventTarget), undefined, "nothing measured while it runs");
+  const delivered = request(q3).loadedBytes as number;
+  assert.ok(delivered > 64 * 1024, `${delivered}`);
+  request(q3).abortFromProcessQueue();
+  await settle();
+  assert.ok(uplinkStreams(s2.loader.eventTarget)! > 0, "measured when cut");
+  for (const n of [s2, q3]) n.loader.destroy();
 });
 
-test("upload-aware election: announcements carry the peer's slot and whether its uplink is poor", async () => {
+test("upload-aware election: announcements carry the peer's slot and whether its uplink is poor or a leech's", async () => {
   const core = await importPatchedCore();
   const [dsl, cable] = [makeNode(core, "Q1"), makeNode(core, "Q2")];
   connect(dsl, cable);
   await settle();
   dsl.loader.trackerClient.slot = 4;
-  core.uplinkOf(dsl.loader.eventTarget).streams = 1; // carries the stream about once
+  dsl.storage.set(7, MEDIA.slice().buffer);
+  const measured = (streams: number) => (core.uplinkOf(dsl.loader.eventTarget).samples = [{ streams, at: performance.now() }]);
   dsl.loader.broadcastAnnouncement();
   await settle();
   const seen = [...cable.loader.trackerClient.peers()][0];
   assert.equal(seen.seedSlot, 4);
-  assert.equal(seen.poorUplink, true);
-  core.uplinkOf(dsl.loader.eventTarget).streams = 6; // measured again: a good uplink after all
+  assert.deepEqual([seen.poorUplink, seen.leech, seen.seeds], [false, false, false], "not measured yet");
+  measured(2); // one upload at a time
   dsl.loader.broadcastAnnouncement();
   await settle();
-  assert.equal(seen.poorUplink, false);
+  assert.deepEqual([seen.poorUplink, seen.leech, seen.seeds], [true, false, true]);
+  assert.equal(seen.getSegmentStatus(cable.segment), "loaded");
+  measured(1); // carries the stream about once: offers nothing
+  dsl.loader.broadcastAnnouncement();
+  await settle();
+  assert.deepEqual([seen.poorUplink, seen.leech, seen.seeds], [true, true, false]);
+  assert.equal(seen.getSegmentStatus(cable.segment), undefined, "a leech announces no segments");
+  // Asked anyway (an announcement from before), it answers "full" and sends nothing.
+  seen.loadedSegments.add(7);
+  cable.loader.downloadSegment(cable.segment);
+  await settle();
+  assert.deepEqual(cable.errors, [{ type: "peer-uploads-full", peerId: PEER_IDS.Q1 }]);
+  measured(6); // measured again: a good uplink after all
+  dsl.loader.broadcastAnnouncement();
+  await settle();
+  assert.deepEqual([seen.poorUplink, seen.leech, seen.seeds], [false, false, true]);
   for (const end of dsl.ends.values()) end.destroy();
 });

@@ -135,10 +135,14 @@ test("seeder election: the tracker's slots give each segment exactly one first p
 
 test("upload-aware election: a peer with a poor uplink is not made the seeder while a better one is known", async () => {
   const { HybridLoader, slotPlace, uplinkOf } = await importPatchedCore();
-  const poor = {};
-  uplinkOf(poor).streams = 1; // dsl: carries the stream about once
-  const rich = {};
-  uplinkOf(rich).streams = 8;
+  const measured = (streams: number) => {
+    const eventTarget = {};
+    uplinkOf(eventTarget).samples.push({ streams, at: performance.now() });
+    return eventTarget;
+  };
+  const poor = measured(2); // one upload at a time
+  const rich = measured(8);
+  const leech = measured(1); // dsl: carries the stream about once
 
   // Four peers; the first in this segment's order has a poor uplink.
   const segment = { runtimeId: "r7", externalId: 7, startTime: 10, stream: { segments: new Map() } };
@@ -157,12 +161,18 @@ test("upload-aware election: a peer with a poor uplink is not made the seeder wh
     return elected;
   };
   const poorFirst = { seedSlot: order[0], poorUplink: true };
-  const richPeer = { seedSlot: order[2], poorUplink: false };
+  const richPeer = { seedSlot: order[2], poorUplink: false, seeds: true };
   assert.equal(elect(order[0]!, poor, [richPeer]), false, "the poor first steps back for a better seeder");
   assert.equal(elect(order[1]!, rich, [poorFirst, richPeer]), true, "the second fetches at once, not a step later");
   assert.equal(elect(order[2]!, rich, [poorFirst]), false, "the third still waits its step");
   assert.equal(elect(order[1]!, rich, [richPeer]), false, "without the poor flag the second waits");
   assert.equal(elect(order[0]!, poor, [poorFirst]), true, "among poor uplinks only, the order stands");
+  const leechFirst = { seedSlot: order[0], poorUplink: true, leech: true };
+  const poorPeer = { seedSlot: order[2], poorUplink: true, leech: false, seeds: true };
+  assert.equal(elect(order[1]!, poor, [leechFirst, poorPeer]), true, "a poor uplink does not wait for a leech's turn either");
+  assert.equal(elect(order[0]!, leech, [richPeer]), false, "a leech is never the seeder while a peer can seed");
+  assert.equal(elect(order[3]!, leech, [leechFirst]), true, "among leeches only, each fetches at once, as without P2P");
+  assert.equal(elect(order[3]!, leech, [leechFirst, { seedSlot: order[1] }]), true, "a peer not yet measured is not waited for");
 
   // A requester takes the segment from a poor uplink only when no better peer has or relays it.
   const { P2PLoader } = await importPatchedCore();
@@ -199,6 +209,7 @@ test("a download from a peer is announced as loading while it runs", async () =>
   let broadcasts = 0;
   const loader = {
     config: { swarmId: "s" },
+    eventTarget: {},
     stream: { type: "main", index: 0, segments: new Map([[segment.runtimeId, segment]]) },
     segmentStorage: { getStoredSegmentIds: () => ["6"] },
     requests: { items: () => [request].values(), httpRequests: () => [].values(), getOrCreateRequest: () => request },
@@ -210,6 +221,34 @@ test("a download from a peer is announced as loading while it runs", async () =>
   assert.deepEqual(P2PLoader.prototype.getSegmentsAnnouncement!.call(loader), { loaded: ["6"], httpLoading: ["7"] });
   request.status = "succeed";
   assert.deepEqual(P2PLoader.prototype.getSegmentsAnnouncement!.call(loader), { loaded: ["6"], httpLoading: [] });
+});
+
+test("a viewer whose downloads from peers were mostly cut fetches over HTTP for a while, as without P2P", async () => {
+  const { HybridLoader } = await importPatchedCore();
+  const segment = { runtimeId: "r7", externalId: 7, startTime: 10, stream: { segments: new Map() } };
+  const loader = Object.assign(Object.create(HybridLoader.prototype) as Record<string, unknown>, {
+    eventTarget: {},
+    config: { simultaneousHttpDownloads: 2, httpErrorRetries: 3, httpDownloadInitialTimeoutMs: 0, highDemandTimeWindow: 1 },
+    requests: { executingHttpCount: 0 },
+    playback: { position: 5, rate: 1 },
+    p2pLoaders: { currentLoader: { trackerClient: { slot: 1, swarmSize: 4, peerId: "x", peers: () => [].values() } } },
+    requestProcessQueueMicrotask: () => undefined,
+  });
+  const note = (whole: boolean) => HybridLoader.prototype.noteP2POutcome!.call(loader, whole);
+  const fetchesNow = () => {
+    const elected = HybridLoader.prototype.isElectedHttpSeeder!.call(loader, segment, { isHttpDownloadable: true, isP2PDownloadable: true }, undefined);
+    clearTimeout(loader.seedTimer as NodeJS.Timeout);
+    return elected;
+  };
+  assert.equal(fetchesNow(), false, "a peer has it: from the peer");
+  for (const whole of [false, true, false, true, false]) note(whole);
+  assert.equal(fetchesNow(), false, "three cuts in six: still from peers");
+  note(false);
+  assert.equal(fetchesNow(), true, "four cuts in six: over HTTP at once, though a peer has it");
+  (loader.p2pOffUntil as number) -= 61e3;
+  assert.equal(fetchesNow(), false, "a minute later peers are tried again");
+  for (let i = 0; i < 3; i++) note(false);
+  assert.equal(fetchesNow(), false, "the count started again");
 });
 
 test("a transfer from a peer that will end in time is kept once its segment is urgent; one that will not, or went quiet, is not", async () => {

@@ -5,6 +5,7 @@ import { pathToFileURL } from "node:url";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import WebSocket from "ws";
+import { setSctpSettings } from "node-datachannel";
 import { RTCIceCandidate, RTCPeerConnection, RTCSessionDescription } from "node-datachannel/polyfill";
 import type { Core, generateStreamShortId } from "p2p-media-loader-core";
 import { NET_ENV } from "./host-protocol.js";
@@ -88,9 +89,19 @@ export function countAbandonedHttp(): void {
 
 let installed = false;
 
+/**
+ * libdatachannel's SCTP send buffer (1 MiB by default) takes a whole segment at once: the
+ * channel's bufferedAmount, which simple-peer's backpressure and the engine's upload slots
+ * follow, stayed near zero while the bytes waited behind a 1 Mbit/s uplink, and a light peer
+ * served every requester at once where Chromium (whose bufferedAmount counts all not yet sent)
+ * serves its slots. 128 KiB still fills the emulated uplinks (50 Mbit/s at 20 ms, 5 at 160 ms).
+ */
+const SCTP_SEND_BUFFER_BYTES = 128 * 1024;
+
 function installBrowserGlobals(): void {
   if (installed) return;
   installed = true;
+  setSctpSettings({ sendBufferSize: SCTP_SEND_BUFFER_BYTES });
   const g = globalThis as Record<string, unknown>;
   g.window = globalThis;
   // The tracker client reads location.protocol to refuse ws:// from an https page.

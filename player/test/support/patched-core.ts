@@ -34,8 +34,9 @@ export interface PatchedCore {
   RequestError: new (type: string) => Error;
   slotPlace: (slot: number, size: number, externalId: number) => number;
   uploadSlots: (eventTarget: object) => number;
-  measureUplink: (eventTarget: object, segment: { startTime: number; endTime: number }, total: number, sentBytes: number, ms: number, sharedBy: number) => void;
-  uplinkOf: (eventTarget: object) => { streams: number | undefined };
+  measureUplink: (eventTarget: object, segment: { startTime: number; endTime: number }, total: number, bytes: number, ms: number) => void;
+  uplinkOf: (eventTarget: object) => { samples: { streams: number; at: number }[] };
+  uplinkStreams: (eventTarget: object) => number | undefined;
 }
 
 /** The patched core as a module, with the internals the tests call exported. */
@@ -45,7 +46,7 @@ export async function importPatchedCore(): Promise<PatchedCore> {
   // Core and RequestError the bundle exports itself.
   fs.writeFileSync(
     file,
-    `${patchCore(fs.readFileSync(CORE_BUNDLE, "utf8"))}\nexport { P2PLoader, HybridLoader, P2PTrackerClient, WebSocketTracker, Peer, EventTarget, RequestsContainer, Request$1, slotPlace, uploadSlots, measureUplink, uplinkOf };\n`,
+    `${patchCore(fs.readFileSync(CORE_BUNDLE, "utf8"))}\nexport { P2PLoader, HybridLoader, P2PTrackerClient, WebSocketTracker, Peer, EventTarget, RequestsContainer, Request$1, slotPlace, uploadSlots, measureUplink, uplinkOf, uplinkStreams };\n`,
   );
   // Read as the bundle loads; nothing here opens a socket.
   const g = globalThis as Record<string, unknown>;
