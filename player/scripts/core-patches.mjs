@@ -387,10 +387,10 @@ function measureUplink(eventTarget, segment, total, bytes, ms) {
 }
 /** The streams the uplink carries; undefined until a first upload, and again once all are old. */
 function uplinkStreams(eventTarget) {
-\tconst uplink = uplinkOf(eventTarget);
 \tconst now = performance.now();
-\tuplink.samples = uplink.samples.filter((sample) => now - sample.at < UPLINK_SAMPLE_MS);
-\treturn uplink.samples.length > 0 ? Math.max(...uplink.samples.map((sample) => sample.streams)) : void 0;
+\tlet best;
+\tfor (const { streams, at } of uplinkOf(eventTarget).samples) if (now - at < UPLINK_SAMPLE_MS && !(streams <= best)) best = streams;
+\treturn best;
 }
 /**
  * Uploads this core serves at once: as many as its uplink carries in time. None where one upload
