@@ -8,7 +8,7 @@ import os from "node:os";
 import type { AddressInfo } from "node:net";
 import test from "node:test";
 import { descendants } from "@peercast/origin/testing";
-import { AUDIENCE_NICE, lowerPriority } from "../src/audience-priority.js";
+import { AUDIENCE_NICE, LIGHT_PEER_NICE, lowerPriority } from "../src/audience-priority.js";
 import { parseOptions, type Options } from "../src/options.js";
 import { FetchCauseCounter } from "../src/peers/fetch-causes.js";
 import { parseMediaPlaylist } from "../src/peers/media-playlist.js";
@@ -401,13 +401,14 @@ test("the audience's priority: a process in a session of its own is lowered as a
   }
 });
 
-test("a light-peer host weighs as little as an audience browser: a lowered session of its own", async () => {
+test("a light-peer host weighs less than an audience browser: a lowered session of its own", async () => {
   const host = new PeerHost();
   try {
     const own = fs.readFileSync("/proc/self/autogroup", "utf8").split(" ")[0];
     const group = fs.readFileSync(`/proc/${host.pid}/autogroup`, "utf8");
     assert.notEqual(group.split(" ")[0], own, "an autogroup of its own");
-    assert.match(group, new RegExp(`nice ${AUDIENCE_NICE}\\b`));
+    assert.match(group, new RegExp(`nice ${LIGHT_PEER_NICE}\\b`));
+    assert.ok(LIGHT_PEER_NICE > AUDIENCE_NICE, "below the browsers");
     assert.equal((await host.snapshot()).peers.length, 0, "and it answers over IPC");
   } finally {
     await host.stop();

@@ -396,11 +396,13 @@ function uplinkStreams(eventTarget) {
  * Uploads this core serves at once: as many as its uplink carries in time. None where one upload
  * would not run 1.3 times the stream's pace (dsl, lossy mobile): such a core is a leech, for a
  * segment it passed on would come too late, and a full uplink delays its own HTTP requests and
- * acknowledgements (the load test's dsl viewers stalled).
+ * acknowledgements (the load test's dsl viewers stalled). One until a first upload measures it:
+ * two at once on dsl each ran at half the uplink, both came too late, and the new viewer's own
+ * segments waited behind them (about half of all stalls on dsl came in the first 20 seconds).
  */
 function uploadSlots(eventTarget) {
 \tconst streams = uplinkStreams(eventTarget);
-\treturn streams === void 0 ? MAX_UPLOADS : Math.min(MAX_UPLOADS, Math.floor(streams / SLOT_RATE_MARGIN));
+\treturn streams === void 0 ? 1 : Math.min(MAX_UPLOADS, Math.floor(streams / SLOT_RATE_MARGIN));
 }
 `;
 
@@ -504,11 +506,12 @@ const STANDING_PLACE = `\t/**
 
 /** What the upload-aware election adds before the P2P loader (see CORE_PATCHES). */
 const STANDING_HELPERS = `/**
- * An uplink too slow to seed for the swarm: it carries the stream less than twice over (one
- * upload slot, or none), so peers pulling a new segment from it would wait (2 s a segment on dsl).
+ * An uplink measured too slow to seed for the swarm: it carries the stream less than twice over
+ * (one upload slot, or none), so peers pulling a new segment from it would wait (2 s a segment
+ * on dsl). Not yet measured, it seeds as a good one would, one upload at a time.
  */
 function poorUplink(eventTarget) {
-\treturn uploadSlots(eventTarget) < MAX_UPLOADS;
+\treturn uplinkStreams(eventTarget) !== void 0 && uploadSlots(eventTarget) < MAX_UPLOADS;
 }
 /** An uplink that passes nothing on (see uploadSlots): it announces no segments, only that it is a leech. */
 function leechUplink(eventTarget) {
@@ -752,7 +755,7 @@ export const CORE_PATCHES = [
     // relays it, and this one again after the delay. With the relay above, the swarm forms a
     // tree: each served peer passes the segment on to two more as it arrives. A core whose
     // uploads measured an uplink below 2 x 1.3 times the stream's bitrate serves one at a time,
-    // below 1.3 times none (see uploadSlots). Requesters measure, and report each delivery to
+    // below 1.3 times none, and one until its first upload is measured (see uploadSlots). Requesters measure, and report each delivery to
     // the sender (a new command; peers without this patch ignore it).
     why: "upload slots",
     replace: [

@@ -196,6 +196,8 @@ test("upload slots: a peer serves two uploads at once; a third requester takes t
   const [s, q1, q2, q3] = nodes as [Node, Node, Node, Node];
   for (let i = 0; i < nodes.length; i++) for (let j = i + 1; j < nodes.length; j++) connect(nodes[i]!, nodes[j]!);
   s.storage.set(7, MEDIA.slice().buffer);
+  // An uplink measured at 5 Mbit/s (a 2 s segment of 250 kB is 1 Mbit/s): two slots.
+  core.measureUplink(s.loader.eventTarget, { startTime: 14, endTime: 16 }, SIZE, SIZE, 400);
   s.loader.broadcastAnnouncement();
   await settle();
   // S's uplink to Q1 and Q2 fills after the first data message on each.
@@ -234,12 +236,13 @@ test("upload slots: a peer serves two uploads at once; a third requester takes t
 
 test("upload slots follow the measured uplink: none below 1.3 streams, one below 2.6", async () => {
   const core = await importPatchedCore();
-  const { uploadSlots, measureUplink, uplinkOf, uplinkStreams } = core;
+  const { uploadSlots, poorUplink, measureUplink, uplinkOf, uplinkStreams } = core;
   const segment = { startTime: 14, endTime: 16 }; // 2 s of 250 kB: 1 Mbit/s
   // A requester's report of one upload of the whole segment at `bytesPerSec`.
   const upload = (eventTarget: object, bytesPerSec: number) => measureUplink(eventTarget, segment, SIZE, SIZE, (SIZE / bytesPerSec) * 1e3);
   const dsl = {};
-  assert.equal(uploadSlots(dsl), 2, "unknown until a first upload");
+  assert.equal(uploadSlots(dsl), 1, "one until a first upload measures it");
+  assert.equal(poorUplink(dsl), false, "and it seeds in its turn: not known to be poor");
   // Alone on a 1 Mbit/s uplink: the stream once, a leech.
   upload(dsl, 125_000);
   assert.ok(Math.abs(uplinkStreams(dsl)! - 1) < 0.01, `${uplinkStreams(dsl)}`);
@@ -265,7 +268,7 @@ test("upload slots follow the measured uplink: none below 1.3 streams, one below
   for (let i = 0; i < 4; i++) upload(cable, 60_000);
   assert.equal(uploadSlots(cable), 0);
   for (const sample of uplinkOf(dsl).samples) sample.at -= 121e3;
-  assert.equal(uploadSlots(dsl), 2, "forgotten: tried again");
+  assert.equal(uploadSlots(dsl), 1, "forgotten: tried again, one upload at a time");
 
   // A seeder whose uplink measured two streams serves Q1 and tells Q2 its uploads are full (Q2
   // knows no other peer: it would take the segment from Q1's relay before a poor uplink).

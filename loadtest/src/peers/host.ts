@@ -1,12 +1,12 @@
 // A child process holding light peers, driven over IPC by the load test: their CPU and
 // memory are measured apart from the coordinator's, and a busy engine never delays its clock.
-import { lowerPriority } from "../audience-priority.js";
+import { LIGHT_PEER_NICE, lowerPriority } from "../audience-priority.js";
 import { LightPeer, type LightPeerOptions } from "./light-peer.js";
 import { abandonedHttp, countAbandonedHttp } from "./runtime.js";
 import type { PeerHostReply, PeerHostRequest, PeerSnapshot } from "./host-protocol.js";
 
 // The audience's priority (see audience-priority.ts), before the engines start their threads.
-lowerPriority(process.pid);
+lowerPriority(process.pid, LIGHT_PEER_NICE);
 countAbandonedHttp();
 const peers = new Map<string, LightPeer>();
 /** Peers that left: their final counters still count in the run's totals. */

@@ -2,7 +2,7 @@
 import { fork, spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { lowerPriority } from "../audience-priority.js";
+import { LIGHT_PEER_NICE, lowerPriority } from "../audience-priority.js";
 import type { LightPeerOptions } from "./light-peer.js";
 import { NET_ENV, type PeerHostReply, type PeerHostRequest, type PeerSnapshot } from "./host-protocol.js";
 
@@ -16,10 +16,10 @@ export class PeerHost {
 
   /**
    * With `netns`, the host runs in that network namespace (an emulated access link of its own).
-   * A session of its own (detached), lowered as a whole like the audience's browsers: with the
+   * A session of its own (detached), lowered as a whole below the audience's browsers: with the
    * kernel's autogroups, a host left in the load test's group outweighed every browser (each a
    * group at nice 10), and in P2P phases, where the light peers work hardest, the Chromium
-   * viewers fell 1-3 s behind live while the light peers did not. It exits when the load test's
+   * viewers fell 1-3 s behind live while the light peers did not (see LIGHT_PEER_NICE). It exits when the load test's
    * IPC channel closes, so it never outlives the run.
    */
   constructor(netns?: string) {
@@ -28,7 +28,7 @@ export class PeerHost {
       ? // The IPC channel is a file descriptor: it survives `ip netns exec`'s exec.
         spawn("ip", ["netns", "exec", netns, process.execPath, HOST_MAIN], { ...options, env: { ...process.env, [NET_ENV]: "1" } })
       : fork(HOST_MAIN, [], options);
-    lowerPriority(this.child.pid);
+    lowerPriority(this.child.pid, LIGHT_PEER_NICE);
     this.child.on("message", (r: PeerHostReply) => {
       this.waiting.get(r.requestId)?.(r);
       this.waiting.delete(r.requestId);

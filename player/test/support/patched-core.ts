@@ -34,6 +34,7 @@ export interface PatchedCore {
   RequestError: new (type: string) => Error;
   slotPlace: (slot: number, size: number, externalId: number) => number;
   uploadSlots: (eventTarget: object) => number;
+  poorUplink: (eventTarget: object) => boolean;
   measureUplink: (eventTarget: object, segment: { startTime: number; endTime: number }, total: number, bytes: number, ms: number) => void;
   uplinkOf: (eventTarget: object) => { samples: { streams: number; at: number }[] };
   uplinkStreams: (eventTarget: object) => number | undefined;
@@ -46,7 +47,7 @@ export async function importPatchedCore(): Promise<PatchedCore> {
   // Core and RequestError the bundle exports itself.
   fs.writeFileSync(
     file,
-    `${patchCore(fs.readFileSync(CORE_BUNDLE, "utf8"))}\nexport { P2PLoader, HybridLoader, P2PTrackerClient, WebSocketTracker, Peer, EventTarget, RequestsContainer, Request$1, slotPlace, uploadSlots, measureUplink, uplinkOf, uplinkStreams };\n`,
+    `${patchCore(fs.readFileSync(CORE_BUNDLE, "utf8"))}\nexport { P2PLoader, HybridLoader, P2PTrackerClient, WebSocketTracker, Peer, EventTarget, RequestsContainer, Request$1, slotPlace, uploadSlots, poorUplink, measureUplink, uplinkOf, uplinkStreams };\n`,
   );
   // Read as the bundle loads; nothing here opens a socket.
   const g = globalThis as Record<string, unknown>;
