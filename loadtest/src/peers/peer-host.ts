@@ -1,5 +1,6 @@
 // The load test's side of a light-peer host process.
 import { fork, spawn, type ChildProcess } from "node:child_process";
+import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { LIGHT_PEER_NICE, lowerPriority } from "../audience-priority.js";
@@ -22,7 +23,7 @@ export class PeerHost {
    * viewers fell 1-3 s behind live while the light peers did not (see LIGHT_PEER_NICE). It exits when the load test's
    * IPC channel closes, so it never outlives the run.
    */
-  constructor(netns?: string) {
+  constructor(private readonly netns?: string) {
     const options = { stdio: ["ignore", "inherit", "inherit", "ipc"] as ("ignore" | "inherit" | "ipc")[], detached: true };
     this.child = netns
       ? // The IPC channel is a file descriptor: it survives `ip netns exec`'s exec.
@@ -56,13 +57,17 @@ export class PeerHost {
     this.send({ cmd: "leave-all" });
   }
 
-  /** Every peer's counters, those that left included; rejects if the host does not answer. */
-  snapshot(timeoutMs = 10_000): Promise<{ peers: PeerSnapshot[]; memoryBytes: number; abandonedHttpBytes: number }> {
+  /**
+   * Every peer's counters, those that left included; rejects if the host does not answer. The
+   * hosts run at the lowest priority (see LIGHT_PEER_NICE): on a saturated machine one may wait
+   * seconds for the CPU, so the wait is long, and the error says what the process was doing.
+   */
+  snapshot(timeoutMs = 30_000): Promise<{ peers: PeerSnapshot[]; memoryBytes: number; abandonedHttpBytes: number }> {
     const requestId = this.nextRequest++;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiting.delete(requestId);
-        reject(new Error("light-peer host did not answer"));
+        reject(new Error(`light-peer host ${this.child.pid}${this.netns ? ` in ${this.netns}` : ""} did not answer in ${timeoutMs / 1000} s: ${processState(this.child)}`));
       }, timeoutMs);
       this.waiting.set(requestId, (r) => {
         clearTimeout(timer);
@@ -81,5 +86,18 @@ export class PeerHost {
 
   private send(m: PeerHostRequest): void {
     if (this.child.connected) this.child.send(m);
+  }
+}
+
+/** A child's state for an error message: exited how, or its scheduler state and CPU time so far. */
+function processState(child: ChildProcess): string {
+  if (child.exitCode !== null || child.signalCode !== null) return `exited (${child.exitCode ?? child.signalCode})`;
+  try {
+    // Fields after the command's closing parenthesis: state is the 1st, utime and stime the 12th and 13th.
+    const fields = fs.readFileSync(`/proc/${child.pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+    const cpuSec = (Number(fields[11]) + Number(fields[12])) / 100;
+    return `running (state ${fields[0]}, ${cpuSec} s of CPU so far)`;
+  } catch {
+    return "gone";
   }
 }
