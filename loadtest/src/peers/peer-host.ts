@@ -67,7 +67,11 @@ export class PeerHost {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiting.delete(requestId);
-        reject(new Error(`light-peer host ${this.child.pid}${this.netns ? ` in ${this.netns}` : ""} did not answer in ${timeoutMs / 1000} s: ${processState(this.child)}`));
+        reject(
+          new Error(
+            `light-peer host ${this.child.pid}${this.netns ? ` in ${this.netns}` : ""} did not answer in ${timeoutMs / 1000} s: ${processState(this.child)}`,
+          ),
+        );
       }, timeoutMs);
       this.waiting.set(requestId, (r) => {
         clearTimeout(timer);
