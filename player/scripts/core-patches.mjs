@@ -755,8 +755,9 @@ export const CORE_PATCHES = [
     // relays it, and this one again after the delay. With the relay above, the swarm forms a
     // tree: each served peer passes the segment on to two more as it arrives. A core whose
     // uploads measured an uplink below 2 x 1.3 times the stream's bitrate serves one at a time,
-    // below 1.3 times none, and one until its first upload is measured (see uploadSlots). Requesters measure, and report each delivery to
-    // the sender (a new command; peers without this patch ignore it).
+    // below 1.3 times none, and one until its first upload is measured (see uploadSlots).
+    // Requesters measure, and report each delivery to the sender (a new command; peers without
+    // this patch ignore it).
     why: "upload slots",
     replace: [
       ["var Peer = class Peer {", `${SLOT_HELPERS}var Peer = class Peer {`],

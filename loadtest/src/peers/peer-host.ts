@@ -20,8 +20,8 @@ export class PeerHost {
    * A session of its own (detached), lowered as a whole below the audience's browsers: with the
    * kernel's autogroups, a host left in the load test's group outweighed every browser (each a
    * group at nice 10), and in P2P phases, where the light peers work hardest, the Chromium
-   * viewers fell 1-3 s behind live while the light peers did not (see LIGHT_PEER_NICE). It exits when the load test's
-   * IPC channel closes, so it never outlives the run.
+   * viewers fell 1-3 s behind live while the light peers did not (see LIGHT_PEER_NICE). It
+   * exits when the load test's IPC channel closes, so it never outlives the run.
    */
   constructor(private readonly netns?: string) {
     const options = { stdio: ["ignore", "inherit", "inherit", "ipc"] as ("ignore" | "inherit" | "ipc")[], detached: true };
